@@ -1,0 +1,5 @@
+"""``python -m printharvest``."""
+
+from .cli import main
+
+main()

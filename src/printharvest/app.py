@@ -1,0 +1,70 @@
+"""App: one home and everything loaded from it (plugins, rules, dictionary, store).
+
+Loading is lazy so that a command pays only for what it uses.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from .cases import CaseService
+from .config import Home
+from .dictionary import Dictionary
+from .harvest import Harvester
+from .plugins import PluginHost
+from .rules import Rules
+from .store import Store
+
+
+class App:
+    """The lab's printharvest, opened on one home."""
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+        self._store: Store | None = None
+
+    @classmethod
+    def open(cls, root: Path | None = None) -> App:
+        """Open the home at ``root`` (or the default home)."""
+        return cls(Home.open(root))
+
+    @cached_property
+    def host(self) -> PluginHost:
+        """Loaded connectors (built-in, entry points, drop-in folder)."""
+        return PluginHost.load(self.home.connectors_dir,
+                               entry_points=self.home.config.entry_point_plugins)
+
+    @cached_property
+    def rules(self) -> Rules:
+        """The lab's rules."""
+        return Rules.load(self.home.rules_dir)
+
+    @cached_property
+    def dictionary(self) -> Dictionary:
+        """The registry data dictionary."""
+        return Dictionary.load(self.home.rules_dir)
+
+    @cached_property
+    def harvester(self) -> Harvester:
+        """Harvester over the loaded connectors and rules."""
+        return Harvester(self.host, self.rules)
+
+    @property
+    def store(self) -> Store:
+        """The store, opened (and migrated) on first use."""
+        if self._store is None:
+            self.home.root.mkdir(parents=True, exist_ok=True)
+            self._store = Store.open(self.home.store_path)
+        return self._store
+
+    @cached_property
+    def cases(self) -> CaseService:
+        """Case reading and writing."""
+        return CaseService(self.store, self.dictionary)
+
+    def close(self) -> None:
+        """Close the store if it was opened."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None

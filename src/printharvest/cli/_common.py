@@ -1,0 +1,75 @@
+"""The root command group, the App it hands to commands, and small output helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..app import App
+from ..exceptions import HarvestError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+              envvar="PRINTHARVEST_HOME",
+              help="The printharvest home folder (default: a per-user data folder).")
+@click.version_option(package_name="printharvest")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None) -> None:
+    """printharvest: prefilled ACR-RSNA 3D Printing Registry cases from your lab's files."""
+    ctx.obj = _LazyApp(home)
+
+
+class _LazyApp:
+    """Opens the App only when a command asks for it (so --help works on a broken config)."""
+
+    def __init__(self, home: Path | None) -> None:
+        self.root = home
+        self._app: App | None = None
+
+    def get(self) -> App:
+        if self._app is None:
+            self._app = App.open(self.root)
+            click.get_current_context().call_on_close(self._app.close)
+        return self._app
+
+
+def get_app(ctx: click.Context) -> App:
+    """The App for the current command."""
+    lazy = ctx.find_object(_LazyApp)
+    assert lazy is not None
+    return lazy.get()
+
+
+def set_app(ctx: click.Context, app: App) -> None:
+    """Use ``app`` for the rest of this invocation (the demo's throw-away home)."""
+    lazy = ctx.find_object(_LazyApp)
+    assert lazy is not None
+    lazy._app = app
+    ctx.call_on_close(app.close)
+
+
+def echo_json(data: Any) -> None:
+    """Print JSON (stable key order, UTF-8)."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def report_errors(errors: Sequence[HarvestError]) -> int:
+    """Print one line per failed input on stderr; return the exit code (1 if any)."""
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    return 1 if errors else 0
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain, aligned text table."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,31 @@
+"""``connectors``: what is installed, and what failed to load."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import get_app, table
+
+
+@click.group()
+def connectors() -> None:
+    """Inspect the installed connectors."""
+
+
+@connectors.command("list")
+@click.pass_context
+def list_connectors(ctx: click.Context) -> None:
+    """Installed connectors and pollers, and those that failed to load."""
+    host = get_app(ctx).host
+    rows = [(c.id, c.connector.version, c.route, c.connector.label, " ".join(c.connector.patterns))
+            for c in host.ordered()]
+    click.echo(table(("id", "version", "route", "label", "patterns"), rows))
+    if host.pollers:
+        click.echo("\npollers:")
+        click.echo(table(("id", "version", "route", "label"),
+                         [(p.poller.id, p.poller.version, p.route, p.poller.label)
+                          for p in host.pollers.values()]))
+    if host.failures:
+        click.echo(f"\n{len(host.failures)} connector(s) failed to load and were skipped:")
+        for failure in host.failures:
+            click.echo(f"  [{failure.route}] {failure.origin}: {failure.reason}")

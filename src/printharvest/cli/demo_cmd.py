@@ -1,0 +1,50 @@
+"""``demo``: a throw-away home, the sample jobs ingested, the prefilled cases shown."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+
+from ..app import App
+from ..resources import shipped_sample_jobs
+from ._common import report_errors, set_app
+from .cases_cmd import cases_table
+from .init_cmd import init_home
+
+
+@click.command()
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Use this folder as the demo home instead of a temporary one.")
+@click.pass_context
+def demo(ctx: click.Context, keep: Path | None) -> int:
+    """Ingest the sample jobs into a throw-away home and show the prefilled cases."""
+    root = keep or Path(tempfile.mkdtemp(prefix="printharvest-demo-"))
+    init_home(root)
+    app = App.open(root)
+    set_app(ctx, app)
+    samples = shipped_sample_jobs()
+    jobs = sorted(p for p in samples.iterdir() if p.is_dir() and not p.name.startswith("."))
+    click.echo(f"demo home: {root}")
+    click.echo(f"dropping {len(jobs)} sample job(s) from {samples} into the inbox")
+    for job in jobs:
+        shutil.copytree(job, app.home.inbox / job.name, dirs_exist_ok=True)
+    outcome = app.harvester.harvest_paths([app.home.inbox], grouping="case")
+    report = app.cases.ingest(outcome)
+    click.echo(f"{report.new_records} record(s) into {len(report.new_cases)} case(s)\n")
+    found = app.cases.list()
+    click.echo(cases_table(found))
+    click.echo("")
+    for case in found:
+        prefilled = ", ".join(f"{k}={_short(v.value)}" for k, v in case.fields.items())
+        click.echo(f"case {case.id} ({case.case_key}) prefilled: {prefilled or 'nothing'}")
+    click.echo(f"\nSee one case with:   printharvest --home {root} cases show 1")
+    click.echo(f"Open the UI with:    printharvest --home {root} serve")
+    return report_errors(outcome.errors)
+
+
+def _short(value: object) -> str:
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."

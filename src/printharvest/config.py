@@ -1,0 +1,148 @@
+"""printharvest.yaml: the lab's settings, validated by pydantic.
+
+Every path is relative to the home unless absolute. Unknown keys are errors (a typo should
+not silently fall back to a default). See ``DEFAULT_CONFIG_TEXT`` for the commented file that
+``printharvest init`` writes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field
+
+from .exceptions import ConfigError
+from .yamlfile import validate_yaml
+
+CONFIG_NAME = "printharvest.yaml"
+HOME_ENV = "PRINTHARVEST_HOME"
+
+
+class Config(BaseModel):
+    """The validated contents of printharvest.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inbox: Path = Path("inbox")
+    extra_inboxes: list[Path] = Field(default_factory=list)
+    archive_mode: Literal["move", "keep"] = "move"
+    settle_seconds: float = Field(default=2.0, ge=0, le=3600)
+    harvest_timeout_seconds: float = Field(default=120.0, gt=0, le=86400)
+    connectors_dir: Path = Path("connectors")
+    rules_dir: Path = Path("rules")
+    store: Path = Path("printharvest.db")
+    entry_point_plugins: bool = True
+
+
+DEFAULT_CONFIG_TEXT = """\
+# printharvest configuration. Paths are relative to this folder unless absolute.
+# Every key is optional; delete a line to go back to its default.
+
+# The watched folder technicians drop jobs into (one folder per case, or loose files).
+inbox: inbox
+# More watched folders, e.g. a network share: [/mnt/lab-share/3dp-jobs]
+extra_inboxes: []
+# After harvest, "move" originals into archive/YYYY/MM/ or "keep" them where they are.
+archive_mode: move
+# Seconds a file's size and mtime must stay unchanged before it is taken.
+settle_seconds: 2.0
+# Longest time one file may take to harvest before it is given up (seconds).
+harvest_timeout_seconds: 120
+# Drop-in folder for the lab's own connectors (one .py file each).
+connectors_dir: connectors
+# The lab's editable rules (case keys, printers, materials, anatomy, registry dictionary).
+rules_dir: rules
+# The SQLite store.
+store: printharvest.db
+# Load connectors installed as Python packages (entry point group "printharvest").
+entry_point_plugins: true
+"""
+
+
+def default_home() -> Path:
+    """The home when neither --home nor PRINTHARVEST_HOME is given."""
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("printharvest", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Home:
+    """The lab's printharvest folder: configuration, store, inbox, archive, exports."""
+
+    root: Path
+    config: Config
+
+    @classmethod
+    def open(cls, root: Path | None = None) -> Home:
+        """Load the home at ``root`` (defaults applied when there is no printharvest.yaml)."""
+        root = (root or default_home()).expanduser().resolve()
+        if root.exists() and not root.is_dir():
+            raise ConfigError(f"{root}: the home must be a folder")
+        path = root / CONFIG_NAME
+        config = validate_yaml(Config, path) if path.is_file() else Config()
+        return cls(root, config)
+
+    def _path(self, value: Path) -> Path:
+        return value if value.is_absolute() else self.root / value
+
+    @property
+    def config_path(self) -> Path:
+        """printharvest.yaml."""
+        return self.root / CONFIG_NAME
+
+    @property
+    def store_path(self) -> Path:
+        """The SQLite file."""
+        return self._path(self.config.store)
+
+    @property
+    def inbox(self) -> Path:
+        """The main watched folder."""
+        return self._path(self.config.inbox)
+
+    @property
+    def inboxes(self) -> list[Path]:
+        """Every watched folder."""
+        return [self.inbox, *(self._path(p) for p in self.config.extra_inboxes)]
+
+    @property
+    def connectors_dir(self) -> Path:
+        """The drop-in connectors folder."""
+        return self._path(self.config.connectors_dir)
+
+    @property
+    def rules_dir(self) -> Path:
+        """The lab's rules folder (files missing here fall back to the shipped defaults)."""
+        return self._path(self.config.rules_dir)
+
+    @property
+    def archive(self) -> Path:
+        """Where harvested originals are moved."""
+        return self.root / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        """Where files that could not be understood go, with a reason beside them."""
+        return self.root / "quarantine"
+
+    @property
+    def exports(self) -> Path:
+        """Registry upload files and JSON exports."""
+        return self.root / "exports"
+
+    @property
+    def logs(self) -> Path:
+        """Log files."""
+        return self.root / "logs"
+
+    def ensure(self) -> None:
+        """Create the home's folders if missing."""
+        for folder in (self.root, self.inbox, self.archive, self.quarantine, self.exports,
+                       self.logs, self.connectors_dir):
+            folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,97 @@
+"""The connector contract: what a file connector or a printer poller must provide.
+
+A **file connector** is a class with
+
+* ``id`` (lower-case, unique), ``label``, ``version`` and ``patterns`` (glob hints);
+* ``detect(probe) -> float``: a score in [0, 1] computed from the probe alone (size, head,
+  tail, zip member list). It must be cheap and must never raise; the host clamps and guards
+  it anyway and records a misbehaving connector;
+* ``harvest(probe) -> list[HarvestRecord]``: one record per job, mesh or imaging set. It
+  raises :class:`~printharvest.exceptions.CorruptFileError` with a one-line reason when the
+  content cannot be read.
+
+A connector that sets ``collective = True`` (DICOM) receives every file it won below one
+input root at once, through ``harvest_collection``.
+
+A **printer poller** talks to a printer or its cloud API and returns new jobs since a
+cursor (see :class:`PrinterPoller`).
+
+Connectors are registered by listing them in a module-level ``CONNECTORS`` list (or
+``POLLERS`` for pollers); see :mod:`printharvest.plugins` for the three routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..models import HarvestRecord, Source
+from ..probe import FileProbe
+from ..vocab import RecordKind
+
+
+class FileConnector:
+    """Base class for connectors that read files. Subclass and fill in the four attributes."""
+
+    id: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    version: ClassVar[str] = "0"
+    patterns: ClassVar[tuple[str, ...]] = ()
+    collective: ClassVar[bool] = False
+
+    def detect(self, probe: FileProbe) -> float:
+        """Return how sure this connector is that it can read ``probe``, in [0, 1]."""
+        raise NotImplementedError
+
+    def harvest(self, probe: FileProbe) -> list[HarvestRecord]:
+        """Read the file and return its records."""
+        raise NotImplementedError
+
+    def harvest_collection(self, probes: Sequence[FileProbe]) -> list[HarvestRecord]:
+        """Harvest several files as one set (only for ``collective`` connectors)."""
+        records: list[HarvestRecord] = []
+        for probe in probes:
+            records.extend(self.harvest(probe))
+        return records
+
+    def new_record(
+        self, probe: FileProbe, kind: RecordKind, *, index: int = 0, **fields: Any
+    ) -> HarvestRecord:
+        """A record with ``source`` filled in from the probe and this connector."""
+        source = Source(
+            path=probe.display_path,
+            sha256=probe.sha256,
+            size=probe.size,
+            connector=self.id,
+            connector_version=self.version,
+            index=index,
+        )
+        return HarvestRecord(kind=kind, source=source, **fields)
+
+
+@dataclass
+class PollBatch:
+    """What one poll returned: new records and the cursor to resume from next time."""
+
+    records: list[HarvestRecord] = field(default_factory=list)
+    cursor: str | None = None
+
+
+class PrinterPoller:
+    """Base class for live connectors that pull finished jobs from a printer or its API.
+
+    The service stores ``PollBatch.cursor`` after the batch's records are stored, and passes
+    it back as ``since`` so that a restart neither loses nor repeats jobs.
+    """
+
+    id: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    version: ClassVar[str] = "0"
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.settings = dict(settings)
+
+    def poll(self, since: str | None) -> PollBatch:
+        """Return jobs finished after ``since`` and the new cursor."""
+        raise NotImplementedError

@@ -1,0 +1,10 @@
+"""The built-in connectors, registered the same way a plugin registers its own."""
+
+from __future__ import annotations
+
+from .base import FileConnector, PrinterPoller
+from .mesh import StlConnector
+from .prusaslicer import PrusaSlicerConnector
+
+CONNECTORS: list[type[FileConnector]] = [StlConnector, PrusaSlicerConnector]
+POLLERS: list[type[PrinterPoller]] = []

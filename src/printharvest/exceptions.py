@@ -1,0 +1,114 @@
+"""Every error printharvest raises, in one tree.
+
+::
+
+    PrintharvestError
+    ├── ConfigError            bad printharvest.yaml or rules file (names file, key, line)
+    ├── PluginError            a connector failed to import or broke its contract
+    ├── HarvestError           one input file could not be harvested (names file and reason)
+    │   ├── UnsupportedFileError   no connector recognises the file
+    │   ├── CorruptFileError       a connector recognised it but its content is unreadable
+    │   └── HarvestTimeoutError    harvest ran past its time limit
+    ├── ValidationError        a case field breaks the registry dictionary (names the element)
+    ├── StoreError             the SQLite store cannot be opened, migrated or written
+    │   └── MigrationError
+    ├── RecordNotFoundError    a case or record id that does not exist
+    └── RegistryError          NRDR upload / API failures
+        ├── AuthError              sign-in needed again, or refused
+        └── TransmissionError      the registry could not be reached or answered badly
+
+Messages are PHI-safe by construction: they may name a local file (the technician's own
+disk) or a DICOM keyword, never a DICOM value or patient data. ``public_message`` drops the
+file name too, for anything shown beyond the lab's own terminal.
+
+Foreign exceptions are translated at the boundary with ``raise ... from exc``; only the
+CLI turns these into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+
+class PrintharvestError(Exception):
+    """Base of every error printharvest raises on purpose."""
+
+    exit_code = 1
+
+    @property
+    def public_message(self) -> str:
+        """The message without any local file name, safe for exports and web pages."""
+        return str(self)
+
+
+class ConfigError(PrintharvestError):
+    """The configuration or a rules file is invalid; the message names the file, key and line."""
+
+    exit_code = 2
+
+
+class PluginError(PrintharvestError):
+    """A connector could not be loaded or violates the connector contract."""
+
+
+class HarvestError(PrintharvestError):
+    """One input could not be harvested.
+
+    ``path`` is the local file (shown to the technician), ``reason`` a one-line explanation
+    that never holds file content.
+    """
+
+    def __init__(self, path: str | PurePath, reason: str) -> None:
+        self.path = str(path)
+        self.reason = " ".join(reason.split())
+        super().__init__(f"{self.path}: {self.reason}")
+
+    @property
+    def public_message(self) -> str:
+        """The reason alone: no file name leaves the lab."""
+        return self.reason
+
+
+class UnsupportedFileError(HarvestError):
+    """No installed connector recognises the file."""
+
+
+class CorruptFileError(HarvestError):
+    """A connector recognised the file but could not read it (corrupt, truncated, hostile)."""
+
+
+class HarvestTimeoutError(HarvestError):
+    """Harvesting the file took longer than the configured limit."""
+
+
+class ValidationError(PrintharvestError):
+    """A case value breaks the registry dictionary; ``element`` names the dictionary element."""
+
+    def __init__(self, element: str, message: str) -> None:
+        self.element = element
+        self.message = message
+        super().__init__(f"{element}: {message}")
+
+
+class StoreError(PrintharvestError):
+    """The store cannot be opened, read or written."""
+
+
+class MigrationError(StoreError):
+    """A schema migration failed or the store is newer than this program."""
+
+
+class RecordNotFoundError(PrintharvestError):
+    """The requested case or record does not exist."""
+
+
+class RegistryError(PrintharvestError):
+    """Something went wrong talking to the registry or producing its files."""
+
+
+class AuthError(RegistryError):
+    """The registry sign-in is missing, expired or refused: log in again."""
+
+
+class TransmissionError(RegistryError):
+    """The registry could not be reached or answered with something unusable."""

@@ -1,0 +1,204 @@
+"""From input paths to HarvestRecords: walk, probe, select a connector, harvest, apply rules.
+
+Folders are walked in sorted order; zip containers (zips no connector claims as a format of
+its own) are expanded safely and walked like folders. Every failure becomes a one-line
+:class:`~printharvest.exceptions.HarvestError` in the outcome; nothing here raises for one
+bad file.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pydantic
+
+from .archive import extract_zip
+from .exceptions import CorruptFileError, HarvestError, UnsupportedFileError
+from .models import HarvestRecord
+from .plugins import LoadedConnector, PluginHost
+from .probe import FileProbe, probe_file
+from .rules import Rules
+
+IGNORED_NAMES = {"thumbs.db", "desktop.ini", "dicomdir", ".ds_store"}
+MAX_ZIP_DEPTH = 2
+Grouping = Literal["root", "case"]
+
+
+@dataclass
+class HarvestedRecord:
+    """A record with the rule notes (field -> rule) that filled parts of it."""
+
+    record: HarvestRecord
+    rule_notes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class HarvestOutcome:
+    """Everything one harvest run produced: records in input order, and one-line errors."""
+
+    items: list[HarvestedRecord] = field(default_factory=list)
+    errors: list[HarvestError] = field(default_factory=list)
+    files_seen: int = 0
+
+    @property
+    def records(self) -> list[HarvestRecord]:
+        """The records alone."""
+        return [item.record for item in self.items]
+
+    def extend(self, other: HarvestOutcome) -> None:
+        """Add another outcome's records and errors to this one."""
+        self.items.extend(other.items)
+        self.errors.extend(other.errors)
+        self.files_seen += other.files_seen
+
+
+class Harvester:
+    """Turns files and folders into records using the plugin host and the rules."""
+
+    def __init__(self, host: PluginHost, rules: Rules) -> None:
+        self.host = host
+        self.rules = rules
+
+    def harvest_paths(
+        self, paths: Iterable[Path], *, grouping: Grouping = "case"
+    ) -> HarvestOutcome:
+        """Harvest every path; a folder's top-level entries are its jobs (as in the inbox)."""
+        outcome = HarvestOutcome()
+        for path in paths:
+            outcome.extend(self.harvest_root(path, grouping=grouping))
+        return outcome
+
+    def harvest_root(self, root: Path, *, grouping: Grouping = "case") -> HarvestOutcome:
+        """Harvest one input: a file, a zip, or a folder of jobs."""
+        outcome = HarvestOutcome()
+        with tempfile.TemporaryDirectory(prefix="printharvest-") as scratch:
+            claimed: list[tuple[FileProbe, LoadedConnector]] = []
+            for probe, winner in self._probes(root, Path(scratch), outcome, depth=0):
+                outcome.files_seen += 1
+                if winner is None:
+                    outcome.errors.append(UnsupportedFileError(
+                        probe.display_path, "no connector recognises this file"))
+                    continue
+                claimed.append((probe, winner))
+            self._harvest_claimed(claimed, grouping, outcome)
+        return outcome
+
+    # -- walking ------------------------------------------------------------------------
+
+    def _probes(
+        self, root: Path, scratch: Path, outcome: HarvestOutcome, *, depth: int
+    ) -> Iterator[tuple[FileProbe, LoadedConnector | None]]:
+        if not root.exists():
+            outcome.errors.append(HarvestError(root, "no such file or folder"))
+            return
+        if root.is_dir():
+            files = sorted(p for p in root.rglob("*") if p.is_file() and not _ignored(p, root))
+            for path in files:
+                parts = path.relative_to(root).parts
+                yield from self._probe_one(path, str(path), parts, scratch, outcome, depth)
+        else:
+            yield from self._probe_one(root, str(root), (root.name,), scratch, outcome, depth)
+
+    def _probe_one(
+        self,
+        path: Path,
+        shown: str,
+        parts: tuple[str, ...],
+        scratch: Path,
+        outcome: HarvestOutcome,
+        depth: int,
+    ) -> Iterator[tuple[FileProbe, LoadedConnector | None]]:
+        try:
+            probe = probe_file(path, display_path=shown, relative_parts=parts)
+        except HarvestError as exc:
+            outcome.errors.append(exc)
+            return
+        winner = self.host.select(probe)
+        if probe.zip_members is not None and winner is None:
+            yield from self._expand_zip(probe, scratch, outcome, depth)
+            return
+        yield probe, winner
+
+    def _expand_zip(
+        self, probe: FileProbe, scratch: Path, outcome: HarvestOutcome, depth: int
+    ) -> Iterator[tuple[FileProbe, LoadedConnector | None]]:
+        if depth >= MAX_ZIP_DEPTH:
+            outcome.errors.append(CorruptFileError(probe.display_path, "zip nested too deeply"))
+            return
+        target = Path(tempfile.mkdtemp(dir=scratch))
+        try:
+            members, problems = extract_zip(probe.path, probe.display_path, target)
+        except HarvestError as exc:
+            outcome.errors.append(exc)
+            return
+        outcome.errors.extend(HarvestError(p.split(": ", 1)[0], p.split(": ", 1)[1])
+                              for p in problems)
+        for member in members:
+            parts = (*probe.relative_parts, *member.name.split("/"))
+            shown = f"{probe.display_path}!/{member.name}"
+            yield from self._probe_one(member.path, shown, parts, scratch, outcome, depth + 1)
+
+    # -- harvesting ---------------------------------------------------------------------
+
+    def _harvest_claimed(
+        self,
+        claimed: list[tuple[FileProbe, LoadedConnector]],
+        grouping: Grouping,
+        outcome: HarvestOutcome,
+    ) -> None:
+        groups: dict[tuple[str, str], list[FileProbe]] = defaultdict(list)
+        for probe, loaded in claimed:
+            key, _ = self.rules.case_key(probe.relative_parts)
+            if loaded.connector.collective:
+                groups[(loaded.id, key if grouping == "case" else "")].append(probe)
+            else:
+                self._run(loaded, [probe], outcome, single=True)
+        for (connector_id, _), probes in groups.items():
+            self._run(self.host.connectors[connector_id], probes, outcome, single=False)
+
+    def _run(
+        self, loaded: LoadedConnector, probes: list[FileProbe], outcome: HarvestOutcome,
+        *, single: bool
+    ) -> None:
+        first = probes[0]
+        try:
+            if single:
+                records = loaded.connector.harvest(first)
+            else:
+                records = loaded.connector.harvest_collection(probes)
+            records = [HarvestRecord.model_validate(r) for r in records]
+        except HarvestError as exc:
+            outcome.errors.append(exc)
+            return
+        except pydantic.ValidationError as exc:
+            loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
+            outcome.errors.append(HarvestError(
+                first.display_path, f"connector {loaded.id} produced an invalid record ({loc})"))
+            return
+        except MemoryError:
+            outcome.errors.append(CorruptFileError(first.display_path, "too large to read"))
+            return
+        except Exception as exc:  # a connector bug must not stop the run
+            outcome.errors.append(HarvestError(
+                first.display_path, f"connector {loaded.id} failed ({type(exc).__name__})"))
+            return
+        key, key_rule = self.rules.case_key(first.relative_parts)
+        for record in records:
+            record.case_key = key
+            notes = self.rules.enrich(record)
+            notes["case_key"] = key_rule
+            outcome.items.append(HarvestedRecord(record, notes))
+
+
+def _ignored(path: Path, root: Path) -> bool:
+    parts = path.relative_to(root).parts
+    return (
+        any(p.startswith(".") or p == "__MACOSX" for p in parts)
+        or path.name.lower() in IGNORED_NAMES
+        or path.name.endswith(".reason.txt")
+    )

@@ -1,0 +1,240 @@
+"""Store: records, cases, field values and the audit log."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..case import FieldValue, Provenance
+from ..exceptions import RecordNotFoundError, StoreError
+from ..models import HarvestRecord
+from .migrations import migrate
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record as stored, with its row id, case and rule notes."""
+
+    id: int
+    case_id: int
+    record: HarvestRecord
+    rule_notes: dict[str, str]
+    harvested_at: str
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case's own columns."""
+
+    id: int
+    case_key: str
+    registry_id: str
+    status: str
+    created_at: str
+    updated_at: str
+
+
+class Store:
+    """The lab's SQLite store."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating and migrating if needed) the store at ``path``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+        try:
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path}: not a printharvest store ({exc})") from exc
+        except Exception:
+            conn.close()
+            raise
+        return cls(conn, path)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back if the block raises."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot start a transaction ({exc})") from exc
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- cases --------------------------------------------------------------------------
+
+    def ensure_case(self, case_key: str) -> tuple[int, bool]:
+        """The id of the case with ``case_key``, creating it if needed; True when created."""
+        row = self.conn.execute("SELECT id FROM cases WHERE case_key = ?", (case_key,)).fetchone()
+        if row:
+            return int(row[0]), False
+        stamp = now()
+        cursor = self.conn.execute(
+            "INSERT INTO cases (case_key, registry_id, status, created_at, updated_at)"
+            " VALUES (?, ?, 'needs_clinical', ?, ?)",
+            (case_key, "PH-" + secrets.token_hex(6).upper(), stamp, stamp),
+        )
+        return int(cursor.lastrowid or 0), True
+
+    def case_row(self, case_id: int) -> CaseRow:
+        """One case's columns; RecordNotFoundError when there is no such case."""
+        row = self.conn.execute(
+            "SELECT id, case_key, registry_id, status, created_at, updated_at FROM cases"
+            " WHERE id = ?", (case_id,)).fetchone()
+        if row is None:
+            raise RecordNotFoundError(f"there is no case {case_id}")
+        return CaseRow(*row)
+
+    def case_rows(self, status: str | None = None) -> list[CaseRow]:
+        """Every case (optionally of one status), oldest first."""
+        sql = "SELECT id, case_key, registry_id, status, created_at, updated_at FROM cases"
+        args: tuple[Any, ...] = ()
+        if status:
+            sql += " WHERE status = ?"
+            args = (status,)
+        return [CaseRow(*row) for row in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def set_status(self, case_id: int, status: str, actor: str) -> None:
+        """Change a case's status and log it."""
+        old = self.case_row(case_id).status
+        if old == status:
+            return
+        self.conn.execute("UPDATE cases SET status = ?, updated_at = ? WHERE id = ?",
+                          (status, now(), case_id))
+        self.log(case_id, actor, "status", None, old, status)
+
+    def touch_case(self, case_id: int) -> None:
+        """Mark a case as changed now."""
+        self.conn.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (now(), case_id))
+
+    # -- records ------------------------------------------------------------------------
+
+    def has_record(self, sha256: str, index: int) -> bool:
+        """True when a record with this content hash and index is already stored."""
+        return self.conn.execute("SELECT 1 FROM records WHERE sha256 = ? AND idx = ?",
+                                 (sha256, index)).fetchone() is not None
+
+    def insert_record(self, case_id: int, record: HarvestRecord, rule_notes: dict[str, str]) -> int:
+        """Store one record in a case (caller checks for duplicates inside its transaction)."""
+        source = record.source
+        cursor = self.conn.execute(
+            "INSERT INTO records (sha256, idx, case_id, kind, connector, connector_version,"
+            " path, body, rule_notes, harvested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (source.sha256, source.index, case_id, record.kind, source.connector,
+             source.connector_version, source.path, record.model_dump_json(),
+             json.dumps(rule_notes, sort_keys=True), now()),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def records_for_case(self, case_id: int) -> list[StoredRecord]:
+        """A case's records in the order they were harvested."""
+        rows = self.conn.execute(
+            "SELECT id, case_id, body, rule_notes, harvested_at FROM records WHERE case_id = ?"
+            " ORDER BY id", (case_id,))
+        return [StoredRecord(row[0], row[1], HarvestRecord.model_validate_json(row[2]),
+                             json.loads(row[3]), row[4]) for row in rows]
+
+    def record_count(self) -> int:
+        """How many records the store holds."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+
+    # -- field values -------------------------------------------------------------------
+
+    def replace_harvested_fields(self, case_id: int, fields: dict[str, FieldValue]) -> None:
+        """Replace every harvested value of a case (typed values are untouched)."""
+        self.conn.execute("DELETE FROM field_values WHERE case_id = ? AND origin = 'harvest'",
+                          (case_id,))
+        stamp = now()
+        self.conn.executemany(
+            "INSERT INTO field_values (case_id, field, origin, value, provenance, updated_at)"
+            " VALUES (?, ?, 'harvest', ?, ?, ?)",
+            [(case_id, name, json.dumps(fv.value), fv.provenance.model_dump_json(), stamp)
+             for name, fv in sorted(fields.items())],
+        )
+
+    def set_user_field(self, case_id: int, field: str, value: Any, actor: str) -> None:
+        """Store a value the data manager typed (None clears it), with an audit entry."""
+        old = self.conn.execute(
+            "SELECT value FROM field_values WHERE case_id = ? AND field = ? AND origin = 'user'",
+            (case_id, field)).fetchone()
+        stamp = now()
+        if value is None:
+            self.conn.execute(
+                "DELETE FROM field_values WHERE case_id = ? AND field = ? AND origin = 'user'",
+                (case_id, field))
+        else:
+            provenance = Provenance(origin="user", actor=actor, at=stamp)
+            self.conn.execute(
+                "INSERT INTO field_values (case_id, field, origin, value, provenance, updated_at)"
+                " VALUES (?, ?, 'user', ?, ?, ?) ON CONFLICT (case_id, field, origin)"
+                " DO UPDATE SET value = excluded.value, provenance = excluded.provenance,"
+                " updated_at = excluded.updated_at",
+                (case_id, field, json.dumps(value), provenance.model_dump_json(), stamp))
+        self.log(case_id, actor, "set", field, old[0] if old else None,
+                 None if value is None else json.dumps(value))
+        self.touch_case(case_id)
+
+    def field_values(self, case_id: int) -> dict[str, dict[str, FieldValue]]:
+        """Every stored value of a case: ``{field: {origin: FieldValue}}``."""
+        values: dict[str, dict[str, FieldValue]] = {}
+        for field, origin, value, provenance in self.conn.execute(
+                "SELECT field, origin, value, provenance FROM field_values WHERE case_id = ?",
+                (case_id,)):
+            values.setdefault(field, {})[origin] = FieldValue(
+                value=json.loads(value), provenance=Provenance.model_validate_json(provenance))
+        return values
+
+    # -- audit --------------------------------------------------------------------------
+
+    def log(self, case_id: int | None, actor: str, action: str, field: str | None,
+            old: str | None, new: str | None) -> None:
+        """Append to the audit log."""
+        self.conn.execute(
+            "INSERT INTO audit (case_id, at, actor, action, field, old, new)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", (case_id, now(), actor, action, field, old, new))
+
+    def audit_log(self, case_id: int) -> list[dict[str, Any]]:
+        """A case's audit entries, oldest first."""
+        rows = self.conn.execute(
+            "SELECT at, actor, action, field, old, new FROM audit WHERE case_id = ? ORDER BY id",
+            (case_id,))
+        keys = ("at", "actor", "action", "field", "old", "new")
+        return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -1,0 +1,117 @@
+"""Schema migrations: ordered, named, and recorded in ``schema_migrations``.
+
+Append new migrations to ``MIGRATIONS`` with the next number; never edit one that has
+shipped. Each runs in its own transaction together with its row in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..exceptions import MigrationError
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step."""
+
+    number: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial", """
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            case_key TEXT NOT NULL UNIQUE,
+            registry_id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL DEFAULT 'needs_clinical',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            kind TEXT NOT NULL,
+            connector TEXT NOT NULL,
+            connector_version TEXT NOT NULL,
+            path TEXT NOT NULL,
+            body TEXT NOT NULL,
+            rule_notes TEXT NOT NULL DEFAULT '{}',
+            harvested_at TEXT NOT NULL,
+            UNIQUE (sha256, idx)
+        );
+        CREATE TABLE field_values (
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            field TEXT NOT NULL,
+            origin TEXT NOT NULL CHECK (origin IN ('harvest', 'user')),
+            value TEXT NOT NULL,
+            provenance TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (case_id, field, origin)
+        );
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER REFERENCES cases(id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            field TEXT,
+            old TEXT,
+            new TEXT
+        );
+    """),
+    Migration(2, "index records by case and audit by case", """
+        CREATE INDEX records_by_case ON records (case_id);
+        CREATE INDEX audit_by_case ON audit (case_id, at);
+    """),
+]
+
+
+def applied(conn: sqlite3.Connection) -> dict[int, str]:
+    """The migrations already applied to this store."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    return {row[0]: row[1] for row in conn.execute("SELECT number, name FROM schema_migrations")}
+
+
+def migrate(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -> list[Migration]:
+    """Apply every pending migration in order; return the ones applied now."""
+    steps = sorted(migrations if migrations is not None else MIGRATIONS, key=lambda m: m.number)
+    done = applied(conn)
+    known = {m.number for m in steps}
+    newer = sorted(set(done) - known)
+    if newer:
+        raise MigrationError(
+            f"the store has schema migration {newer[-1]} ({done[newer[-1]]}) that this version "
+            "of printharvest does not know: upgrade printharvest"
+        )
+    ran: list[Migration] = []
+    for step in steps:
+        if step.number in done:
+            continue
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _statements(step.sql):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                (step.number, step.name, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise MigrationError(f"migration {step.number} ({step.name}) failed: {exc}") from exc
+        ran.append(step)
+    return ran
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]

@@ -1,0 +1,20 @@
+"""Closed vocabularies of the HarvestRecord contract (DESIGN.md section 2 and 3)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Technology = Literal[
+    "vat_photopolymerization",
+    "material_jetting",
+    "material_extrusion",
+    "powder_bed_fusion",
+    "binder_jetting",
+    "sheet_lamination",
+    "directed_energy_deposition",
+]
+TECHNOLOGIES: tuple[str, ...] = Technology.__args__  # type: ignore[attr-defined]
+
+RecordKind = Literal["print", "mesh", "imaging"]
+Outcome = Literal["success", "failed", "aborted", "unknown"]
+MaterialRole = Literal["model", "support"]

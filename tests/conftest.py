@@ -1,0 +1,67 @@
+"""Shared fixtures: a temporary home, an in-process CLI runner, the sample jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from printharvest.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_JOBS = REPO / "sample_jobs"
+
+
+@dataclass
+class CliResult:
+    """Exit code and captured output of one CLI run."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty home folder."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``printharvest`` in-process and capture exit code, stdout and stderr."""
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def sample_gcode() -> Path:
+    """The PrusaSlicer G-code of the kidney sample job."""
+    return SAMPLE_JOBS / "3DP-2026-001_kidney" / "kidney_tumour.gcode"
+
+
+@pytest.fixture
+def sample_jobs_copy(tmp_path: Path) -> Path:
+    """The sample job folders copied into a fresh inbox-like folder."""
+    import shutil
+
+    target = tmp_path / "inbox"
+    target.mkdir()
+    for job in sorted(SAMPLE_JOBS.iterdir()):
+        if job.is_dir():
+            shutil.copytree(job, target / job.name)
+    return target

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import trimesh
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "cases"
 
 PRINTER_INI = """\
 printer_model = {printer_model}

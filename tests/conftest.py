@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from printharvest.cli import main
+from printharvest.cli.demo_cmd import NOT_JOB_FILES
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_JOBS = REPO / "sample_jobs"
+DEMO_CASES = SAMPLE_JOBS / "cases"
 
 
 @dataclass
@@ -51,7 +53,7 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
 @pytest.fixture
 def sample_gcode() -> Path:
     """The PrusaSlicer G-code of the kidney sample job."""
-    return SAMPLE_JOBS / "3DP-2026-001_kidney" / "kidney_tumour.gcode"
+    return DEMO_CASES / "3DP-2026-001_kidney" / "kidney_tumour.gcode"
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def sample_jobs_copy(tmp_path: Path) -> Path:
 
     target = tmp_path / "inbox"
     target.mkdir()
-    for job in sorted(SAMPLE_JOBS.iterdir()):
+    for job in sorted(DEMO_CASES.iterdir()):
         if job.is_dir():
-            shutil.copytree(job, target / job.name)
+            shutil.copytree(job, target / job.name, ignore=NOT_JOB_FILES)
     return target

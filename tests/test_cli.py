@@ -9,7 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .conftest import SAMPLE_JOBS
+from .conftest import DEMO_CASES
 
 
 def test_unknown_file_is_one_line_exit_1_after_the_rest(tmp_path: Path, run_cli,
@@ -24,7 +24,7 @@ def test_unknown_file_is_one_line_exit_1_after_the_rest(tmp_path: Path, run_cli,
 
 
 def test_truncated_stl_is_an_error_not_a_record(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
-    stl = SAMPLE_JOBS / "3DP-2026-001_kidney" / "kidney_tumour.stl"
+    stl = DEMO_CASES / "3DP-2026-001_kidney" / "kidney_tumour.stl"
     broken = tmp_path / "broken.stl"
     broken.write_bytes(stl.read_bytes()[:5000])
     result = run_cli("inspect", "--json", str(broken))
@@ -40,8 +40,9 @@ def test_missing_path_and_usage_errors(run_cli, tmp_path: Path) -> None:  # type
     assert run_cli("--help").code == 0
 
 
-def test_inspect_walks_folders_and_zips(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
-    job = SAMPLE_JOBS / "3DP-2026-002_mandible"
+def test_inspect_walks_folders_and_zips(tmp_path: Path, run_cli,  # type: ignore[no-untyped-def]
+                                        sample_jobs_copy: Path) -> None:
+    job = sample_jobs_copy / "3DP-2026-002_mandible"
     archive = tmp_path / "job.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for path in sorted(job.iterdir()):
@@ -81,7 +82,7 @@ def test_ingest_and_cases(home: Path, sample_jobs_copy: Path, run_cli) -> None: 
 def test_case_key_rule_joins_loose_files(home: Path, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     inbox = tmp_path / "drop"
     inbox.mkdir()
-    job = SAMPLE_JOBS / "3DP-2026-002_mandible"
+    job = DEMO_CASES / "3DP-2026-002_mandible"
     shutil.copy(job / "mandible_guide.stl", inbox / "3DP-2026-777 guide mesh.stl")
     shutil.copy(job / "mandible_guide.gcode", inbox / "printed 3DP-2026-777.gcode")
     assert run_cli("--home", str(home), "ingest", str(inbox)).code == 0

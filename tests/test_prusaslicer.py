@@ -12,9 +12,9 @@ from printharvest.connectors.gcode_text import parse_duration
 from printharvest.connectors.prusaslicer import PrusaSlicerConnector
 from printharvest.probe import probe_file
 
-from .conftest import SAMPLE_JOBS
+from .conftest import DEMO_CASES
 
-GCODES = sorted(SAMPLE_JOBS.glob("*/*.gcode"))
+GCODES = sorted(DEMO_CASES.glob("*/*.gcode"))
 
 
 def slicer_says(path: Path) -> dict[str, str]:

@@ -23,5 +23,10 @@ def shipped_rules() -> Path:
 
 
 def shipped_sample_jobs() -> Path:
-    """The sample job folders used by ``printharvest demo``."""
+    """The sample folder (``cases/`` holds the demo's job folders, ``formats/`` one family each)."""
     return shipped_dir("sample_jobs")
+
+
+def shipped_demo_cases() -> Path:
+    """The job folders ``printharvest demo`` drops into its inbox."""
+    return shipped_sample_jobs() / "cases"

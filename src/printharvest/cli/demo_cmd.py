@@ -9,10 +9,13 @@ from pathlib import Path
 import click
 
 from ..app import App
-from ..resources import shipped_sample_jobs
+from ..resources import shipped_demo_cases
 from ._common import report_errors, set_app
 from .cases_cmd import cases_table
 from .init_cmd import init_home
+
+NOT_JOB_FILES = shutil.ignore_patterns("*.expected.json", "README*")
+"""Golden files and READMEs sit beside the samples but are not part of a job."""
 
 
 @click.command()
@@ -25,12 +28,13 @@ def demo(ctx: click.Context, keep: Path | None) -> int:
     init_home(root)
     app = App.open(root)
     set_app(ctx, app)
-    samples = shipped_sample_jobs()
+    samples = shipped_demo_cases()
     jobs = sorted(p for p in samples.iterdir() if p.is_dir() and not p.name.startswith("."))
     click.echo(f"demo home: {root}")
     click.echo(f"dropping {len(jobs)} sample job(s) from {samples} into the inbox")
     for job in jobs:
-        shutil.copytree(job, app.home.inbox / job.name, dirs_exist_ok=True)
+        shutil.copytree(job, app.home.inbox / job.name, dirs_exist_ok=True,
+                        ignore=NOT_JOB_FILES)
     outcome = app.harvester.harvest_paths([app.home.inbox], grouping="case")
     report = app.cases.ingest(outcome)
     click.echo(f"{report.new_records} record(s) into {len(report.new_cases)} case(s)\n")

@@ -237,3 +237,24 @@ def test_numbers(text: str, number: float) -> None:
 def test_not_numbers(text: str) -> None:
     with pytest.raises(ValueError):
         parse_number(text)
+
+
+def test_rows_are_keyed_by_their_job_file(tmp_path: Path) -> None:
+    rows = [ROW.replace('"a.gcode"', '"3DP-2026-001_kidney.gcode"'),
+            ROW.replace('"a.gcode"', '"liver model.gcode"'), ROW.replace('"a.gcode"', '""')]
+    records = _harvest(_pjh(tmp_path, rows))
+    assert [r.case_key for r in records] == ["3DP-2026-001", "liver model", None]
+
+
+def test_harvester_keeps_row_keys_and_falls_back_to_the_file(tmp_path: Path) -> None:
+    from printharvest.harvest import Harvester
+    from printharvest.plugins import PluginHost
+    from printharvest.rules import Rules
+
+    path = _pjh(tmp_path, [ROW.replace('"a.gcode"', '"3DP-2026-001_kidney.gcode"'),
+                           ROW.replace('"a.gcode"', '""')], name="history.csv")
+    outcome = Harvester(PluginHost.load(None, entry_points=False),
+                        Rules.load(None)).harvest_paths([path])
+    assert outcome.errors == []
+    assert [r.case_key for r in outcome.records] == ["3DP-2026-001", "history"]
+    assert outcome.items[0].rule_notes["case_key"] == "connector joblog"

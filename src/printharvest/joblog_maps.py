@@ -39,6 +39,7 @@ LENGTH_UNITS = ("mm", "cm", "m", "um", "in")
 
 # Each mappable field and the units it accepts (None: text, date, outcome or count).
 FIELD_UNITS: dict[str, tuple[str, ...] | None] = {
+    "case_key": None,
     "printer.manufacturer": None,
     "printer.model": None,
     "printer.serial": None,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..joblog_maps import ColumnMap, ColumnSpec, MaterialDefaults
+from ..exceptions import ConfigError
+from ..joblog_maps import ColumnMap, ColumnSpec, MaterialDefaults, lab_rules_dir
 from ..joblog_values import (
     check_limit,
     convert_amount,
@@ -21,6 +22,7 @@ from ..joblog_values import (
     text_value,
 )
 from ..models import Material, Printer, Slicer
+from ..rules import CASE_KEYS_FILE, Rules, rules_file
 
 Column = tuple[int, str, ColumnSpec]
 
@@ -64,6 +66,8 @@ def _convert(spec: ColumnSpec, cell: Any, column_map: ColumnMap) -> Any:
         return outcome
     if field == "technology":
         return parse_technology(cell)
+    if field == "case_key":
+        return job_case_key(text_value(cell))
     if field == "part_count":
         return int(check_limit("part_count", parse_count(cell)))
     if field in ("print_time_s", "print_duration_s"):
@@ -79,6 +83,8 @@ def _convert(spec: ColumnSpec, cell: Any, column_map: ColumnMap) -> Any:
 def _assemble(column_map: ColumnMap, values: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     defaults = column_map.defaults
     fields: dict[str, Any] = {}
+    if values.get("case_key"):
+        fields["case_key"] = values["case_key"]
     printer = {k: values.get(f"printer.{k}", getattr(defaults.printer, k))
                for k in ("manufacturer", "model", "serial", "label")}
     if any(v is not None for v in printer.values()):
@@ -125,3 +131,41 @@ def _elapsed(start: str, end: str, warnings: list[str]) -> int | None:
         warnings.append("finished before it started: duration left unknown")
         return None
     return round(total)
+
+
+def job_case_key(job_file: str) -> str | None:
+    """The case key of a job named by its file (``/cases/3DP-2026-014/liver.gcode``).
+
+    The lab's case-key rules are applied to the path as written in the log; without a
+    matching rule the key is the file's stem, as for a loose file dropped into the inbox.
+    The key stays in the local store only (it may hold a job name).
+    """
+    parts = tuple(p for p in job_file.replace("\\", "/").split("/") if p.strip())
+    if not parts:
+        return None
+    rules = _case_rules()
+    key, rule = rules.case_key(parts)
+    if not rule.startswith(CASE_KEYS_FILE):
+        key, _ = rules.case_key(parts[-1:])
+    return key or None
+
+
+_rules_cache: dict[tuple[str, float], Rules] = {}
+
+
+def _case_rules() -> Rules:
+    """The case-key rules of the lab (cached until the file changes)."""
+    folder = lab_rules_dir()
+    path = rules_file(folder, CASE_KEYS_FILE)
+    try:
+        cache_key = (str(path), path.stat().st_mtime)
+    except OSError:
+        cache_key = (str(path), -1.0)
+    if cache_key not in _rules_cache:
+        try:
+            rules = Rules.load(folder)
+        except ConfigError as exc:
+            raise ValueError("the case-key rules do not load") from exc
+        _rules_cache.clear()
+        _rules_cache[cache_key] = rules
+    return _rules_cache[cache_key]

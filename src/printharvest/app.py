@@ -12,6 +12,7 @@ from .cases import CaseService
 from .config import Home
 from .dictionary import Dictionary
 from .harvest import Harvester
+from .joblog_maps import set_lab_rules_dir
 from .plugins import PluginHost
 from .rules import Rules
 from .store import Store
@@ -32,6 +33,8 @@ class App:
     @cached_property
     def host(self) -> PluginHost:
         """Loaded connectors (built-in, entry points, drop-in folder)."""
+        # The job-log connector reads the lab's column maps from <rules_dir>/joblogs/.
+        set_lab_rules_dir(self.home.rules_dir)
         return PluginHost.load(self.home.connectors_dir,
                                entry_points=self.home.config.entry_point_plugins)
 

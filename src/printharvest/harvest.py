@@ -189,9 +189,11 @@ class Harvester:
             return
         key, key_rule = self.rules.case_key(first.relative_parts)
         for record in records:
-            record.case_key = key
+            # A log connector may key each row itself (a job-log row naming its job file).
+            own_key = record.case_key
+            record.case_key = own_key or key
             notes = self.rules.enrich(record)
-            notes["case_key"] = key_rule
+            notes["case_key"] = f"connector {loaded.id}" if own_key else key_rule
             outcome.items.append(HarvestedRecord(record, notes))
 
 

@@ -1,4 +1,14 @@
-"""Test helpers for connector authors: golden samples, importable by a lab's own package.
+"""Test helpers for connector authors, importable by a lab's own connector package.
+
+Contract checks (the same the built-in connectors pass, see :mod:`printharvest.contract`)::
+
+    from printharvest.testing import check_connector_contract, check_golden
+
+    def test_contract():
+        check_connector_contract(MyConnector, samples=[Path("tests/samples/job1.log")])
+
+    def test_golden():
+        check_golden(Path("tests/samples/job1.log"), root=Path("tests/samples"))
 
 A golden file ``X.expected.json`` beside a sample ``X`` holds what ``printharvest inspect
 --json X`` prints, with each ``source.path`` made relative to the samples root. Regenerate::
@@ -13,9 +23,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .contract import ContractReport, check_connector_contract, garbage_inputs
 from .harvest import Harvester, HarvestOutcome
+from .joblog_maps import set_lab_rules_dir
 from .plugins import PluginHost
 from .rules import Rules
+
+__all__ = [
+    "GOLDEN_SUFFIX",
+    "ContractReport",
+    "check_connector_contract",
+    "check_golden",
+    "garbage_inputs",
+    "golden_path",
+    "golden_records",
+    "harvest_sample",
+    "write_golden",
+]
 
 GOLDEN_SUFFIX = ".expected.json"
 
@@ -26,7 +50,11 @@ def golden_path(sample: Path) -> Path:
 
 
 def harvest_sample(sample: Path, root: Path, host: PluginHost | None = None) -> HarvestOutcome:
-    """Harvest one sample file with the given (default: built-in) connectors and rules."""
+    """Harvest one sample file with the given (default: built-in) connectors and rules.
+
+    The shipped rules are used, including the shipped job-log column maps only.
+    """
+    set_lab_rules_dir(None)
     harvester = Harvester(host or PluginHost.load(None, entry_points=False), Rules.load(None))
     return harvester.harvest_paths([sample], grouping="root")
 
@@ -44,6 +72,34 @@ def golden_records(
         shown = record["source"]["path"]
         record["source"]["path"] = relative + shown[len(str(sample)):]
     return records
+
+
+def check_golden(sample: Path, root: Path, host: PluginHost | None = None) -> None:
+    """Assert that ``sample`` harvests to exactly its golden file (names the first difference)."""
+    golden = golden_path(sample)
+    if not golden.is_file():
+        raise AssertionError(f"{sample}: no golden file {golden.name} (write one with "
+                             "'python -m printharvest.testing golden SAMPLE')")
+    expected = json.loads(golden.read_text(encoding="utf-8"))
+    actual = golden_records(sample, root, host)
+    if actual != expected:
+        raise AssertionError(f"{sample}: differs from {golden.name}: "
+                             f"{_first_difference(expected, actual)}")
+
+
+def _first_difference(expected: Any, actual: Any, where: str = "") -> str:
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in sorted(set(expected) | set(actual)):
+            if expected.get(key, "<missing>") != actual.get(key, "<missing>"):
+                return _first_difference(expected.get(key, "<missing>"),
+                                         actual.get(key, "<missing>"), f"{where}.{key}")
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return f"{where or '(top)'}: {len(expected)} item(s) expected, got {len(actual)}"
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            if e != a:
+                return _first_difference(e, a, f"{where}[{i}]")
+    return f"{where or '(top)'}: expected {expected!r}, got {actual!r}"[:300]
 
 
 def write_golden(sample: Path, root: Path) -> Path:

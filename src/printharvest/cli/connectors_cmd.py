@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from ._common import get_app, table
+from .kit_cmd import new_connector, test_connectors
 
 
 @click.group()
 def connectors() -> None:
-    """Inspect the installed connectors."""
+    """Inspect, test and create connectors."""
 
 
 @connectors.command("list")
@@ -29,3 +30,8 @@ def list_connectors(ctx: click.Context) -> None:
         click.echo(f"\n{len(host.failures)} connector(s) failed to load and were skipped:")
         for failure in host.failures:
             click.echo(f"  [{failure.route}] {failure.origin}: {failure.reason}")
+
+
+# The connector kit (kit_cmd.py): a skeleton for a new connector, and how files score.
+connectors.add_command(new_connector)
+connectors.add_command(test_connectors)

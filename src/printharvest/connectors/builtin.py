@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .base import FileConnector, PrinterPoller
+from .joblog import JobLogConnector
 from .mesh import StlConnector
 from .prusaslicer import PrusaSlicerConnector
 
-CONNECTORS: list[type[FileConnector]] = [StlConnector, PrusaSlicerConnector]
+CONNECTORS: list[type[FileConnector]] = [StlConnector, PrusaSlicerConnector, JobLogConnector]
 POLLERS: list[type[PrinterPoller]] = []

@@ -1,0 +1,130 @@
+"""``connectors new`` and ``connectors test``: the connector kit for lab engineers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pydantic
+
+from ..exceptions import HarvestError
+from ..joblog_maps import load_maps
+from ..models import HarvestRecord
+from ..plugins import MIN_SCORE, LoadedConnector, PluginHost
+from ..probe import FileProbe, probe_file
+from ..rules import Rules
+from ..skeleton import SkeletonError, write_skeleton
+from ._common import echo_json, get_app, table
+from .harvest_cmd import describe
+
+SHOWN_RECORDS = 20
+
+
+@click.command("new")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.pass_context
+def new_connector(ctx: click.Context, name: str, force: bool) -> None:
+    """Write a working skeleton connector NAME, a sample and a test into the connectors folder."""
+    folder = get_app(ctx).home.connectors_dir
+    try:
+        written = write_skeleton(folder, name, force=force)
+    except SkeletonError as exc:
+        raise click.UsageError(str(exc)) from exc
+    for path in written:
+        click.echo(f"wrote {path}")
+    module = written[0]
+    click.echo(
+        "\nnext:\n"
+        f"  printharvest connectors list            # '{name}' is loaded from {module.name}\n"
+        f"  printharvest connectors test {written[1]}\n"
+        f"  pytest {written[2]}\n"
+        "then edit detect() and harvest() for your printer's files (docs/connectors.md)."
+    )
+
+
+@click.command("test")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the winners' records as JSON.")
+@click.pass_context
+def test_connectors(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> int:
+    """Show every connector's score for each FILE, the winner, and what the winner harvests."""
+    app = get_app(ctx)
+    host = app.host
+    _show_load_problems(host)
+    failed = 0
+    records_json: list[dict[str, object]] = []
+    for path in files:
+        click.echo(f"\n{path}")
+        ok, records = _test_one(host, app.rules, path)
+        failed += 0 if ok else 1
+        if as_json:
+            records_json.extend(r.to_json_dict() for r in records)
+    if as_json:
+        echo_json(records_json)
+    if failed:
+        click.echo(f"\n{failed} of {len(files)} file(s) had no winner or failed", err=True)
+    return 1 if failed else 0
+
+
+def _show_load_problems(host: PluginHost) -> None:
+    for failure in host.failures:
+        click.echo(f"connector failed to load: [{failure.route}] {failure.origin}: "
+                   f"{failure.reason}", err=True)
+    for problem in load_maps().problems:
+        click.echo(f"job-log map skipped: {problem}", err=True)
+
+
+def _test_one(host: PluginHost, rules: Rules, path: Path) -> tuple[bool, list[HarvestRecord]]:
+    if not path.is_file():
+        click.echo("  error: not a file", err=True)
+        return False, []
+    try:
+        probe = probe_file(path)
+    except HarvestError as exc:
+        click.echo(f"  error: {exc.reason}", err=True)
+        return False, []
+    scores = host.scores(probe)
+    winner = scores[0].connector if scores and scores[0].score >= MIN_SCORE else None
+    rows = [("*" if s.connector is winner else " ", s.connector.id, f"{s.score:.3f}",
+             s.connector.route, s.error or "") for s in scores]
+    click.echo("  " + table(("", "connector", "score", "route", "detect error"), rows)
+               .replace("\n", "\n  "))
+    if winner is None:
+        click.echo(f"  error: no connector scores {MIN_SCORE} or more", err=True)
+        return False, []
+    try:
+        records = _harvest(winner, probe)
+    except HarvestError as exc:
+        click.echo(f"  error: {winner.id}: {exc.reason}", err=True)
+        return False, []
+    key, _ = rules.case_key(probe.relative_parts)
+    for record in records:
+        record.case_key = key
+        rules.enrich(record)
+    click.echo(f"  {winner.id} harvested {len(records)} record(s):")
+    for record in records[:SHOWN_RECORDS]:
+        click.echo("    " + describe(record).replace("\n", "\n    "))
+    if len(records) > SHOWN_RECORDS:
+        click.echo(f"    ... and {len(records) - SHOWN_RECORDS} more (--json shows all)")
+    return True, records
+
+
+def _harvest(loaded: LoadedConnector, probe: FileProbe) -> list[HarvestRecord]:
+    """Harvest with the winner, turning any failure into a one-line HarvestError."""
+    connector = loaded.connector
+    try:
+        if connector.collective:
+            raw = connector.harvest_collection([probe])
+        else:
+            raw = connector.harvest(probe)
+        return [HarvestRecord.model_validate(r) for r in raw]
+    except HarvestError:
+        raise
+    except pydantic.ValidationError as exc:
+        loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise HarvestError(probe.display_path, f"produced an invalid record ({loc}: "
+                                               f"{exc.errors()[0]['msg']})") from exc
+    except Exception as exc:  # the author's bug: say what it was, on one line
+        raise HarvestError(probe.display_path,
+                           f"harvest crashed: {type(exc).__name__}: {exc}"[:300]) from exc

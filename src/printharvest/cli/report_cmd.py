@@ -1,0 +1,43 @@
+"""``report``: the lab's summary report as one HTML file (or CSV)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from ._common import get_app
+
+
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD", ctx, param) from None
+
+
+@click.command()
+@click.option("--from", "period_from", callback=_day, help="First day (YYYY-MM-DD).")
+@click.option("--to", "period_to", callback=_day, help="Last day (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["html", "csv"]), default="html",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write it (default: exports/report-<date>.html or .csv).")
+@click.pass_context
+def report(ctx: click.Context, period_from: date | None, period_to: date | None, fmt: str,
+           out: Path | None) -> None:
+    """Cases by month, organ system, technology, material, effort, printers and backlog."""
+    from ..reports import build_report, render_csv, render_html
+
+    app = get_app(ctx)
+    built = build_report(app, period_from, period_to)
+    text = render_html(built) if fmt == "html" else render_csv(built)
+    if out is None:
+        app.home.exports.mkdir(parents=True, exist_ok=True)
+        out = app.home.exports / f"report-{date.today().isoformat()}.{fmt}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8", newline="")
+    click.echo(f"wrote {out} ({built.case_count} case(s))")

@@ -1,0 +1,68 @@
+"""Build a Report from the store: the case facts for a period, and every table over them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from ..app import App
+from .facts import CaseFacts, case_facts
+from .tables import Section, Table, build_sections
+
+SUBMISSION_STATUSES = ("exported", "submitted", "accepted", "rejected")
+
+
+@dataclass
+class Report:
+    """A report: its period, when it was made, its sections and the submission summary."""
+
+    period_from: date | None
+    period_to: date | None
+    generated_at: str
+    dictionary: str
+    case_count: int
+    sections: list[Section] = field(default_factory=list)
+
+    def tables(self) -> list[Table]:
+        """Every table, in order."""
+        return [t for s in self.sections for t in s.tables]
+
+    def table(self, key: str) -> Table:
+        """A table by key."""
+        return next(t for t in self.tables() if t.key == key)
+
+
+def build_report(app: App, period_from: date | None = None,
+                 period_to: date | None = None) -> Report:
+    """Every number of the report, for cases whose day falls in the period (inclusive)."""
+    facts: list[CaseFacts] = []
+    for case in app.cases.list():
+        fact = case_facts(case)
+        if (period_from and fact.day < period_from) or (period_to and fact.day > period_to):
+            continue
+        facts.append(fact)
+    labels = {e.id: e.label for e in app.dictionary.elements}
+    sections = build_sections(facts, labels)
+    sections.append(Section("Summary of data submitted", [submission_table(app, facts)]))
+    info = app.dictionary.dictionary
+    return Report(
+        period_from=period_from,
+        period_to=period_to,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        dictionary=f"{info.name} {info.version}" + (" (draft)" if info.draft else ""),
+        case_count=len(facts),
+        sections=sections,
+    )
+
+
+def submission_table(app: App, facts: list[CaseFacts]) -> Table:
+    """Cases exported or submitted, by date, type and status (from the audit log)."""
+    rows = []
+    for fact in facts:
+        for entry in app.store.audit_log(fact.id):
+            if entry["action"] == "status" and entry["new"] in SUBMISSION_STATUSES:
+                rows.append([entry["at"][:10], fact.id, fact.registry_id,
+                             fact.object_type or "not yet set", entry["new"], fact.status])
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return Table("submissions", "Cases exported or submitted",
+                 ["date", "case", "registry id", "type of object", "event", "status now"], rows)

@@ -1,0 +1,160 @@
+"""Facts of one case that the lab report counts, read from the case's fields and records.
+
+Only registry vocabulary, numbers, dates, printer labels/models and material types leave this
+module: never a case key, file name, job name or free text (the report is an export).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ..case import Case
+from ..models import HarvestRecord
+
+EFFORT_KINDS: tuple[str, ...] = (
+    "consultation_clinician", "consultation_nonclinician",
+    "segmentation_clinician", "segmentation_nonclinician",
+    "cad_clinician", "cad_nonclinician",
+    "postprocessing_clinician", "postprocessing_nonclinician",
+)
+_HM = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """One print record as the report sees it."""
+
+    printer: str
+    material: str
+    time_h: float | None
+    used_g: float | None
+    used_ml: float | None
+    outcome: str | None
+
+
+@dataclass
+class CaseFacts:
+    """What the report needs to know about one case."""
+
+    id: int
+    registry_id: str
+    status: str
+    month: str
+    day: date
+    organ_system: str | None
+    indication: str | None
+    object_type: str | None
+    guide_type: str | None
+    part_count: int | None
+    modalities: list[str]
+    technologies: list[str]
+    materials: list[str]
+    effort_minutes: dict[str, int | None]
+    volume_ml: float | None
+    jobs: list[PrintJob] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def duration_minutes(value: Any) -> int | None:
+    """Minutes from an effort value: {hours, minutes}, a number of minutes, or "1h 30m".
+
+    None means unknown (the dictionary allows "unknown" for effort).
+    """
+    if value is None or value == "" or value == "unknown":
+        return None
+    if isinstance(value, dict):
+        if value.get("unknown"):
+            return None
+        hours, minutes = value.get("hours") or 0, value.get("minutes") or 0
+        if isinstance(hours, int | float) and isinstance(minutes, int | float):
+            return round(hours * 60 + minutes)
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return round(value)
+    if isinstance(value, str):
+        match = _HM.match(value)
+        if match and (match.group(1) or match.group(2)):
+            return round(float(match.group(1) or 0) * 60 + float(match.group(2) or 0))
+    return None
+
+
+def case_day(case: Case) -> date:
+    """The day a case counts for: its earliest print start or finish, else when it was formed."""
+    stamps = [r.started_at or r.finished_at for r in case.records if r.kind == "print"]
+    for stamp in sorted(s for s in stamps if s):
+        try:
+            return date.fromisoformat(stamp[:10])
+        except ValueError:
+            continue
+    return date.fromisoformat(case.created_at[:10])
+
+
+def material_label(record: HarvestRecord) -> str:
+    """A model material as vocabulary: its type (PLA, resin code...), else its class."""
+    for material in record.materials:
+        if material.role == "model":
+            return material.type or material.code or material.material_class or "unrecognised"
+    return "unknown"
+
+
+def printer_label(record: HarvestRecord) -> str:
+    """The library label (typed by the lab), else the printer model, else 'unknown'."""
+    if record.printer is not None:
+        return record.printer.label or record.printer.model or "unknown"
+    return "unknown"
+
+
+def _job(record: HarvestRecord) -> PrintJob:
+    seconds = record.print_duration_s
+    if seconds is None:
+        seconds = record.print_time_s
+    grams = [m.used_g for m in record.materials if m.used_g is not None]
+    mls = [m.used_ml for m in record.materials if m.used_ml is not None]
+    return PrintJob(
+        printer=printer_label(record),
+        material=material_label(record),
+        time_h=None if seconds is None else seconds / 3600,
+        used_g=sum(grams) if grams else None,
+        used_ml=sum(mls) if mls else None,
+        outcome=record.outcome,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def case_facts(case: Case) -> CaseFacts:
+    """Reduce a case to the facts the report counts."""
+    fields = {name: fv.value for name, fv in case.fields.items()}
+    technologies = sorted({str(v) for k, v in fields.items()
+                           if re.fullmatch(r"prints\.\d+\.technology", k) and v})
+    prints = [r for r in case.records if r.kind == "print"]
+    part_count = fields.get("model.part_count")
+    volume = fields.get("model.volume_ml")
+    day = case_day(case)
+    modalities = fields.get("imaging.modalities") or []
+    return CaseFacts(
+        id=case.id,
+        registry_id=case.registry_id,
+        status=case.status,
+        month=day.strftime("%Y-%m"),
+        day=day,
+        organ_system=_text(fields.get("imaging.organ_system")),
+        indication=_text(fields.get("imaging.indication")),
+        object_type=_text(fields.get("model.object_type")),
+        guide_type=_text(fields.get("model.guide_type")),
+        part_count=part_count if isinstance(part_count, int) else None,
+        modalities=sorted(str(m) for m in modalities) if isinstance(modalities, list) else [],
+        technologies=technologies,
+        materials=sorted({material_label(r) for r in prints}),
+        effort_minutes={k: duration_minutes(fields.get(f"effort.{k}")) for k in EFFORT_KINDS},
+        volume_ml=float(volume) if isinstance(volume, int | float) else None,
+        jobs=[_job(r) for r in prints],
+        missing=list(case.missing),
+    )

@@ -1,0 +1,38 @@
+"""Render a Report as one self-contained HTML file (inline SVG charts) or as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import jinja2
+from markupsafe import Markup
+
+from .builder import Report
+from .charts import render_chart
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("printharvest.reports", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def render_html(report: Report, *, charts: bool = True) -> str:
+    """The report as a single HTML document that needs no network to view or print."""
+    drawings = {t.key: render_chart(t) for t in report.tables()} if charts else {}
+    return _ENV.get_template("report.html.j2").render(
+        report=report, charts={k: Markup(v)
+                               for k, v in drawings.items() if v})
+
+
+def render_csv(report: Report) -> str:
+    """Every table as long-format CSV: table, row label, column, value (CRLF line ends)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["table", "title", "row", "column", "value"])
+    for table in report.tables():
+        for row in table.rows:
+            for column, value in zip(table.columns[1:], row[1:], strict=True):
+                writer.writerow([table.key, table.title, row[0], column, value])
+    return buffer.getvalue()

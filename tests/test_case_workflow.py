@@ -86,7 +86,7 @@ def test_typed_value_wins_and_a_later_harvest_is_a_conflict(app: App,
     moved = mesh.rename(sample_jobs_copy.parent / "later" / mesh.name)
     ingest(app, sample_jobs_copy)
     case_id = app.cases.list()[0].id
-    app.cases.set_values(case_id, {"model.part_count": 3}, "dm")
+    app.cases.set_values(case_id, {"model.part_count": 3, "parts.1.structure": "liver"}, "dm")
     later = sample_jobs_copy.parent / "later_inbox" / job.name
     later.mkdir(parents=True)
     moved.rename(later / moved.name)
@@ -94,17 +94,17 @@ def test_typed_value_wins_and_a_later_harvest_is_a_conflict(app: App,
     case = app.cases.get(case_id)
     assert case.value("model.part_count") == 3  # typed wins
     assert [(c.field, c.user_value, c.harvested_value) for c in case.conflicts] == [
-        ("model.part_count", 3, 2)]
+        ("model.part_count", 3, 2), ("parts.1.structure", "liver", "kidney")]
     assert any(p.element == "model.part_count" for p in app.cases.validate(case_id))
+    case = app.cases.resolve_conflict(case_id, "parts.1.structure", "typed", "dm")
+    assert case.value("parts.1.structure") == "liver"
     case = app.cases.resolve_conflict(case_id, "model.part_count", "harvested", "dm")
     assert case.value("model.part_count") == 2 and case.conflicts == []
-    app.cases.set_values(case_id, {"model.part_count": 3}, "dm")
-    assert app.cases.get(case_id).conflicts  # typed again against the harvest
-    case = app.cases.resolve_conflict(case_id, "model.part_count", "typed", "dm")
-    assert case.conflicts == [] and case.value("model.part_count") == 3
-    # Keeping the typed value settles it against this harvested value for good.
+    assert [e["action"] for e in app.cases.audit(case_id)].count("keep_typed") == 1
+    # Typing over the harvested value now is a decision, not a conflict.
     app.cases.set_values(case_id, {"model.part_count": 4}, "dm")
-    assert app.cases.get(case_id).conflicts == []
+    case = app.cases.get(case_id)
+    assert case.conflicts == [] and case.value("model.part_count") == 4
     assert not any(p.element == "model.part_count" for p in app.cases.validate(case_id))
     with pytest.raises(ValidationError, match="no conflict"):
         app.cases.resolve_conflict(case_id, "model.part_count", "typed", "dm")

@@ -2,8 +2,9 @@
 through their workflow.
 
 A value the data manager typed always wins over a harvested one and is never overwritten
-by a later harvest; a later harvest that disagrees shows up as a conflict until the data
-manager keeps the typed value or takes the harvested one.
+by a later harvest. Typing over a harvested value settles it against that value; a later
+harvest that says something else shows up as a conflict until the data manager keeps the
+typed value or takes the harvested one.
 
 Status: ``needs_clinical`` -> ``ready`` (only when the case validates) -> ``exported`` /
 ``submitted`` -> ``accepted`` / ``rejected``. Every change goes to the audit log.
@@ -158,9 +159,16 @@ class CaseService:
         self.store.case_row(case_id)
         for name in values:
             self.check_field_name(name)
+        stored = self.store.field_values(case_id)
         with self.store.transaction():
             for name, value in values.items():
                 self.store.set_user_field(case_id, name, value, actor)
+                harvested = stored.get(name, {}).get("harvest")
+                if value is not None and harvested is not None:
+                    # Typing over a harvested value is a decision against it; only a later
+                    # harvest that says something else again is a conflict.
+                    acknowledge_conflict(self.store, case_id, name, harvested.value, actor,
+                                         log=False)
             self._recheck(case_id, actor, edited=True)
         return self.get(case_id)
 

@@ -29,7 +29,7 @@ def status_counts(store: Store) -> dict[str, int]:
 
 
 def acknowledge_conflict(store: Store, case_id: int, field: str, harvested: Any,
-                         actor: str) -> None:
+                         actor: str, *, log: bool = True) -> None:
     """Remember that the data manager kept the typed value against this harvested one."""
     value = json.dumps(harvested, sort_keys=True)
     store.conn.execute(
@@ -37,7 +37,8 @@ def acknowledge_conflict(store: Store, case_id: int, field: str, harvested: Any,
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (case_id, field) DO UPDATE SET"
         " harvested_value = excluded.harvested_value, actor = excluded.actor, at = excluded.at",
         (case_id, field, value, actor, now()))
-    store.log(case_id, actor, "keep_typed", field, value, None)
+    if log:
+        store.log(case_id, actor, "keep_typed", field, value, None)
 
 
 def acknowledged_conflicts(store: Store, case_id: int) -> dict[str, Any]:

@@ -86,3 +86,12 @@ def test_anatomy_rule_errors_name_file_rule_and_line(tmp_path: Path) -> None:
         "keywords:\n  - {name: g, match: 'guide', object_type: gadget}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"anatomy.yaml:2: keywords.0.object_type"):
         AnatomyRules.load(tmp_path)
+
+
+def test_doctor_flags_anatomy_hints_the_dictionary_would_refuse(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    (home / "rules").mkdir()
+    (home / "rules" / "anatomy.yaml").write_text(
+        "keywords:\n  - {name: belly, match: 'belly', region: tummy}\n", encoding="utf-8")
+    result = run_cli("--home", str(home), "doctor")
+    assert result.code == 1
+    assert "FAIL  anatomy: anatomy.yaml rule belly: region 'tummy' is not one of" in result.out

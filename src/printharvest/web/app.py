@@ -107,15 +107,23 @@ class WebApp:
                 except RecordNotFoundError as exc:
                     response = self._page(request, session, "error.html", code=404,
                                           message=exc.public_message)
-                except PrintharvestError as exc:
+                except ValidationError as exc:
                     response = self._page(request, session, "error.html", code=400,
                                           message=exc.public_message)
+                except PrintharvestError as exc:
+                    # Store and configuration errors may name local files: only the lab's
+                    # own loopback page shows them; elsewhere the terminal has the details.
+                    log.error("web request failed: %s", exc)
+                    response = self._page(request, session, "error.html", code=500,
+                                          message=exc.public_message if self.show_paths else
+                                          "The server could not do that; the terminal "
+                                          "running printharvest says why.")
                 except Exception:  # never a traceback or a path in the browser
                     log.exception("web request failed")
                     response = self._page(request, session, "error.html", code=500,
                                           message="Something went wrong on the server; the "
                                                   "terminal running printharvest says what.")
-            if fresh or request.url.path == "/login":
+            if fresh and "set-cookie" not in response.headers:
                 response.set_cookie(COOKIE, session.token, httponly=True, samesite="strict",
                                     secure=request.url.scheme == "https")
             for key, value in _SECURITY_HEADERS.items():

@@ -77,6 +77,7 @@ def test_browser_completes_a_case(served: tuple[App, str]) -> None:
         page.click("#mark-ready")
         expect(page.locator("#flash")).to_contain_text("Not ready yet")
         expect(page.locator("#f-model-guide_type-msg")).to_contain_text("Guide type is required")
+        page.locator("#s-model").screenshot(path=str(ARTIFACTS / "case-problems.png"))
 
         for name in case.missing:
             ref = app.dictionary.resolve(name)

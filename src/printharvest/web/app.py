@@ -182,7 +182,8 @@ class WebApp:
         case = service.get(case_id)
         problems = service.validate(case_id)
         sections = build_form(self.app.dictionary, case, problems, self.show_paths,
-                              extra.pop("typed", None), extra.pop("errors", None))
+                              extra.pop("typed", None), extra.pop("errors", None),
+                              home=str(self.app.home.root))
         # Harvested facts that are not dictionary elements (print time, material used,
         # volume, prints beyond the limit): shown for the lab, never sent to the registry.
         facts = [(name, fact_text(fv.value)) for name, fv in case.fields.items()

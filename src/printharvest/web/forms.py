@@ -73,8 +73,9 @@ class SectionView:
     problems: int = 0
 
 
-def provenance_text(fv: FieldValue | None, show_paths: bool) -> str:
-    """Where a value came from, for the page (paths only when the lab allows it)."""
+def provenance_text(fv: FieldValue | None, show_paths: bool, home: str = "") -> str:
+    """Where a value came from, for the page (paths only when the lab allows it, shown
+    relative to the home when they are inside it)."""
     if fv is None:
         return ""
     p = fv.provenance
@@ -82,7 +83,8 @@ def provenance_text(fv: FieldValue | None, show_paths: bool) -> str:
         return f"typed by {p.actor or 'someone'}" + (f" at {p.at}" if p.at else "")
     bits = [f"harvested by {p.connector}" if p.connector else "harvested"]
     if show_paths and p.path:
-        bits.append(p.path)
+        inside = home and p.path.startswith(home.rstrip("/") + "/")
+        bits.append(p.path[len(home.rstrip("/")) + 1:] if inside else p.path)
     elif p.sha256:
         bits.append(f"record {p.sha256[:12]}" + (f" #{p.index}" if p.index else ""))
     if p.rule:
@@ -92,7 +94,7 @@ def provenance_text(fv: FieldValue | None, show_paths: bool) -> str:
 
 def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
                show_paths: bool, typed: Mapping[str, Any] | None = None,
-               errors: Mapping[str, str] | None = None) -> list[SectionView]:
+               errors: Mapping[str, str] | None = None, home: str = "") -> list[SectionView]:
     """The whole form in the dictionary's order. ``typed``/``errors`` re-show a rejected post."""
     values = {name: fv.value for name, fv in case.fields.items()}
     by_field: dict[str, str] = {}
@@ -110,7 +112,7 @@ def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
             text=value if isinstance(value, str) and ref.name in errors
             else format_value(ref.element, value),
             origin=fv.provenance.origin if fv else None,
-            provenance=provenance_text(fv, show_paths),
+            provenance=provenance_text(fv, show_paths, home),
             required=dictionary.is_required(ref.element, values, ref.number),
             problem=errors.get(ref.name) or by_field.get(ref.name),
             conflict=conflicts.get(ref.name))

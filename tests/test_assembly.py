@@ -95,3 +95,12 @@ def test_doctor_flags_anatomy_hints_the_dictionary_would_refuse(home: Path, run_
     result = run_cli("--home", str(home), "doctor")
     assert result.code == 1
     assert "FAIL  anatomy: anatomy.yaml rule belly: region 'tummy' is not one of" in result.out
+
+
+def test_unplaced_prints_read_as_text(draft: Dictionary) -> None:
+    from printharvest.validation import format_value
+
+    records = [job(10 + i, f"P{i}", "PLA") for i in range(6)]
+    fields = assemble(records, draft)
+    text = format_value(None, fields[UNPLACED_PRINTS].value)
+    assert text.startswith("printer P5, technology material_extrusion, material PLA, copies 1")

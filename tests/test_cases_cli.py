@@ -25,7 +25,8 @@ def test_set_validate_ready(home: Path, sample_jobs_copy: Path, run_cli) -> None
 
     bad = run_cli(*h, "cases", "set", "2", "imaging.study_count=many")
     assert bad.code == 1 and "imaging.study_count: 'many' is not a whole number" in bad.err
-    assert run_cli(*h, "cases", "set", "2", "imaging.bogus=1").code == 1
+    unknown = run_cli(*h, "cases", "set", "2", "imaging.bogus=1")
+    assert unknown.code == 2 and "imaging.bogus: not an element" in unknown.err
     assert run_cli(*h, "cases", "set", "2", "no-equals-sign").code == 2
     warned = run_cli(*h, "cases", "set", "2", "imaging.patient_age=120")
     assert warned.code == 1 and "expected a whole number from 0 to 90" in warned.err

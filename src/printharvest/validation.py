@@ -240,6 +240,10 @@ def format_value(element: Element | None, value: Any) -> str:
     """A value as a data manager would type it back (CLI and web)."""
     if value is None:
         return ""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        # e.g. prints.unplaced: one "key value" summary per item
+        return "; ".join(", ".join(f"{k} {format_value(None, v)}" for k, v in item.items()
+                                   if v is not None) for item in value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if element is not None and element.type == "duration" and isinstance(value, dict):

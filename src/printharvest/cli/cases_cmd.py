@@ -119,7 +119,10 @@ def set_fields(ctx: click.Context, case_id: int, assignments: tuple[str, ...]) -
         if not sep or not name.strip():
             raise click.UsageError(f"{assignment!r}: expected FIELD=VALUE")
         name = name.strip()
-        app.cases.check_field_name(name)
+        try:
+            app.cases.check_field_name(name)
+        except ValidationError as exc:
+            raise click.UsageError(str(exc)) from exc
         ref = app.dictionary.resolve(name)
         assert ref is not None
         try:

@@ -38,7 +38,7 @@ from .auth import (
     is_loopback,
     verify_password,
 )
-from .forms import FIELD_LIST, build_form, changes, fact_text, read_form
+from .forms import FIELD_LIST, build_form, changes, read_form
 
 HERE = Path(__file__).resolve().parent
 MAX_FORM_BYTES = 1_000_000
@@ -186,7 +186,7 @@ class WebApp:
                               home=str(self.app.home.root))
         # Harvested facts that are not dictionary elements (print time, material used,
         # volume, prints beyond the limit): shown for the lab, never sent to the registry.
-        facts = [(name, fact_text(fv.value)) for name, fv in case.fields.items()
+        facts = [(name, format_value(None, fv.value)) for name, fv in case.fields.items()
                  if self.app.dictionary.resolve(name) is None]
         flash = {"saved": "Saved.", "ready": "Marked ready.",
                  "refused": "Not ready yet: fix the fields marked below.",

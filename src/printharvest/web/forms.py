@@ -220,10 +220,3 @@ def changes(case: Case, typed: Mapping[str, Any]) -> dict[str, Any]:
             result[name] = value
     return result
 
-
-def fact_text(value: Any) -> str:
-    """A harvested fact outside the dictionary, as one readable line."""
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return "; ".join(", ".join(f"{k} {format_value(None, v)}" for k, v in item.items()
-                                   if v is not None and k != "records") for item in value)
-    return format_value(None, value)

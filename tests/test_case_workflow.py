@@ -136,3 +136,21 @@ def test_status_workflow_and_audit(app: App, sample_jobs_copy: Path) -> None:
         app.cases.set_values(case_id, {"imaging.no_such": 1}, "dm")
     with pytest.raises(ValidationError, match="from 1 to 5"):
         app.cases.set_values(case_id, {"prints.6.material": "x"}, "dm")
+
+
+def test_a_later_disagreeing_harvest_sends_a_ready_case_back(app: App,
+                                                             sample_jobs_copy: Path) -> None:
+    mesh = sample_jobs_copy / "3DP-2026-001_kidney" / "kidney_tumour.stl"
+    later = sample_jobs_copy.parent / "later" / "3DP-2026-001_kidney"
+    later.mkdir(parents=True)
+    mesh.rename(later / mesh.name)
+    ingest(app, sample_jobs_copy)
+    case_id = app.cases.list()[0].id
+    fill_missing(app.cases, case_id)  # types model.part_count=1 among the rest
+    assert app.cases.mark_ready(case_id, "dm").status == "ready"
+    ingest(app, later.parent)  # the mesh says 2 parts
+    case = app.cases.get(case_id)
+    assert case.status == "needs_clinical" and case.value("model.part_count") == 1
+    assert {"model.part_count", "parts.1.structure"} <= {c.field for c in case.conflicts}
+    back = [e for e in app.cases.audit(case_id) if e["field"] == "status"][-1]
+    assert (back["actor"], back["old"], back["new"]) == ("harvest", "ready", "needs_clinical")

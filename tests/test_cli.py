@@ -93,8 +93,9 @@ def test_case_key_rule_joins_loose_files(home: Path, tmp_path: Path, run_cli) ->
 def test_demo_prints_prefilled_cases(run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli("demo")
     assert result.code == 0, result.err
-    assert "3DP-2026-001" in result.out and "still needs" in result.out
-    assert "prints.1.technology=material_extrusion" in result.out
+    assert "3DP-2026-001" in result.out and "clinical to fill" in result.out
+    assert "still to type: imaging.indication" in result.out
+    assert "effort.* (8)" in result.out
 
 
 def test_doctor_and_connectors_list(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

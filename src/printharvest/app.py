@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from .anatomy import AnatomyRules
 from .cases import CaseService
 from .config import Home
 from .dictionary import Dictionary
@@ -44,6 +45,11 @@ class App:
         return Rules.load(self.home.rules_dir)
 
     @cached_property
+    def anatomy(self) -> AnatomyRules:
+        """The anatomy keyword rules."""
+        return AnatomyRules.load(self.home.rules_dir)
+
+    @cached_property
     def dictionary(self) -> Dictionary:
         """The registry data dictionary."""
         return Dictionary.load(self.home.rules_dir)
@@ -64,7 +70,7 @@ class App:
     @cached_property
     def cases(self) -> CaseService:
         """Case reading and writing."""
-        return CaseService(self.store, self.dictionary)
+        return CaseService(self.store, self.dictionary, self.rules, self.anatomy)
 
     def close(self) -> None:
         """Close the store if it was opened."""

@@ -22,6 +22,18 @@ CONFIG_NAME = "printharvest.yaml"
 HOME_ENV = "PRINTHARVEST_HOME"
 
 
+class WebConfig(BaseModel):
+    """The data manager's web page (``printharvest serve``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    users: dict[str, str] = Field(default_factory=dict)
+    show_paths: Literal["loopback", "always", "never"] = "loopback"
+    session_minutes: int = Field(default=480, ge=1, le=10080)
+
+
 class Config(BaseModel):
     """The validated contents of printharvest.yaml."""
 
@@ -36,6 +48,7 @@ class Config(BaseModel):
     rules_dir: Path = Path("rules")
     store: Path = Path("printharvest.db")
     entry_point_plugins: bool = True
+    web: WebConfig = Field(default_factory=WebConfig)
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -60,6 +73,17 @@ rules_dir: rules
 store: printharvest.db
 # Load connectors installed as Python packages (entry point group "printharvest").
 entry_point_plugins: true
+# The data manager's web page (printharvest serve). On any address other than 127.0.0.1 / ::1
+# it asks for a login; add users with the line that `printharvest users hash NAME` prints.
+# show_paths: where provenance shows local file paths: loopback (only when bound to
+# 127.0.0.1), always, or never.
+# web:
+#   host: 127.0.0.1
+#   port: 8765
+#   show_paths: loopback
+#   session_minutes: 480
+#   users:
+#     alice: "scrypt$16384$8$1$...$..."
 """
 
 

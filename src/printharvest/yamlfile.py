@@ -75,6 +75,21 @@ def validate_data(
         loc = tuple(first["loc"])
         line = line_of(lines, loc)
         key = ".".join(str(p) for p in loc) or "(top level)"
+        key += _rule_name(data, loc)
         where = f"{path}:{line}" if line else str(path)
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ConfigError(f"{where}: {key}: {first['msg']}{more}") from exc
+
+
+def _rule_name(data: Any, loc: Location) -> str:
+    """`` (rule NAME)`` when the error sits inside a list item that has a ``name``."""
+    found = ""
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(part, int) and isinstance(node, dict) and isinstance(node.get("name"), str):
+            found = f" (rule {node['name']})"
+    return found

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Any
 
 import click
 
-from ..case import Case
+from ..case import CASE_STATUSES, Case
+from ..dictionary import Dictionary
+from ..exceptions import ValidationError
+from ..validation import CaseNotReadyError, check_value, format_value, parse_value
 from ._common import echo_json, get_app, table
 
 
 @click.group()
 def cases() -> None:
-    """List and show cases."""
+    """List, show, complete and validate cases."""
+
+
+def actor() -> str:
+    """Who is typing at this terminal (for the audit log)."""
+    try:
+        return "cli:" + getpass.getuser()
+    except (OSError, KeyError):
+        return "cli"
 
 
 def case_json(case: Case) -> dict[str, Any]:
@@ -22,28 +34,43 @@ def case_json(case: Case) -> dict[str, Any]:
 
 @cases.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of cases.")
-@click.option("--status", default=None, help="Only cases with this status.")
+@click.option("--status", type=click.Choice(CASE_STATUSES), default=None,
+              help="Only cases with this status.")
+@click.option("--search", default=None, help="Only cases whose key or registry id holds this.")
 @click.pass_context
-def list_cases(ctx: click.Context, as_json: bool, status: str | None) -> None:
+def list_cases(ctx: click.Context, as_json: bool, status: str | None,
+               search: str | None) -> None:
     """Every case with its status and what it still lacks."""
-    found = get_app(ctx).cases.list(status)
+    app = get_app(ctx)
+    found = app.cases.list(status, search)
     if as_json:
         echo_json([case_json(c) for c in found])
         return
     if not found:
-        click.echo("no cases yet")
+        click.echo("no cases yet" if not (status or search) else "no matching cases")
         return
-    click.echo(cases_table(found))
+    click.echo(cases_table(found, app.dictionary))
 
 
-def cases_table(found: list[Case]) -> str:
-    """The readable case table used by ``cases list`` and ``demo``."""
-    rows = [
-        (c.id, c.case_key, c.status, len(c.records), len(c.fields),
-         ", ".join(c.missing) or "-")
-        for c in found
-    ]
-    return table(("id", "case", "status", "records", "prefilled", "still needs"), rows)
+def split_missing(case: Case, dictionary: Dictionary) -> tuple[list[str], list[str]]:
+    """A case's missing fields split into (clinical, harvestable)."""
+    clinical: list[str] = []
+    harvestable: list[str] = []
+    for name in case.missing:
+        ref = dictionary.resolve(name)
+        (harvestable if ref is not None and ref.element.harvested else clinical).append(name)
+    return clinical, harvestable
+
+
+def cases_table(found: list[Case], dictionary: Dictionary) -> str:
+    """The readable case table used by ``cases list`` and ``demo``: counts, not long lists."""
+    rows = []
+    for c in found:
+        clinical, harvestable = split_missing(c, dictionary)
+        rows.append((c.id, c.case_key, c.status, len(c.records), len(c.fields), len(clinical),
+                     len(harvestable), len(c.conflicts)))
+    return table(("id", "case", "status", "records", "prefilled", "clinical to fill",
+                  "harvestable missing", "conflicts"), rows)
 
 
 @cases.command("show")
@@ -52,7 +79,8 @@ def cases_table(found: list[Case]) -> str:
 @click.pass_context
 def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
     """One case: every field's value and where it came from."""
-    case = get_app(ctx).cases.get(case_id)
+    app = get_app(ctx)
+    case = app.cases.get(case_id)
     if as_json:
         echo_json(case_json(case))
         return
@@ -63,16 +91,106 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
         p = fv.provenance
         source = (f"typed by {p.actor}" if p.origin == "user"
                   else f"{p.connector} <- {p.path}" + (f" ({p.rule})" if p.rule else ""))
-        rows.append((name, _show(fv.value), source))
+        ref = app.dictionary.resolve(name)
+        rows.append((name, format_value(ref.element if ref else None, fv.value), source))
     if rows:
         click.echo(table(("field", "value", "from"), rows))
     for conflict in case.conflicts:
-        click.echo(f"conflict: {conflict.field}: typed {_show(conflict.user_value)}, "
-                   f"harvest says {_show(conflict.harvested_value)}")
+        click.echo(f"conflict: {conflict.field}: typed {conflict.user_value!r}, harvest says "
+                   f"{conflict.harvested_value!r} (cases resolve {case.id} {conflict.field} "
+                   "--keep typed|harvested)")
     click.echo("still needs: " + (", ".join(case.missing) or "nothing"))
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+@cases.command("set")
+@click.argument("case_id", type=int)
+@click.argument("assignments", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@click.pass_context
+def set_fields(ctx: click.Context, case_id: int, assignments: tuple[str, ...]) -> int:
+    """Type values: e.g. imaging.indication=surgical_planning effort.cad_clinician=1h30m.
+
+    Values are read per element type (numbers, comma-separated lists, durations as 1h30m,
+    90m, 1:30 or unknown, yes/no); FIELD= with nothing after it clears a typed value.
+    """
+    app = get_app(ctx)
+    values: dict[str, Any] = {}
+    for assignment in assignments:
+        name, sep, text = assignment.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"{assignment!r}: expected FIELD=VALUE")
+        name = name.strip()
+        try:
+            app.cases.check_field_name(name)
+        except ValidationError as exc:
+            raise click.UsageError(str(exc)) from exc
+        ref = app.dictionary.resolve(name)
+        assert ref is not None
+        try:
+            values[name] = parse_value(ref.element, text)
+        except ValidationError as exc:
+            raise ValidationError(name, exc.message) from exc
+    case = app.cases.set_values(case_id, values, actor())
+    warnings = 0
+    for name, value in values.items():
+        ref = app.dictionary.resolve(name)
+        problem = check_value(ref.element, value) if ref and value is not None else None
+        if problem:
+            warnings += 1
+            click.echo(f"warning: {name}: {problem}", err=True)
+    click.echo(f"case {case.id}: {len(values)} field(s) set; [{case.status}]; still needs "
+               f"{len(case.missing)} field(s)")
+    return 1 if warnings else 0
+
+
+@cases.command("validate")
+@click.argument("case_id", type=int)
+@click.pass_context
+def validate_case(ctx: click.Context, case_id: int) -> int:
+    """Check a case against the dictionary: one line per problem, exit 1 if any."""
+    problems = get_app(ctx).cases.validate(case_id)
+    for problem in problems:
+        click.echo(str(problem))
+    if not problems:
+        click.echo(f"case {case_id}: valid")
+    return 1 if problems else 0
+
+
+@cases.command("ready")
+@click.argument("case_id", type=int)
+@click.pass_context
+def ready_case(ctx: click.Context, case_id: int) -> int:
+    """Mark a case ready for the registry (only when it validates)."""
+    try:
+        case = get_app(ctx).cases.mark_ready(case_id, actor())
+    except CaseNotReadyError as exc:
+        click.echo(f"case {case_id} is not ready: {len(exc.problems)} problem(s)", err=True)
+        for problem in exc.problems:
+            click.echo(str(problem))
+        return 1
+    click.echo(f"case {case.id}: {case.status}")
+    return 0
+
+
+@cases.command("resolve")
+@click.argument("case_id", type=int)
+@click.argument("field")
+@click.option("--keep", type=click.Choice(["typed", "harvested"]), required=True,
+              help="Keep the typed value, or drop it and take the harvested one.")
+@click.pass_context
+def resolve_conflict(ctx: click.Context, case_id: int, field: str, keep: str) -> None:
+    """Settle a conflict between a typed and a harvested value."""
+    case = get_app(ctx).cases.resolve_conflict(case_id, field, keep,  # type: ignore[arg-type]
+                                               actor())
+    click.echo(f"case {case.id}: {field} keeps the {keep} value; "
+               f"{len(case.conflicts)} conflict(s) left")
+
+
+@cases.command("log")
+@click.argument("case_id", type=int)
+@click.pass_context
+def case_log(ctx: click.Context, case_id: int) -> None:
+    """A case's audit log: who changed what, when."""
+    entries = get_app(ctx).cases.audit(case_id)
+    click.echo(table(("at", "who", "action", "field", "old", "new"),
+                     [(e["at"], e["actor"], e["action"], e["field"], e["old"], e["new"])
+                      for e in entries]))

@@ -11,7 +11,7 @@ import click
 from ..app import App
 from ..resources import shipped_demo_cases
 from ._common import report_errors, set_app
-from .cases_cmd import cases_table
+from .cases_cmd import cases_table, split_missing
 from .init_cmd import init_home
 
 NOT_JOB_FILES = shutil.ignore_patterns("*.expected.json", "README*")
@@ -39,16 +39,28 @@ def demo(ctx: click.Context, keep: Path | None) -> int:
     report = app.cases.ingest(outcome)
     click.echo(f"{report.new_records} record(s) into {len(report.new_cases)} case(s)\n")
     found = app.cases.list()
-    click.echo(cases_table(found))
+    click.echo(cases_table(found, app.dictionary))
     click.echo("")
     for case in found:
-        prefilled = ", ".join(f"{k}={_short(v.value)}" for k, v in case.fields.items())
-        click.echo(f"case {case.id} ({case.case_key}) prefilled: {prefilled or 'nothing'}")
+        clinical, harvestable = split_missing(case, app.dictionary)
+        click.echo(f"case {case.id} ({case.case_key}): {len(case.fields)} field(s) prefilled")
+        click.echo("  still to type: " + _names(clinical))
+        if harvestable:
+            click.echo("  not harvested yet: " + _names(harvestable))
     click.echo(f"\nSee one case with:   printharvest --home {root} cases show 1")
     click.echo(f"Open the UI with:    printharvest --home {root} serve")
     return report_errors(outcome.errors)
 
 
-def _short(value: object) -> str:
-    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _names(names: list[str], limit: int = 6) -> str:
+    """A short list: the first few names, then how many more."""
+    if not names:
+        return "nothing"
+    by_head: dict[str, list[str]] = {}
+    for name in names:
+        by_head.setdefault(name.split(".", 1)[0], []).append(name)
+    # Many of one section (the 8 effort times) read better as one item.
+    names = [n for head, members in by_head.items()
+             for n in (members if len(members) < 3 else [f"{head}.* ({len(members)})"])]
+    shown = ", ".join(names[:limit])
+    return shown + (f" (+{len(names) - limit} more)" if len(names) > limit else "")

@@ -40,8 +40,22 @@ def _store(app: App) -> str:
     return f"{store.path} ({len(store.case_rows())} case(s), {store.record_count()} record(s))"
 
 
+def _anatomy(app: App) -> str:
+    # Hints must be values the dictionary accepts, else they would prefill invalid fields.
+    for rule in app.anatomy.keywords:
+        for key in ("region", "laterality"):
+            element = app.dictionary.element(f"parts.{key}")
+            value = getattr(rule, key)
+            if value is not None and element is not None and element.values \
+                    and value not in element.values:
+                raise PrintharvestError(f"anatomy.yaml rule {rule.name}: {key} {value!r} is not "
+                                        f"one of the dictionary's {', '.join(element.values)}")
+    return f"{len(app.anatomy.keywords)} anatomy keyword rule(s)"
+
+
 CHECKS: list[Check] = [
     ("rules", _rules),
+    ("anatomy", _anatomy),
     ("dictionary", _dictionary),
     ("connectors", _plugins),
     ("store", _store),

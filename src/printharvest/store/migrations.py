@@ -70,6 +70,19 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX records_by_case ON records (case_id);
         CREATE INDEX audit_by_case ON audit (case_id, at);
     """),
+    Migration(10, "conflicts the data manager resolved by keeping the typed value", """
+        CREATE TABLE conflict_acks (
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            field TEXT NOT NULL,
+            harvested_value TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (case_id, field)
+        );
+    """),
+    Migration(11, "index cases by status for the case list", """
+        CREATE INDEX cases_by_status ON cases (status);
+    """),
 ]
 
 

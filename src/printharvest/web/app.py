@@ -1,0 +1,289 @@
+"""The data manager's web page: case list, case form, save, mark ready, conflicts, login.
+
+Starlette + Jinja2, served by uvicorn: small, well kept, no build step, and every asset is
+served from the package (no CDN). Endpoints are ``async`` and call the store directly, so
+all store access runs on the one event-loop thread (SQLite connections are not shared
+across threads while a request runs).
+
+Security: every form carries the session's CSRF token (always, also on loopback) and a
+cross-origin ``Origin`` is refused; bound to anything but loopback the page requires a
+signed-in user from ``web.users``. Error pages show ``public_message`` only: no file names.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..app import App
+from ..case import CASE_STATUSES
+from ..exceptions import ConfigError, PrintharvestError, RecordNotFoundError, ValidationError
+from ..validation import CaseNotReadyError, expected, format_value
+from .auth import (
+    COOKIE,
+    Session,
+    Sessions,
+    check_user_hashes,
+    csrf_ok,
+    is_loopback,
+    verify_password,
+)
+from .forms import FIELD_LIST, build_form, changes, read_form
+
+HERE = Path(__file__).resolve().parent
+MAX_FORM_BYTES = 1_000_000
+log = logging.getLogger("printharvest.web")
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class WebApp:
+    """One served home: settings, sessions and the Starlette application."""
+
+    def __init__(self, app: App, host: str) -> None:
+        web = app.home.config.web
+        self.app = app
+        self.host = host
+        self.login_required = not is_loopback(host)
+        if self.login_required and not web.users:
+            raise ConfigError(f"serving on {host} needs a login: add a user under web.users "
+                              "in printharvest.yaml (printharvest users hash NAME), or "
+                              "serve on 127.0.0.1")
+        check_user_hashes(web.users)
+        self.show_paths = web.show_paths == "always" or (
+            web.show_paths == "loopback" and not self.login_required)
+        self.sessions = Sessions(lifetime_s=web.session_minutes * 60.0)
+        self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
+                               autoescape=select_autoescape(["html"]))
+        self.env.globals["format_value"] = format_value
+        self.env.globals["expected"] = expected
+        self.env.filters["q"] = lambda text: quote(str(text))
+
+    def starlette(self) -> Starlette:
+        """The ASGI application."""
+        routes = [
+            Route("/", self._guard(self.case_list)),
+            Route("/cases/{case_id:int}", self._guard(self.case_page), methods=["GET"]),
+            Route("/cases/{case_id:int}", self._guard(self.save_case), methods=["POST"]),
+            Route("/cases/{case_id:int}/ready", self._guard(self.ready), methods=["POST"]),
+            Route("/cases/{case_id:int}/resolve", self._guard(self.resolve), methods=["POST"]),
+            Route("/login", self._guard(self.login_page, public=True), methods=["GET"]),
+            Route("/login", self._guard(self.login, public=True), methods=["POST"]),
+            Route("/logout", self._guard(self.logout), methods=["POST"]),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ]
+        return Starlette(routes=routes)
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _guard(self, handler: Callable[[Request, Session], Awaitable[Response]],
+               public: bool = False) -> Handler:
+        """Session, login, CSRF and error handling around one endpoint."""
+
+        async def endpoint(request: Request) -> Response:
+            session = self.sessions.get(request.cookies.get(COOKIE))
+            fresh = session is None
+            if session is None:
+                session = self.sessions.new(None if self.login_required else "local")
+            if self.login_required and session.user is None and not public:
+                response: Response = RedirectResponse(
+                    "/login?next=" + quote(request.url.path), status_code=303)
+            elif request.method == "POST" and not await self._post_ok(request, session):
+                response = self._page(request, session, "error.html", code=403,
+                                      message="This form is out of date or came from another "
+                                              "site. Reload the page and try again.")
+            else:
+                try:
+                    response = await handler(request, session)
+                except RecordNotFoundError as exc:
+                    response = self._page(request, session, "error.html", code=404,
+                                          message=exc.public_message)
+                except ValidationError as exc:
+                    response = self._page(request, session, "error.html", code=400,
+                                          message=exc.public_message)
+                except PrintharvestError as exc:
+                    # Store and configuration errors may name local files: only the lab's
+                    # own loopback page shows them; elsewhere the terminal has the details.
+                    log.error("web request failed: %s", exc)
+                    response = self._page(request, session, "error.html", code=500,
+                                          message=exc.public_message if self.show_paths else
+                                          "The server could not do that; the terminal "
+                                          "running printharvest says why.")
+                except Exception:  # never a traceback or a path in the browser
+                    log.exception("web request failed")
+                    response = self._page(request, session, "error.html", code=500,
+                                          message="Something went wrong on the server; the "
+                                                  "terminal running printharvest says what.")
+            if fresh and "set-cookie" not in response.headers:
+                response.set_cookie(COOKIE, session.token, httponly=True, samesite="strict",
+                                    secure=request.url.scheme == "https")
+            for key, value in _SECURITY_HEADERS.items():
+                response.headers.setdefault(key, value)
+            return response
+
+        return endpoint
+
+    async def _post_ok(self, request: Request, session: Session) -> bool:
+        origin = request.headers.get("origin")
+        if origin and origin != "null":
+            host = request.headers.get("host", "")
+            if urlsplit(origin).netloc != host:
+                return False
+        form = await self._form(request)
+        request.state.form = form
+        submitted = form.get("csrf")
+        return csrf_ok(session, submitted[0] if submitted else None)
+
+    async def _form(self, request: Request) -> dict[str, list[str]]:
+        body = await request.body()
+        if len(body) > MAX_FORM_BYTES:
+            raise ValidationError("form", "the form is too large")
+        return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+    def _page(self, request: Request, session: Session, template: str, code: int = 200,
+              **context: Any) -> HTMLResponse:
+        context.update(session=session, login_required=self.login_required,
+                       statuses=CASE_STATUSES, path=request.url.path)
+        html = self.env.get_template(template).render(**context)
+        return HTMLResponse(html, status_code=code)
+
+    # -- pages --------------------------------------------------------------------------
+
+    async def case_list(self, request: Request, session: Session) -> Response:
+        """Cases with counts per status, a status filter and a search box."""
+        status = request.query_params.get("status") or None
+        if status not in (None, *CASE_STATUSES):
+            status = None
+        search = request.query_params.get("q", "").strip()
+        service = self.app.cases
+        rows = []
+        for case in service.list(status, search or None):
+            clinical = [n for n in case.missing
+                        if not ((ref := self.app.dictionary.resolve(n)) and ref.element.harvested)]
+            rows.append((case, len(clinical), len(case.missing) - len(clinical)))
+        return self._page(request, session, "list.html", rows=rows, counts=service.counts(),
+                          status=status, search=search,
+                          dictionary=self.app.dictionary.dictionary)
+
+    async def case_page(self, request: Request, session: Session, status: int = 200,
+                        **extra: Any) -> Response:
+        """One case in the registry form's order."""
+        case_id = int(request.path_params["case_id"])
+        service = self.app.cases
+        case = service.get(case_id)
+        problems = service.validate(case_id)
+        sections = build_form(self.app.dictionary, case, problems, self.show_paths,
+                              extra.pop("typed", None), extra.pop("errors", None),
+                              home=str(self.app.home.root))
+        # Harvested facts that are not dictionary elements (print time, material used,
+        # volume, prints beyond the limit): shown for the lab, never sent to the registry.
+        facts = [(name, format_value(None, fv.value)) for name, fv in case.fields.items()
+                 if self.app.dictionary.resolve(name) is None]
+        flash = {"saved": "Saved.", "ready": "Marked ready.",
+                 "refused": "Not ready yet: fix the fields marked below.",
+                 "resolved": "Conflict resolved."}.get(request.query_params.get("m", ""))
+        return self._page(request, session, "case.html", code=status,
+                          case=case, sections=sections, problems=problems, facts=facts,
+                          flash=extra.pop("flash", flash), field_list=FIELD_LIST,
+                          printers=[p.label for p in self.app.rules.printers.library],
+                          dictionary=self.app.dictionary.dictionary)
+
+    async def save_case(self, request: Request, session: Session) -> Response:
+        """Store what was typed; text of the wrong type is shown back, not saved."""
+        case_id = int(request.path_params["case_id"])
+        typed, errors = read_form(self.app.dictionary, request.state.form)
+        good = {k: v for k, v in typed.items() if k not in errors}
+        service = self.app.cases
+        todo = changes(service.get(case_id), good)
+        if todo:
+            service.set_values(case_id, todo, actor(session))
+        if errors:
+            return await self.case_page(request, session, typed=typed, errors=errors,
+                                        status=422, flash="Some values were not saved: "
+                                                          "see the fields marked below.")
+        return RedirectResponse(f"/cases/{case_id}?m=saved", status_code=303)
+
+    async def ready(self, request: Request, session: Session) -> Response:
+        """Mark the case ready (refused while problems remain)."""
+        case_id = int(request.path_params["case_id"])
+        try:
+            self.app.cases.mark_ready(case_id, actor(session))
+        except CaseNotReadyError:
+            return RedirectResponse(f"/cases/{case_id}?m=refused", status_code=303)
+        return RedirectResponse(f"/cases/{case_id}?m=ready", status_code=303)
+
+    async def resolve(self, request: Request, session: Session) -> Response:
+        """Keep the typed value, or take the harvested one."""
+        case_id = int(request.path_params["case_id"])
+        keep, _, name = (request.state.form.get("resolve") or [""])[0].partition("|")
+        if keep not in ("typed", "harvested"):
+            raise ValidationError("resolve", "choose keep typed or take harvested")
+        self.app.cases.resolve_conflict(case_id, name, keep, actor(session))
+        return RedirectResponse(f"/cases/{case_id}?m=resolved", status_code=303)
+
+    async def login_page(self, request: Request, session: Session) -> Response:
+        """The sign-in form."""
+        if not self.login_required:
+            return RedirectResponse("/", status_code=303)
+        return self._page(request, session, "login.html", next=_safe_next(request))
+
+    async def login(self, request: Request, session: Session) -> Response:
+        """Check a user's password; a new session on success."""
+        form = request.state.form
+        name = (form.get("username") or [""])[0]
+        password = (form.get("password") or [""])[0]
+        stored = self.app.home.config.web.users.get(name)
+        if stored is None or not verify_password(password, stored):
+            return self._page(request, session, "login.html", code=401,
+                              next=_safe_next(request), error="Wrong user name or password.")
+        self.sessions.drop(session.token)
+        fresh = self.sessions.new(name)
+        response = RedirectResponse(_safe_next(request), status_code=303)
+        response.set_cookie(COOKIE, fresh.token, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
+
+    async def logout(self, request: Request, session: Session) -> Response:
+        """End the session."""
+        self.sessions.drop(session.token)
+        response = RedirectResponse("/login" if self.login_required else "/", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+
+def actor(session: Session) -> str:
+    """The audit log's name for whoever is signed in."""
+    return f"web:{session.user or 'local'}"
+
+
+def _safe_next(request: Request) -> str:
+    target = request.query_params.get("next") or "/"
+    form = getattr(request.state, "form", None)
+    if form and form.get("next"):
+        target = form["next"][0]
+    # Only a local path: never an open redirect.
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(app: App, host: str = "127.0.0.1") -> Starlette:
+    """The ASGI application for ``app``'s home, as served on ``host``."""
+    return WebApp(app, host).starlette()

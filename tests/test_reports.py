@@ -71,8 +71,10 @@ def test_numbers_match_direct_queries(filled: App) -> None:
     assert {k: v for k, v in organs_report.items() if k != "not yet set"} == dict(organs)
     assert organs_report.get("not yet set", 0) == cases - sum(organs.values())
 
-    guides = Counter(v for k, v in _effective(conn, "model.guide_type").items()
-                     if _effective(conn, "model.object_type").get(k) == "anatomic_guide")
+    guide_types = _effective(conn, "model.guide_type")
+    guides = Counter(guide_types.get(k, "not yet set")
+                     for k, v in _effective(conn, "model.object_type").items()
+                     if v == "anatomic_guide")
     assert report.table("guide_types").as_dict() == dict(guides)
 
     parts = Counter(_effective(conn, "model.part_count").values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from . import phi
 from .cases import CaseService
 from .config import Home
 from .dictionary import Dictionary
@@ -32,8 +33,10 @@ class App:
     @cached_property
     def host(self) -> PluginHost:
         """Loaded connectors (built-in, entry points, drop-in folder)."""
-        return PluginHost.load(self.home.connectors_dir,
+        host = PluginHost.load(self.home.connectors_dir,
                                entry_points=self.home.config.entry_point_plugins)
+        phi.hand_salt(host, lambda: phi.home_salt(self.home.root))
+        return host
 
     @cached_property
     def rules(self) -> Rules:

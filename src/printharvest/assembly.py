@@ -7,10 +7,11 @@ printer, technology and material = one print; repeats of it are copies).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .case import FieldValue, Provenance
+from .imaging import SeriesKey
 from .models import HarvestRecord
 from .store import StoredRecord
 
@@ -23,8 +24,14 @@ def provenance(stored: StoredRecord, rule: str | None = None) -> Provenance:
                       rule=rule)
 
 
-def assemble(records: Iterable[StoredRecord]) -> dict[str, FieldValue]:
-    """Harvested field values for one case."""
+def assemble(records: Iterable[StoredRecord],
+             imaging_series: Mapping[int, list[SeriesKey]] | None = None
+             ) -> dict[str, FieldValue]:
+    """Harvested field values for one case.
+
+    ``imaging_series`` maps imaging record ids to their salted ``(study, series)`` hashes;
+    when every imaging record has them, studies are counted once across records.
+    """
     records = list(records)
     fields: dict[str, FieldValue] = {}
 
@@ -36,8 +43,12 @@ def assemble(records: Iterable[StoredRecord]) -> dict[str, FieldValue]:
     if imaging:
         modalities = sorted({m for s in imaging for m in s.record.imaging.modalities})  # type: ignore[union-attr]
         put("imaging.modalities", modalities, imaging[0])
+        keyed = imaging_series or {}
         studies = [s.record.imaging.study_count for s in imaging]  # type: ignore[union-attr]
-        if all(n is not None for n in studies):
+        if all(s.id in keyed for s in imaging):
+            distinct = {study for s in imaging for study, _ in keyed[s.id]}
+            put("imaging.study_count", len(distinct), imaging[0], "distinct salted study UIDs")
+        elif all(n is not None for n in studies):
             put("imaging.study_count", sum(n for n in studies if n is not None), imaging[0])
         for s in imaging:
             put("imaging.patient_age", s.record.imaging.patient_age_years, s)  # type: ignore[union-attr]

@@ -14,7 +14,9 @@ from .case import Case, Conflict, FieldValue
 from .dictionary import Dictionary
 from .exceptions import StoreError
 from .harvest import HarvestedRecord, HarvestOutcome
+from .imaging import series_keys
 from .store import Store
+from .store.imaging import save_series_keys, series_keys_for_case
 
 
 @dataclass
@@ -52,6 +54,9 @@ class CaseService:
                 return
             case_id, created = self.store.ensure_case(record.case_key)
             record_id = self.store.insert_record(case_id, record, item.rule_notes)
+            keys = series_keys(record)
+            if keys is not None:
+                save_series_keys(self.store, record_id, keys)
             self.store.log(case_id, actor, "record", None, None, str(record_id))
             self._reassemble(case_id)
         report.new_records += 1
@@ -60,7 +65,9 @@ class CaseService:
             target.append(case_id)
 
     def _reassemble(self, case_id: int) -> None:
-        self.store.replace_harvested_fields(case_id, assemble(self.store.records_for_case(case_id)))
+        records = self.store.records_for_case(case_id)
+        self.store.replace_harvested_fields(
+            case_id, assemble(records, series_keys_for_case(self.store, case_id)))
         self.store.touch_case(case_id)
 
     def get(self, case_id: int) -> Case:

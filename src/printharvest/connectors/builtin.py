@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .base import FileConnector, PrinterPoller
+from .dicom import DicomConnector
 from .mesh import StlConnector
 from .prusaslicer import PrusaSlicerConnector
 
-CONNECTORS: list[type[FileConnector]] = [StlConnector, PrusaSlicerConnector]
+CONNECTORS: list[type[FileConnector]] = [StlConnector, PrusaSlicerConnector, DicomConnector]
 POLLERS: list[type[PrinterPoller]] = []

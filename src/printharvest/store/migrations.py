@@ -70,6 +70,14 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX records_by_case ON records (case_id);
         CREATE INDEX audit_by_case ON audit (case_id, at);
     """),
+    Migration(50, "imaging series as salted hashes", """
+        CREATE TABLE imaging_series (
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            study_hash TEXT NOT NULL,
+            series_hash TEXT NOT NULL,
+            PRIMARY KEY (record_id, study_hash, series_hash)
+        );
+    """),
 ]
 
 

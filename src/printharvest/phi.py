@@ -148,6 +148,7 @@ READ_TAGS: tuple[str, ...] = (
 """Every attribute the DICOM connector parses; nothing else is read from a header."""
 
 IDENTIFYING_VRS = frozenset({"PN", "DA", "DT", "TM", "UI", "AS"})
+_NOT_IN_FILES = (0x0000, 0x0002, 0x7FE0)  # command set, file meta, pixel data
 _TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "PN", "CS", "UR"})
 _IDENTIFYING_WORDS = re.compile(
     r"(Name|Address|Telephone|Telecom|ID$|IDs$|Identification|Comments?$|Description$"
@@ -182,7 +183,7 @@ def identifying_keywords() -> dict[str, tuple[int, str]]:
     for tag, entry in DicomDictionary.items():
         vr, keyword = entry[0], entry[4]
         retired = entry[3] == "Retired"
-        if not keyword or vr in ("SQ", "NONE") or " or " in vr or tag >> 16 in (0x0002, 0x7FE0):
+        if not keyword or vr in ("SQ", "NONE") or " or " in vr or tag >> 16 in _NOT_IN_FILES:
             continue
         if vr in ("OB", "OW", "OF", "OD", "OL", "OV", "UN", "AT"):
             continue

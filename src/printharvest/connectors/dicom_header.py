@@ -68,7 +68,12 @@ def read_facts(path: Path, head: bytes, size: int, shown: str, salt: bytes) -> H
         raise CorruptFileError(shown, reason)
     check_lengths(head, size, path, shown)
     ds = _parse(path, head, size, shown)
-    return _facts(ds, salt)
+    facts = _facts(ds, salt)
+    if facts.kind == "image" and not (facts.modality or facts.study or facts.series):
+        # A DICM magic over nothing (or over garbage) must not become a record of nulls.
+        raise CorruptFileError(shown, "DICOM file holds no Modality, StudyInstanceUID or"
+                                      " SeriesInstanceUID")
+    return facts
 
 
 def _parse(path: Path, head: bytes, size: int, shown: str) -> Any:

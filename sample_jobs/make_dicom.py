@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import io
 import shutil
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
-
-from printharvest.dicom_synth import (  # noqa: E402
+from printharvest.dicom_synth import (
     uid,
     write_dicomdir_like,
     write_encapsulated_mesh,
     write_slice,
 )
+
+HERE = Path(__file__).resolve().parent
 
 ZIP_DATE = (2026, 1, 2, 3, 4, 6)
 

@@ -254,3 +254,18 @@ def _sample_script_importable(monkeypatch: pytest.MonkeyPatch) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setitem(sys.modules, "sample_jobs_dicom", module)
+
+
+def test_process_pool_gives_the_same_record(tmp_path: Path) -> None:
+    from printharvest.probe import probe_file
+
+    paths = series(tmp_path, "CT", uid("pool"), "a", count=3, SliceThickness="2")
+    paths += series(tmp_path, "CT", uid("pool2"), "b", count=3, SliceThickness="1")
+    probes = [probe_file(p) for p in paths]
+    alone, pooled = DicomConnector(), DicomConnector()
+    pooled.parallel_min_files, pooled.parallel_min_cpus = 1, 1
+    one, errors_one = alone.harvest_files(probes)
+    many, errors_many = pooled.harvest_files(probes)
+    assert errors_one == errors_many == []
+    assert [r.to_json_dict() for r in one] == [r.to_json_dict() for r in many]
+    assert one[0].imaging is not None and one[0].imaging.study_count == 2

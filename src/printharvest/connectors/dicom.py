@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 
 PARALLEL_MIN_FILES = 600
 """Below this many files a process pool costs more than it saves (benchmarks/dicom_headers)."""
+PARALLEL_MIN_CPUS = 4
+"""On 2 cores the pool was slower than one process (README, Performance): parsing a header
+takes well under a millisecond, so process start-up and pickling eat the gain."""
+WORKER_HEAD = 16 << 10
 MAX_ENCAPSULATED_BYTES = 1 << 30
 _MESH_SUFFIX = {"model/stl": ".stl", "model/x.stl-binary": ".stl", "model/x.stl-ascii": ".stl",
                 "application/sla": ".stl", "model/obj": ".obj"}
@@ -63,6 +67,7 @@ class DicomConnector(FileConnector):
     def __init__(self) -> None:
         self.salt_source: phi.SaltSource = phi.ephemeral_salt
         self.parallel_min_files = PARALLEL_MIN_FILES
+        self.parallel_min_cpus = PARALLEL_MIN_CPUS
 
     def use_salt(self, source: phi.SaltSource) -> None:
         """Hash UIDs with this (per-home) salt from now on; the App hands it in."""
@@ -116,7 +121,10 @@ class DicomConnector(FileConnector):
 
     def _read_headers(self, probes: Sequence[FileProbe], salt: bytes) -> list[FileResult]:
         jobs = [(p.path, p.head, p.size, p.display_path, salt) for p in probes]
-        if len(jobs) >= self.parallel_min_files and (os.cpu_count() or 1) > 1:
+        if len(jobs) >= self.parallel_min_files and (os.cpu_count() or 1) >= self.parallel_min_cpus:
+            # Workers get a short head (cheap to pickle) and read the rest from disk.
+            jobs = [(path, head[:WORKER_HEAD], size, shown, key)
+                    for path, head, size, shown, key in jobs]
             workers = min(4, os.cpu_count() or 1)
             chunk = max(1, len(jobs) // (workers * 4))
             try:

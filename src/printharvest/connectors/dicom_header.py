@@ -38,8 +38,22 @@ NON_IMAGE_MODALITIES = frozenset({"SR", "PR", "KO", "SEG", "REG", "RTSTRUCT", "R
                                   "RWV", "REGISTRATION"})
 """Objects that sit in a study but are not an imaging series of their own."""
 
+_KEYWORDS: dict[int, str] = {}
+"""Allow-listed tag -> keyword (filled below from pydicom's dictionary)."""
 _CONTRAST_TEXT = ("ContrastBolusAgent", "ContrastBolusRoute", "ContrastBolusVolume",
                   "ContrastBolusIngredient")
+
+
+def _load_keywords() -> None:
+    from pydicom.datadict import tag_for_keyword
+
+    for keyword in (*phi.READ_TAGS, "SpecificCharacterSet"):
+        tag = tag_for_keyword(keyword)
+        if tag is not None:
+            _KEYWORDS[int(tag)] = keyword
+
+
+_load_keywords()
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,9 @@ def read_facts(path: Path, head: bytes, size: int, shown: str, salt: bytes) -> H
     return facts
 
 
+_SPECIFIC: list[str] = [*phi.READ_TAGS, "SpecificCharacterSet"]
+
+
 def _parse(path: Path, head: bytes, size: int, shown: str) -> Any:
     from pydicom import config, dcmread
     from pydicom.errors import InvalidDicomError
@@ -88,34 +105,54 @@ def _parse(path: Path, head: bytes, size: int, shown: str) -> Any:
             if source is None:
                 with path.open("rb") as fh:
                     return dcmread(fh, stop_before_pixels=True, force=True,
-                                   specific_tags=list(phi.READ_TAGS))
+                                   specific_tags=_SPECIFIC)
             return dcmread(source, stop_before_pixels=True, force=True,
-                           specific_tags=list(phi.READ_TAGS))
+                           specific_tags=_SPECIFIC)
     except (InvalidDicomError, EOFError, OSError) as exc:
         raise CorruptFileError(shown, f"not readable DICOM ({type(exc).__name__})") from exc
     except Exception as exc:  # pydicom raises many types on garbage; never echo their text
         raise CorruptFileError(shown, f"not readable DICOM ({type(exc).__name__})") from exc
 
 
-def _text(ds: Any, keyword: str) -> str | None:
-    """An element's value as stripped text, or None; errors in odd values count as absent."""
-    try:
-        value = ds.get(keyword)
-    except Exception:
-        return None
-    if value is None:
-        return None
-    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
-        value = "\\".join(str(v) for v in value)
-    text = str(value).strip().strip("\x00").strip()
-    return text or None
+def _raw_values(ds: Any) -> dict[str, Any]:
+    """The allow-listed elements as ``{keyword: text}`` (an SQ as its item count or True).
+
+    Raw elements are decoded directly: the allow-list holds only string VRs and one SQ, and
+    going through pydicom's value conversion costs more than the whole parse.
+    """
+    raw = {_KEYWORDS[int(e.tag)]: e for e in ds.elements() if int(e.tag) in _KEYWORDS}
+    charset = raw.pop("SpecificCharacterSet", None)
+    encoding = "utf-8" if charset is not None and b"192" in bytes(charset.value or b"") \
+        else "latin-1"
+    values: dict[str, Any] = {}
+    for keyword, element in raw.items():
+        value = element.value
+        if keyword == "ContrastBolusAgentSequence":
+            values[keyword] = bool(value)
+            continue
+        if isinstance(value, bytes | bytearray):
+            text = bytes(value).decode(encoding, errors="replace")
+        elif value is None:
+            text = ""
+        else:
+            text = str(value)
+        values[keyword] = text.strip(" \x00\t\r\n")
+    return values
 
 
 def _facts(ds: Any, salt: bytes) -> HeaderFacts:
-    sop_class = _text(getattr(ds, "file_meta", {}), "MediaStorageSOPClassUID") or \
-        _text(ds, "SOPClassUID")
-    modality = (_text(ds, "Modality") or "").upper() or None
-    mime = (_text(ds, "MIMETypeOfEncapsulatedDocument") or "").lower() or None
+    values = _raw_values(ds)
+
+    def text(keyword: str) -> str | None:
+        value = values.get(keyword)
+        return value if isinstance(value, str) and value else None
+
+    meta = getattr(ds, "file_meta", None)
+    sop_class = text("SOPClassUID")
+    if meta is not None and "MediaStorageSOPClassUID" in meta:
+        sop_class = str(meta.MediaStorageSOPClassUID).strip("\x00 ") or sop_class
+    modality = (text("Modality") or "").upper() or None
+    mime = (text("MIMETypeOfEncapsulatedDocument") or "").lower() or None
     if sop_class == DICOMDIR_SOP_CLASS:
         kind = "dicomdir"
     elif sop_class in MESH_SOP_CLASSES or (mime in MESH_MIME_TYPES):
@@ -125,60 +162,50 @@ def _facts(ds: Any, salt: bytes) -> HeaderFacts:
         kind = "other"
     else:
         kind = "image"
+
+    def hashed(keyword: str) -> str | None:
+        value = text(keyword)
+        return phi.salted_hash(salt, value) if value else None
+
     return HeaderFacts(
         kind=kind,
-        study=_hashed(ds, "StudyInstanceUID", salt),
-        series=_hashed(ds, "SeriesInstanceUID", salt),
-        patient=_hashed(ds, "PatientID", salt),
+        study=hashed("StudyInstanceUID"),
+        series=hashed("SeriesInstanceUID"),
+        patient=hashed("PatientID"),
         modality=modality,
-        slice_thickness_mm=_thickness(ds),
-        manufacturer=_text(ds, "Manufacturer"),
-        contrast=_contrast(ds),
-        age_years=_age(ds),
-        sex=phi.sex_code(_text(ds, "PatientSex")),
+        slice_thickness_mm=_thickness(text("SliceThickness")),
+        manufacturer=text("Manufacturer"),
+        contrast=_contrast(values),
+        age_years=_age(text),
+        sex=phi.sex_code(text("PatientSex")),
         mime=mime,
     )
 
 
-def _hashed(ds: Any, keyword: str, salt: bytes) -> str | None:
-    value = _text(ds, keyword)
-    return phi.salted_hash(salt, value) if value else None
-
-
-def _thickness(ds: Any) -> float | None:
-    text = _text(ds, "SliceThickness")
+def _thickness(text: str | None) -> float | None:
     try:
-        value = float(text) if text else None
+        value = float(text.split("\\")[0]) if text else None
     except ValueError:
         return None
     return value if value is not None and 0 < value < 1000 else None
 
 
-def _contrast(ds: Any) -> bool | None:
+def _contrast(values: dict[str, Any]) -> bool | None:
     """True when any contrast/bolus attribute has a value; False when present but all empty."""
-    present = False
-    for keyword in _CONTRAST_TEXT:
-        if keyword in ds:
-            present = True
-            if _text(ds, keyword):
-                return True
-    if "ContrastBolusAgentSequence" in ds:
-        present = True
-        try:
-            if len(ds.ContrastBolusAgentSequence) > 0:
-                return True
-        except Exception:
-            return True
+    present = [k for k in (*_CONTRAST_TEXT, "ContrastBolusAgentSequence") if k in values]
+    if any(values[k] for k in present):
+        return True
     return False if present else None
 
 
-def _age(ds: Any) -> int | None:
-    age = phi.age_from_dicom(_text(ds, "PatientAge"))
+def _age(text: Any) -> int | None:
+    """PatientAge, else birth date against the study (series, acquisition) date."""
+    age = phi.age_from_dicom(text("PatientAge"))
     if age is not None:
         return age
-    birth = phi.parse_da(_text(ds, "PatientBirthDate"))
+    birth = phi.parse_da(text("PatientBirthDate"))
     for keyword in ("StudyDate", "SeriesDate", "AcquisitionDate"):
-        on = phi.parse_da(_text(ds, keyword))
+        on = phi.parse_da(text(keyword))
         if on is not None:
             return phi.age_between(birth, on)
     return None

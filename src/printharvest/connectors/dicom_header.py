@@ -147,10 +147,7 @@ def _facts(ds: Any, salt: bytes) -> HeaderFacts:
         value = values.get(keyword)
         return value if isinstance(value, str) and value else None
 
-    meta = getattr(ds, "file_meta", None)
-    sop_class = text("SOPClassUID")
-    if meta is not None and "MediaStorageSOPClassUID" in meta:
-        sop_class = str(meta.MediaStorageSOPClassUID).strip("\x00 ") or sop_class
+    sop_class = _meta_sop_class(ds) or text("SOPClassUID")
     modality = (text("Modality") or "").upper() or None
     mime = (text("MIMETypeOfEncapsulatedDocument") or "").lower() or None
     if sop_class == DICOMDIR_SOP_CLASS:
@@ -180,6 +177,22 @@ def _facts(ds: Any, salt: bytes) -> HeaderFacts:
         sex=phi.sex_code(text("PatientSex")),
         mime=mime,
     )
+
+
+def _meta_sop_class(ds: Any) -> str | None:
+    """MediaStorageSOPClassUID from the file meta, read raw (no value conversion)."""
+    meta = ds.__dict__.get("file_meta") if hasattr(ds, "__dict__") else None
+    if meta is None:
+        return None
+    try:
+        element = meta.get_item(0x00020002)
+    except Exception:
+        return None
+    value = getattr(element, "value", None)
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("ascii", errors="replace")
+    text = str(value or "").strip("\x00 ")
+    return text or None
 
 
 def _thickness(text: str | None) -> float | None:

@@ -140,33 +140,37 @@ def _walk(reader: _Reader, offset: int, end: int, enc: Layout, shown: str, *,
           nested: bool, steps: list[int]) -> int:
     """Follow elements from ``offset`` to ``end`` (or an item delimiter); return where it ends."""
     order = "<" if enc.little else ">"
+    tag_and_short = struct.Struct(order + "HH2sH")
+    long_length = struct.Struct(order + "I")
+    head = reader.head
     while offset < end:
         steps[0] += 1
         if steps[0] > MAX_STEPS:
             raise CorruptFileError(shown, "DICOM data set has too many elements")
-        header = reader.read(offset, 12)
-        if len(header) < 8:
+        # Fast path: the header lies in the probe's head (no slice copies).
+        header = head if offset + 12 <= len(head) else reader.read(offset, 12)
+        at = offset if header is head else 0
+        if len(header) - at < 8:
             raise CorruptFileError(shown, "truncated DICOM: an element header is cut off")
-        group, element = struct.unpack_from(order + "HH", header, 0)
+        group, element, vr, short = tag_and_short.unpack_from(header, at)
         tag = (group << 16) | element
-        if tag in (ITEM_END, SEQ_END) or group == 0xFFFE:
+        if group == 0xFFFE:
             if nested and tag == ITEM_END:
                 return offset + 8
             raise CorruptFileError(shown, f"unexpected delimiter at {_tag(tag)}")
-        vr = header[4:6]
         if enc.explicit and vr in VALID_VRS:
             if vr in LONG_VRS:
-                if len(header) < 12:
+                if len(header) - at < 12:
                     raise CorruptFileError(shown, "truncated DICOM: an element header is cut off")
-                (length,) = struct.unpack_from(order + "I", header, 8)
+                (length,) = long_length.unpack_from(header, at + 8)
                 start = offset + 12
             else:
-                (length,) = struct.unpack_from(order + "H", header, 6)
+                length = short
                 start = offset + 8
         elif enc.explicit:
             raise CorruptFileError(shown, f"DICOM element {_tag(tag)} has no valid VR")
         else:
-            (length,) = struct.unpack_from(order + "I", header, 4)
+            (length,) = long_length.unpack_from(header, at + 4)
             start = offset + 8
         if length == UNDEFINED:
             offset = _skip_items(reader, start, end, enc, shown, steps, tag)

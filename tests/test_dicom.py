@@ -269,3 +269,47 @@ def test_process_pool_gives_the_same_record(tmp_path: Path) -> None:
     assert errors_one == errors_many == []
     assert [r.to_json_dict() for r in one] == [r.to_json_dict() for r in many]
     assert one[0].imaging is not None and one[0].imaging.study_count == 2
+
+
+def _explicit_element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
+    import struct
+
+    if vr in (b"SQ", b"OB", b"UT", b"UN"):
+        return struct.pack("<HH2s2xI", group, element, vr, len(value)) + value
+    return struct.pack("<HH2sH", group, element, vr, len(value)) + value
+
+
+def test_hostile_structures_are_refused_quickly(tmp_path: Path, run_cli: Any) -> None:
+    import struct
+
+    start = bytes(128) + b"DICM" + _explicit_element(
+        0x0002, 0x0010, b"UI", b"1.2.840.10008.1.2.1\x00")
+    modality = _explicit_element(0x0008, 0x0060, b"CS", b"CT")
+    # 10,000 nested undefined-length sequences, never closed
+    nested = struct.pack("<HH2s2xI", 0x0008, 0x1115, b"SQ", 0xFFFFFFFF)
+    item = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+    (tmp_path / "deep.dcm").write_bytes(start + modality + (nested + item) * 10_000)
+    # an element claiming 4 GiB
+    huge = struct.pack("<HH2s2xI", 0x0009, 0x1001, b"OB", 0xFFFFFFF0)
+    (tmp_path / "huge.dcm").write_bytes(start + modality + huge + bytes(16))
+    result = run_cli("inspect", "--json", str(tmp_path))
+    assert result.code == 1 and json.loads(result.out) == []
+    lines = sorted(result.err.strip().splitlines())
+    assert len(lines) == 2 and "Traceback" not in result.err
+    assert "deep.dcm: DICOM sequences are nested too deeply" in lines[0]
+    assert "huge.dcm: DICOM element (0009,1001) runs past the end of the file" in lines[1]
+
+
+def test_encapsulated_obj_is_a_mesh_or_one_line(tmp_path: Path, run_cli: Any) -> None:
+    obj = b"v 0 0 0\nv 10 0 0\nv 0 10 0\nv 0 0 10\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n"
+    study = uid("obj")
+    write_encapsulated_mesh(tmp_path / "model.dcm", obj, mime="model/obj", study_uid=study,
+                            series_uid=uid(study, "m3d"))
+    result = run_cli("inspect", "--json", str(tmp_path / "model.dcm"))
+    records = json.loads(result.out)
+    if result.code == 0:  # a mesh connector for OBJ is installed
+        assert [r["kind"] for r in records] == ["mesh"]
+        assert records[0]["part_count"] == 1
+    else:
+        assert records == [] and len(result.err.strip().splitlines()) == 1
+        assert "no mesh connector reads the encapsulated model/obj" in result.err

@@ -29,6 +29,8 @@ EXPLICIT_BE = "1.2.840.10008.1.2.2"
 DEFLATED = ("1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.8.1")
 MAX_STEPS = 1_000_000
 """A hostile file of millions of tiny elements is refused rather than walked forever."""
+MAX_DEPTH = 32
+"""Sequences nested deeper than this are refused (real files nest a handful of levels)."""
 
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "PNG image"), (b"\xff\xd8\xff", "JPEG image"),
@@ -137,7 +139,7 @@ def check_lengths(head: bytes, size: int, path: Path, shown: str) -> Layout:
 
 
 def _walk(reader: _Reader, offset: int, end: int, enc: Layout, shown: str, *,
-          nested: bool, steps: list[int]) -> int:
+          nested: bool, steps: list[int], depth: int = 0) -> int:
     """Follow elements from ``offset`` to ``end`` (or an item delimiter); return where it ends."""
     order = "<" if enc.little else ">"
     tag_and_short = struct.Struct(order + "HH2sH")
@@ -173,7 +175,9 @@ def _walk(reader: _Reader, offset: int, end: int, enc: Layout, shown: str, *,
             (length,) = long_length.unpack_from(header, at + 4)
             start = offset + 8
         if length == UNDEFINED:
-            offset = _skip_items(reader, start, end, enc, shown, steps, tag)
+            if depth >= MAX_DEPTH:
+                raise CorruptFileError(shown, "DICOM sequences are nested too deeply")
+            offset = _skip_items(reader, start, end, enc, shown, steps, tag, depth + 1)
             continue
         if start + length > end:
             what = "pixel data" if tag == PIXEL_DATA else f"element {_tag(tag)}"
@@ -185,7 +189,7 @@ def _walk(reader: _Reader, offset: int, end: int, enc: Layout, shown: str, *,
 
 
 def _skip_items(reader: _Reader, offset: int, end: int, enc: Layout, shown: str,
-                steps: list[int], owner: int) -> int:
+                steps: list[int], owner: int, depth: int) -> int:
     """Skip the items of an undefined-length sequence or encapsulated pixel data."""
     order = "<" if enc.little else ">"
     while True:
@@ -202,7 +206,8 @@ def _skip_items(reader: _Reader, offset: int, end: int, enc: Layout, shown: str,
         if tag != ITEM:
             raise CorruptFileError(shown, f"DICOM {_tag(owner)} holds a malformed item")
         if length == UNDEFINED:
-            offset = _walk(reader, offset + 8, end, enc, shown, nested=True, steps=steps)
+            offset = _walk(reader, offset + 8, end, enc, shown, nested=True, steps=steps,
+                           depth=depth)
         elif offset + 8 + length > end:
             raise CorruptFileError(shown, f"DICOM {_tag(owner)} runs past the end of the file")
         else:

@@ -261,12 +261,15 @@ def test_process_pool_gives_the_same_record(tmp_path: Path) -> None:
 
     paths = series(tmp_path, "CT", uid("pool"), "a", count=3, SliceThickness="2")
     paths += series(tmp_path, "CT", uid("pool2"), "b", count=3, SliceThickness="1")
+    (tmp_path / "bad.dcm").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    paths.append(tmp_path / "bad.dcm")
     probes = [probe_file(p) for p in paths]
     alone, pooled = DicomConnector(), DicomConnector()
     pooled.parallel_min_files, pooled.parallel_min_cpus = 1, 1
     one, errors_one = alone.harvest_files(probes)
     many, errors_many = pooled.harvest_files(probes)
-    assert errors_one == errors_many == []
+    assert [str(e) for e in errors_one] == [str(e) for e in errors_many]
+    assert [e.reason for e in errors_many] == ["not a DICOM file (PNG image)"]
     assert [r.to_json_dict() for r in one] == [r.to_json_dict() for r in many]
     assert one[0].imaging is not None and one[0].imaging.study_count == 2
 

@@ -52,7 +52,7 @@ MAX_ENCAPSULATED_BYTES = 1 << 30
 _MESH_SUFFIX = {"model/stl": ".stl", "model/x.stl-binary": ".stl", "model/x.stl-ascii": ".stl",
                 "application/sla": ".stl", "model/obj": ".obj"}
 
-FileResult = tuple[HeaderFacts | None, HarvestError | None]
+FileResult = tuple[HeaderFacts | None, tuple[str, str] | None]
 
 
 class DicomConnector(FileConnector):
@@ -102,7 +102,8 @@ class DicomConnector(FileConnector):
         """Records of the whole set, and one error per file that could not be read."""
         salt = self.salt_source()
         results = self._read_headers(probes, salt)
-        errors = [err for _, err in results if err is not None]
+        errors: list[HarvestError] = [CorruptFileError(*err) for _, err in results
+                                      if err is not None]
         good = [(p, f) for p, (f, _) in zip(probes, results, strict=True) if f is not None]
         records: list[HarvestRecord] = []
         images = [(p, f) for p, f in good if f.kind == "image"]
@@ -189,13 +190,15 @@ class DicomConnector(FileConnector):
 
 
 def _read_one(job: tuple[Path, bytes, int, str, bytes]) -> FileResult:
+    """Facts of one file, or ``(path, reason)`` of its failure (plain data: it may cross a
+    process boundary, where HarvestError's two-argument constructor does not unpickle)."""
     path, head, size, shown, salt = job
     try:
         return read_facts(path, head, size, shown, salt), None
     except HarvestError as exc:
-        return None, exc
+        return None, (exc.path, exc.reason)
     except Exception as exc:  # one odd file must not lose the set; never echo its text
-        return None, CorruptFileError(shown, f"not readable DICOM ({type(exc).__name__})")
+        return None, (shown, f"not readable DICOM ({type(exc).__name__})")
 
 
 def _common_folder(paths: list[str]) -> str:

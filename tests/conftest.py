@@ -25,6 +25,13 @@ class CliResult:
     err: str
 
 
+@pytest.fixture(autouse=True)
+def _no_real_home(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run without --home use a temporary default home, never the user's own."""
+    monkeypatch.setenv("PRINTHARVEST_HOME", str(tmp_path_factory.mktemp("default-home")))
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """An empty home folder."""

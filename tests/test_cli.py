@@ -45,14 +45,14 @@ def test_inspect_walks_folders_and_zips(tmp_path: Path, run_cli,  # type: ignore
     job = sample_jobs_copy / "3DP-2026-002_mandible"
     archive = tmp_path / "job.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        for path in sorted(job.iterdir()):
-            zf.write(path, f"inner/{path.name}")
+        for path in sorted(p for p in job.rglob("*") if p.is_file()):
+            zf.write(path, f"inner/{path.relative_to(job).as_posix()}")
         zf.writestr("../escape.stl", b"solid x\nendsolid x\n")
     folder = run_cli("inspect", "--json", str(job))
     zipped = run_cli("inspect", "--json", str(archive))
     assert folder.code == 0
     kinds = sorted(r["kind"] for r in json.loads(folder.out))
-    assert kinds == ["mesh", "print"]
+    assert kinds == ["imaging", "mesh", "print"]
     assert sorted(r["kind"] for r in json.loads(zipped.out)) == kinds
     assert zipped.code == 1 and "unsafe member name" in zipped.err
     assert not (tmp_path / "escape.stl").exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from printharvest.app import App
+from printharvest.cli.demo_cmd import NOT_JOB_FILES
 from printharvest.reports import build_report, render_csv, render_html
 from printharvest.reports.facts import duration_minutes
 from printharvest.synthetic import fill_synthetic
@@ -31,10 +32,10 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> App:
     inbox = root / "inbox"
     for job in sorted(DEMO_CASES.iterdir()):
         target = inbox / f"{job.name}_{TOKEN}"
-        target.mkdir(parents=True)
-        for path in job.iterdir():
-            if not path.name.endswith(".expected.json"):
-                shutil.copy(path, target / f"{TOKEN}_{path.name}")
+        shutil.copytree(job, target, ignore=NOT_JOB_FILES)
+        for path in sorted(target.rglob("*")):
+            if path.is_file():
+                path.rename(path.with_name(f"{TOKEN}_{path.name}"))
     app = App.open(root / "home")
     app.cases.ingest(app.harvester.harvest_paths([inbox]))
     fill_synthetic(app, 200, seed=3)

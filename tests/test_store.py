@@ -58,9 +58,10 @@ def test_not_a_database_is_a_store_error(tmp_path: Path, run_cli) -> None:  # ty
 def test_reingest_deduplicates_by_content(home: Path, sample_jobs_copy: Path) -> None:
     app = App.open(home)
     first = app.cases.ingest(app.harvester.harvest_paths([sample_jobs_copy]))
-    assert first.new_records == 4 and first.duplicates == 0
+    # per case: a print, a mesh and one imaging record for the DICOM folder
+    assert first.new_records == 6 and first.duplicates == 0
     again = app.cases.ingest(app.harvester.harvest_paths([sample_jobs_copy]))
-    assert again.new_records == 0 and again.duplicates == 4
-    assert app.store.record_count() == 4
+    assert again.new_records == 0 and again.duplicates == 6
+    assert app.store.record_count() == 6
     assert len(app.cases.list()) == 2
     app.close()

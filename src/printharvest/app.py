@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from . import phi
 from .anatomy import AnatomyRules
 from .cases import CaseService
 from .config import Home
@@ -36,8 +37,10 @@ class App:
         """Loaded connectors (built-in, entry points, drop-in folder)."""
         # The job-log connector reads the lab's column maps from <rules_dir>/joblogs/.
         set_lab_rules_dir(self.home.rules_dir)
-        return PluginHost.load(self.home.connectors_dir,
+        host = PluginHost.load(self.home.connectors_dir,
                                entry_points=self.home.config.entry_point_plugins)
+        phi.hand_salt(host, lambda: phi.home_salt(self.home.root))
+        return host
 
     @cached_property
     def rules(self) -> Rules:

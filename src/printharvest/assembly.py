@@ -14,7 +14,7 @@ Every value carries the record it came from and the rule that gave it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from .anatomy import AnatomyHints, AnatomyRules, normalise
 from .case import FieldValue, Provenance
 from .dictionary import Dictionary
+from .imaging import SeriesKey
 from .models import HarvestRecord
 from .rules import MATERIALS_FILE, Rules
 from .store import StoredRecord
@@ -49,18 +50,26 @@ class Assembler:
     rules: Rules = field(default_factory=Rules)
     anatomy: AnatomyRules = field(default_factory=AnatomyRules)
 
-    def assemble(self, records: Iterable[StoredRecord]) -> dict[str, FieldValue]:
-        """Harvested field values for one case."""
+    def assemble(self, records: Iterable[StoredRecord],
+                 imaging_series: Mapping[int, list[SeriesKey]] | None = None
+                 ) -> dict[str, FieldValue]:
+        """Harvested field values for one case.
+
+        ``imaging_series`` maps imaging record ids to their salted ``(study, series)`` hashes;
+        when every imaging record has them, studies are counted once across records.
+        """
         records = list(records)
         fields: dict[str, FieldValue] = {}
-        self._imaging(fields, [s for s in records if s.record.kind == "imaging"])
+        self._imaging(fields, [s for s in records if s.record.kind == "imaging"],
+                      imaging_series or {})
         self._model(fields, [s for s in records if s.record.kind == "mesh"])
         self._prints(fields, [s for s in records if s.record.kind == "print"])
         return fields
 
     # -- imaging ------------------------------------------------------------------------
 
-    def _imaging(self, fields: dict[str, FieldValue], imaging: list[StoredRecord]) -> None:
+    def _imaging(self, fields: dict[str, FieldValue], imaging: list[StoredRecord],
+                 keyed: Mapping[int, list[SeriesKey]]) -> None:
         sets = [(s, s.record.imaging) for s in imaging if s.record.imaging is not None]
         if not sets:
             return
@@ -73,7 +82,11 @@ class Assembler:
                                else ("OTHER" if "OTHER" in allowed else code))
         _put(fields, "imaging.modalities", sorted(modalities), first)
         studies = [facts.study_count for _, facts in sets]
-        if all(n is not None for n in studies):
+        if all(s.id in keyed for s, _ in sets):
+            distinct = {study for s, _ in sets for study, _ in keyed[s.id]}
+            _put(fields, "imaging.study_count", len(distinct), first,
+                 "distinct salted study UIDs")
+        elif all(n is not None for n in studies):
             _put(fields, "imaging.study_count", sum(n or 0 for n in studies), first)
         for stored, facts in sets:
             _put(fields, "imaging.patient_age", facts.patient_age_years, stored)

@@ -22,8 +22,10 @@ from .case import CASE_STATUSES, Case, Conflict, FieldValue
 from .dictionary import Dictionary
 from .exceptions import StoreError, ValidationError
 from .harvest import HarvestedRecord, HarvestOutcome
+from .imaging import series_keys
 from .rules import Rules
 from .store import Store
+from .store.imaging import save_series_keys, series_keys_for_case
 from .store.workflow import (
     acknowledge_conflict,
     acknowledged_conflicts,
@@ -82,6 +84,9 @@ class CaseService:
                 return
             case_id, created = self.store.ensure_case(record.case_key)
             record_id = self.store.insert_record(case_id, record, item.rule_notes)
+            keys = series_keys(record)
+            if keys is not None:
+                save_series_keys(self.store, record_id, keys)
             self.store.log(case_id, actor, "record", None, None, str(record_id))
             self._reassemble(case_id, actor)
         report.new_records += 1
@@ -90,7 +95,8 @@ class CaseService:
             target.append(case_id)
 
     def _reassemble(self, case_id: int, actor: str) -> None:
-        fields = self.assembler.assemble(self.store.records_for_case(case_id))
+        records = self.store.records_for_case(case_id)
+        fields = self.assembler.assemble(records, series_keys_for_case(self.store, case_id))
         self.store.replace_harvested_fields(case_id, fields)
         self.store.touch_case(case_id)
         self._recheck(case_id, actor)

@@ -170,7 +170,8 @@ class Harvester:
             if single:
                 records = loaded.connector.harvest(first)
             else:
-                records = loaded.connector.harvest_collection(probes)
+                records, failed = loaded.connector.harvest_files(probes)
+                outcome.errors.extend(failed)
             records = [HarvestRecord.model_validate(r) for r in records]
         except HarvestError as exc:
             outcome.errors.append(exc)

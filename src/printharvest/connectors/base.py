@@ -11,7 +11,8 @@ A **file connector** is a class with
   content cannot be read.
 
 A connector that sets ``collective = True`` (DICOM) receives every file it won below one
-input root at once, through ``harvest_collection``.
+input root at once, through ``harvest_files`` (records plus one error per unreadable file;
+by default ``harvest_collection`` and no errors).
 
 A **printer poller** talks to a printer or its cloud API and returns new jobs since a
 cursor (see :class:`PrinterPoller`).
@@ -26,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..exceptions import HarvestError
 from ..models import HarvestRecord, Source
 from ..probe import FileProbe
 from ..vocab import RecordKind
@@ -54,6 +56,16 @@ class FileConnector:
         for probe in probes:
             records.extend(self.harvest(probe))
         return records
+
+    def harvest_files(
+        self, probes: Sequence[FileProbe]
+    ) -> tuple[list[HarvestRecord], list[HarvestError]]:
+        """Harvest a collective set, returning per-file failures beside the records.
+
+        The harvester calls this for ``collective`` connectors so that one unreadable file
+        does not lose the whole set. The default is ``harvest_collection`` with no errors.
+        """
+        return self.harvest_collection(probes), []
 
     def new_record(
         self, probe: FileProbe, kind: RecordKind, *, index: int = 0, **fields: Any

@@ -83,6 +83,15 @@ MIGRATIONS: list[Migration] = [
     Migration(11, "index cases by status for the case list", """
         CREATE INDEX cases_by_status ON cases (status);
     """),
+
+    Migration(50, "imaging series as salted hashes", """
+        CREATE TABLE imaging_series (
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            study_hash TEXT NOT NULL,
+            series_hash TEXT NOT NULL,
+            PRIMARY KEY (record_id, study_hash, series_hash)
+        );
+    """),
 ]
 
 

@@ -22,6 +22,16 @@ CONFIG_NAME = "printharvest.yaml"
 HOME_ENV = "PRINTHARVEST_HOME"
 
 
+class PollerSettings(BaseModel):
+    """How printer pollers retry and wait (the printers themselves are in printers.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backoff_initial_seconds: float = Field(default=30.0, ge=0, le=86400)
+    backoff_max_seconds: float = Field(default=3600.0, ge=0, le=7 * 86400)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+
+
 class Config(BaseModel):
     """The validated contents of printharvest.yaml."""
 
@@ -36,6 +46,7 @@ class Config(BaseModel):
     rules_dir: Path = Path("rules")
     store: Path = Path("printharvest.db")
     entry_point_plugins: bool = True
+    pollers: PollerSettings = Field(default_factory=PollerSettings)
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -60,6 +71,11 @@ rules_dir: rules
 store: printharvest.db
 # Load connectors installed as Python packages (entry point group "printharvest").
 entry_point_plugins: true
+# Printer pollers (the printers to poll are listed under pollers: in rules/printers.yaml).
+# pollers:
+#   backoff_initial_seconds: 30   # first wait after a failed poll; doubles each failure
+#   backoff_max_seconds: 3600     # longest wait between retries
+#   timeout_seconds: 10           # per request, unless a printer sets its own
 """
 
 

@@ -19,8 +19,9 @@ from .demo_cmd import demo
 from .doctor_cmd import doctor
 from .harvest_cmd import ingest, inspect
 from .init_cmd import init
+from .poll_cmd import poll
 
-for command in (demo, init, inspect, ingest, cases, connectors, doctor):
+for command in (demo, init, inspect, ingest, cases, connectors, doctor, poll):
     cli.add_command(command)
 
 __all__ = ["cli", "main"]

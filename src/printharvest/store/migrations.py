@@ -70,6 +70,17 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX records_by_case ON records (case_id);
         CREATE INDEX audit_by_case ON audit (case_id, at);
     """),
+    Migration(40, "poller cursors", """
+        CREATE TABLE poller_cursors (
+            poller TEXT PRIMARY KEY,
+            cursor TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            next_due_at REAL NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_success_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+    """),
 ]
 
 

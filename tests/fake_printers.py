@@ -3,7 +3,7 @@
 ``FakeHttp`` serves JSON routes over real HTTP; ``FakeStratasys`` speaks the status
 service's TCP protocol. Each has a ``faults`` queue: the next request takes the first fault
 (``timeout``, ``500``, ``429``, ``malformed``, ``drop``; Stratasys: ``timeout``, ``drop``,
-``garbage``, ``cut``).
+``garbage``, ``cut``, ``trickle``).
 """
 
 from __future__ import annotations
@@ -124,6 +124,14 @@ class FakeStratasys:
                     return
                 if fault == "timeout":
                     time.sleep(STALL_SECONDS)
+                    return
+                if fault == "trickle":  # a byte at a time, never finishing in time
+                    for _ in range(30):
+                        try:
+                            self.request.sendall(b"s")
+                        except OSError:
+                            return
+                        time.sleep(0.1)
                     return
                 if fault == "garbage":
                     self.request.sendall(b"\x00\xff\x13 not a status report")

@@ -61,10 +61,12 @@ def test_duplicate_names_and_unknown_poller(home: Path) -> None:
         app.close()
     write_pollers(home, [{"id": "no_such", "name": "b", "url": "http://127.0.0.1:9"}])
     app = App.open(home)
+    service = PollerService(app)
     try:
-        [report] = PollerService(app).run_due(0.0)
+        [report] = service.run_due(0.0)
         assert report.error is not None and "unknown poller 'no_such'" in report.error
     finally:
+        service.close()
         app.close()
 
 

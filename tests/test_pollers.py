@@ -40,9 +40,11 @@ def make_home(home: Path, pollers: list[dict[str, Any]]) -> Path:
 def poll_once(home: Path, now: float = 1000.0) -> list[PollReport]:
     """A fresh App and service (a restart), one forced round, closed again."""
     app = App.open(home)
+    service = PollerService(app)
     try:
-        return PollerService(app).run_due(now, force=True)
+        return service.run_due(now, force=True)
     finally:
+        service.close()
         app.close()
 
 
@@ -164,6 +166,7 @@ def test_formlabs_429_retry_after_and_backoff(
         [ok] = service.run_due(1042.0)
         assert ok.new_records == 1 and load_cursor(app.store, "form-cloud").failures == 0
     finally:
+        service.close()
         app.close()
 
 
@@ -311,7 +314,7 @@ def test_stratasys_poller_over_tcp(home: Path) -> None:
     try:
         make_home(home, [{"id": "stratasys_status", "name": "fortus-450",
                           "host": "127.0.0.1", "port": server.port}])
-        run_faults(home, server, ["drop", "garbage", "cut", "timeout"])
+        run_faults(home, server, ["drop", "garbage", "cut", "timeout", "trickle"])
         assert poll_once(home)[0].new_records == 1  # previous job; current still building
         assert server.commands[-1] == ("GetFile", "status.sts")
         server.status = STATUS.format(current="completed", cstart=1763600000,
@@ -373,3 +376,36 @@ def test_records_and_cursor_commit_together(home: Path, monkeypatch: pytest.Monk
         assert poll_once(home)[0].new_records == 2
     finally:
         server.close()
+
+
+def test_a_hung_poll_is_given_up_and_not_started_twice(home: Path) -> None:
+    import threading
+
+    from printharvest.connectors.base import PollBatch, PrinterPoller
+    from printharvest.plugins import LoadedPoller
+
+    release = threading.Event()
+    calls: list[str | None] = []
+
+    class Hung(PrinterPoller):
+        id = "hung"
+
+        def poll(self, since: str | None) -> PollBatch:
+            calls.append(since)
+            release.wait(10)
+            return PollBatch()
+
+    make_home(home, [{"id": "hung", "name": "stuck", "url": "http://127.0.0.1:9",
+                      "timeout_seconds": 0.1}])
+    app = App.open(home)
+    app.host.pollers["hung"] = LoadedPoller(Hung, "drop-in", "test")
+    service = PollerService(app)
+    try:
+        [report] = service.run_due(1000.0)
+        assert report.error is not None and "took longer" in report.error
+        assert service.run_due(5000.0) == []  # still running: not started again
+        assert len(calls) == 1
+    finally:
+        release.set()
+        service.close()
+        app.close()

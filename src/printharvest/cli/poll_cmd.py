@@ -27,6 +27,7 @@ def poll(ctx: click.Context, once: bool) -> int:
     """Pull finished jobs from the printers listed under pollers: in printers.yaml."""
     app = get_app(ctx)
     service = PollerService(app)
+    ctx.call_on_close(service.close)
     if not service.entries:
         click.echo("no pollers configured (add a pollers: list to rules/printers.yaml)")
         return 0

@@ -29,6 +29,9 @@ from ..models import HarvestRecord
 from ..poller_rules import PollerEntry
 from ..store.cursors import CursorState, load_cursor, save_cursor
 
+DEADLINE_FACTOR = 6
+"""A whole poll (all pages) may take this many request timeouts before it is given up."""
+
 if TYPE_CHECKING:
     from ..app import App
 
@@ -62,6 +65,9 @@ class PollerService:
         if duplicate:
             raise ConfigError(f"printers.yaml: pollers: the name {duplicate[0]!r} is used twice")
         self._pollers: dict[str, PrinterPoller] = {}
+        self._inflight: dict[str, Future[PollBatch]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=max(1, min(8, len(self.entries))),
+                                        thread_name_prefix="poller")
 
     def poller_for(self, entry: PollerEntry) -> PrinterPoller:
         """The (cached) poller instance of one printer."""
@@ -83,34 +89,58 @@ class PollerService:
         store = self.app.store
         due = [(e, load_cursor(store, e.name)) for e in self.entries]
         due = [(e, s) for e, s in due if force or s.next_due_at <= now]
+        # a printer whose previous poll is still stuck in its thread is left alone
+        due = [(e, s) for e, s in due if not self._running(e.name)]
         reports: list[PollReport] = []
         if not due:
             return reports
-        with ThreadPoolExecutor(max_workers=min(8, len(due)),
-                                thread_name_prefix="poller") as pool:
-            futures: dict[Future[PollBatch], tuple[PollerEntry, CursorState]] = {}
-            for entry, state in due:
-                try:
-                    poller = self.poller_for(entry)
-                except PrintharvestError as exc:
-                    reports.append(self._failed(entry, state, exc, now))
-                    continue
-                futures[pool.submit(poller.poll, state.cursor)] = (entry, state)
-            for future in as_completed(futures):
-                entry, state = futures[future]
-                try:
-                    batch = future.result()
-                except PrintharvestError as exc:
-                    reports.append(self._failed(entry, state, exc, now))
-                except Exception as exc:  # a poller bug must not stop the others
+        futures: dict[Future[PollBatch], tuple[PollerEntry, CursorState]] = {}
+        for entry, state in due:
+            try:
+                poller = self.poller_for(entry)
+            except PrintharvestError as exc:
+                reports.append(self._failed(entry, state, exc, now))
+                continue
+            future = self._pool.submit(poller.poll, state.cursor)
+            self._inflight[entry.name] = future
+            futures[future] = (entry, state)
+        deadline = max((self._timeout(e) for e, _ in due), default=0.0) * DEADLINE_FACTOR
+        done: set[Future[PollBatch]] = set()
+        try:
+            for future in as_completed(futures, timeout=deadline):
+                done.add(future)
+                reports.append(self._outcome(future, *futures[future], now))
+        except TimeoutError:
+            for future, (entry, state) in futures.items():
+                if future not in done:  # still hanging: report it, let its thread finish
                     reports.append(self._failed(entry, state, PrintharvestError(
-                        f"{entry.name}: poller {entry.id} failed ({type(exc).__name__})"), now))
-                else:
-                    reports.append(self._commit(entry, state, batch, now))
+                        f"{entry.name}: poll took longer than {deadline:.0f} s"), now))
         order = {e.name: i for i, e in enumerate(self.entries)}
         return sorted(reports, key=lambda r: order.get(r.printer, 0))
 
+    def _running(self, name: str) -> bool:
+        future = self._inflight.get(name)
+        return future is not None and not future.done()
+
+    def _timeout(self, entry: PollerEntry) -> float:
+        return entry.timeout_seconds or self.settings.timeout_seconds
+
+    def close(self) -> None:
+        """Stop the worker threads (waits for polls still running)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
     # -- outcomes -----------------------------------------------------------------------
+
+    def _outcome(self, future: Future[PollBatch], entry: PollerEntry, state: CursorState,
+                 now: float) -> PollReport:
+        try:
+            batch = future.result()
+        except PrintharvestError as exc:
+            return self._failed(entry, state, exc, now)
+        except Exception as exc:  # a poller bug must not stop the others
+            return self._failed(entry, state, PrintharvestError(
+                f"{entry.name}: poller {entry.id} failed ({type(exc).__name__})"), now)
+        return self._commit(entry, state, batch, now)
 
     def _commit(self, entry: PollerEntry, state: CursorState, batch: PollBatch,
                 now: float) -> PollReport:

@@ -10,6 +10,7 @@ the start time of the newest job recorded. Job names are never read.
 from __future__ import annotations
 
 import socket
+import time
 
 from ..connectors.base import PollBatch, PrinterPoller
 from ..connectors.stratasys import finished_jobs, job_fields, job_start, parse_status
@@ -19,6 +20,7 @@ from .common import polled_record, timeout_of
 DEFAULT_PORT = 53742
 FIELD = 64
 MAX_PAYLOAD = 8 << 20
+DEADLINE_FACTOR = 4
 
 
 def command(word: str) -> bytes:
@@ -33,11 +35,16 @@ def fetch_status(host: str, port: int, timeout: float, what: str) -> str:
     """``GetFile status.sts`` over TCP; the report text (raises PollerError on any fault)."""
     chunks: list[bytes] = []
     size = 0
+    # a printer trickling bytes must not hold the poll forever: one deadline for the whole
+    # exchange on top of the per-read timeout
+    deadline = time.monotonic() + timeout * DEADLINE_FACTOR
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
             sock.sendall(command("GetFile") + command("status.sts"))
             while True:
+                if time.monotonic() > deadline:
+                    raise PollerError(f"{what}: status report took too long")
                 chunk = sock.recv(65536)
                 if not chunk:
                     break

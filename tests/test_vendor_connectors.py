@@ -183,3 +183,15 @@ def test_form_file_through_preformserver(harvester: Harvester, tmp_path: Path,
         server.close()
     records, errors = harvest_one(harvester, job)
     assert records == [] and "needs PreFormServer" in errors[0]
+
+
+def test_every_formlabs_material_code_gets_a_class() -> None:
+    from printharvest.connectors.formlabs import material_table
+
+    rules = Rules.load(None)
+    table = material_table()
+    assert len(table) > 100 and table["FLGPGR05"][0] == "Grey V5"
+    for code, (label, machines) in table.items():
+        kind = "powder" if any(m.startswith(("FS30", "PILK")) for m in machines) else "resin"
+        rule = rules.material_rule(f"{label} {code} {kind}")
+        assert rule is not None and rule.material_class, code

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from ..cases import IngestReport
 from ..config import PollerSettings
 from ..connectors.base import PollBatch, PrinterPoller
-from ..exceptions import ConfigError, PrintharvestError
+from ..exceptions import ConfigError, PrintharvestError, StoreError
 from ..harvest import HarvestedRecord
 from ..models import HarvestRecord
 from ..poller_rules import PollerEntry
@@ -140,7 +140,12 @@ class PollerService:
         except Exception as exc:  # a poller bug must not stop the others
             return self._failed(entry, state, PrintharvestError(
                 f"{entry.name}: poller {entry.id} failed ({type(exc).__name__})"), now)
-        return self._commit(entry, state, batch, now)
+        try:
+            return self._commit(entry, state, batch, now)
+        except StoreError as exc:
+            # nothing of this poll was stored (one transaction): the same jobs come again
+            return PollReport(entry.name, entry.id, error=" ".join(str(exc).split())[:300],
+                              next_due_at=now + self.settings.backoff_initial_seconds)
 
     def _commit(self, entry: PollerEntry, state: CursorState, batch: PollBatch,
                 now: float) -> PollReport:

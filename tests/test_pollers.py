@@ -409,3 +409,32 @@ def test_a_hung_poll_is_given_up_and_not_started_twice(home: Path) -> None:
         release.set()
         service.close()
         app.close()
+
+
+def test_kill_9_during_polling_loses_and_repeats_nothing(home: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    server = FakeStratasys(STATUS.format(current="completed", cstart=1763600000,
+                                         pstart=1763500000))
+    try:
+        make_home(home, [{"id": "stratasys_status", "name": "fortus", "host": "127.0.0.1",
+                          "port": server.port, "interval_seconds": 0.2}])
+        proc = subprocess.Popen([sys.executable, "-m", "printharvest", "--home", str(home),
+                                 "poll"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while len(server.commands) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)  # let it poll a few times, then kill it mid-loop
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        assert len(server.commands) >= 3
+        [report] = poll_once(home)
+        assert report.error is None and report.new_records == 0
+        assert len(stored(home)) == 2
+    finally:
+        server.close()

@@ -40,6 +40,19 @@ def test_bad_poller_entries_are_refused(home: Path, entry: dict[str, object],
     assert "hunter2" not in str(caught.value) or "must be" in str(caught.value)
 
 
+def test_readme_example_is_valid(home: Path) -> None:
+    rules = write_pollers(home, [
+        {"id": "formlabs_web", "name": "formlabs-cloud", "options": {"client_id": "my-id"},
+         "secrets": {"client_secret": "env:FORMLABS_CLIENT_SECRET"}},
+        {"id": "stratasys_status", "name": "fortus-450", "host": "10.0.0.20"},
+        {"id": "moonraker", "name": "voron-1", "url": "http://voron.local:7125",
+         "model": "Voron 2.4"},
+        {"id": "octoprint", "name": "prusa bench 2", "url": "http://octopi.local",
+         "secrets": {"api_key": "keyring:printharvest/octoprint-bench-2"}}])
+    assert [p.name for p in Rules.load(rules).printers.pollers] == [
+        "formlabs-cloud", "fortus-450", "voron-1", "prusa bench 2"]
+
+
 def test_secret_references_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PH_TEST_SECRET", "value")
     assert resolve_secret("env:PH_TEST_SECRET") == "value"

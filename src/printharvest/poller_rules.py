@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 SECRET_REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|keyring:[^/\s]+/[^/\s]+)$")
 _SECRET_NAME = re.compile(r"(secret|password|passwd|token|api_?key|credential)", re.I)
+URL_OPTIONAL = {"formlabs_web"}
+"""Poller types with a default address (the Formlabs Web API's public URL)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 
 
@@ -67,6 +69,6 @@ class PollerEntry(BaseModel):
                                                  and SECRET_REF.match(value)):
                 raise ValueError(f"options.{key} looks like a secret: put a reference "
                                  "(env:VARIABLE or keyring:service/name) under secrets")
-        if self.url is None and self.host is None:
+        if self.url is None and self.host is None and self.id not in URL_OPTIONAL:
             raise ValueError("needs url or host")
         return self

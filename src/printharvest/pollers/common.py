@@ -53,6 +53,8 @@ def base_url(poller: PrinterPoller, default_scheme: str = "http",
     if url:
         return str(url).rstrip("/")
     host = poller.settings.get("host")
+    if not host:
+        raise PollerError(f"{poller.settings.get('name')}: needs url or host")
     port = poller.settings.get("port") or default_port
     return f"{default_scheme}://{host}" + (f":{port}" if port else "")
 

@@ -264,7 +264,7 @@ def test_octoprint_poller_records_each_last_print_once(home: Path,
         files.extend([gfile(1, 1763500000.0), gfile(2, None),
                       {"name": "case", "type": "folder", "children": [gfile(3, 1763501000.0,
                                                                             False)]}])
-        run_faults(home, server, ["drop", "500", "malformed"])
+        run_faults(home, server, ["drop", "500", "malformed", "429", "timeout"])
         assert poll_once(home)[0].new_records == 2
         files[1] = gfile(2, 1763502000.0)
         assert poll_once(home)[0].new_records == 1

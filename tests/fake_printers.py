@@ -2,7 +2,8 @@
 
 ``FakeHttp`` serves JSON routes over real HTTP; ``FakeStratasys`` speaks the status
 service's TCP protocol. Each has a ``faults`` queue: the next request takes the first fault
-(``timeout``, ``500``, ``429``, ``malformed``, ``drop``; Stratasys: ``timeout``, ``drop``,
+(``timeout``, ``500``, ``429``, ``malformed``, ``drop``, ``pass`` = serve normally; a
+``@/path`` suffix aims an HTTP fault at one path; Stratasys: ``timeout``, ``drop``,
 ``garbage``, ``cut``, ``trickle``).
 """
 
@@ -42,7 +43,7 @@ class FakeHttp:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 fake.requests.append((method, parts.path, query))
-                fault = fake.faults.pop(0) if fake.faults else None
+                fault = fake.take_fault(parts.path)
                 if fault == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -87,6 +88,15 @@ class FakeHttp:
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def take_fault(self, path: str) -> str | None:
+        """The first queued fault for ``path`` (``"500@/path"``) or for any path (``"500"``)."""
+        for i, fault in enumerate(self.faults):
+            kind, _, where = fault.partition("@")
+            if not where or where == path:
+                del self.faults[i]
+                return kind
+        return None
 
     @property
     def url(self) -> str:

@@ -120,7 +120,14 @@ def test_formlabs_poller_recovers_from_every_fault(
                       "options": {"client_id": "lab", "per_page": 2},
                       "secrets": {"client_secret": "env:FL_SECRET"}}])
     runs.extend(formlabs_run(n) for n in (1, 2, 3))
-    run_faults(home, server, ["500", "429", "malformed", "drop", "timeout"])
+    prints = "@/developer/v1/prints/"
+    run_faults(home, server, ["500", "429", "malformed", "drop", "timeout"])  # at sign-in
+    run_faults(home, server, [f + prints for f in ("500", "429", "malformed", "drop",
+                                                    "timeout")])
+    server.faults.extend(["pass" + prints, "drop" + prints])  # page 2 of 2 dropped:
+    #                                                            nothing half-stored
+    [report] = poll_once(home)
+    assert report.error is not None and len(stored(home)) == 0
     [report] = poll_once(home)
     assert (report.error, report.new_records) == (None, 3)
     # a new run, one still printing; restart (new service) in between

@@ -33,6 +33,15 @@ class WebConfig(BaseModel):
     show_paths: Literal["loopback", "always", "never"] = "loopback"
     session_minutes: int = Field(default=480, ge=1, le=10080)
 
+class PollerSettings(BaseModel):
+    """How printer pollers retry and wait (the printers themselves are in printers.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backoff_initial_seconds: float = Field(default=30.0, ge=0, le=86400)
+    backoff_max_seconds: float = Field(default=3600.0, ge=0, le=7 * 86400)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+
 
 class Config(BaseModel):
     """The validated contents of printharvest.yaml."""
@@ -49,6 +58,8 @@ class Config(BaseModel):
     store: Path = Path("printharvest.db")
     entry_point_plugins: bool = True
     web: WebConfig = Field(default_factory=WebConfig)
+
+    pollers: PollerSettings = Field(default_factory=PollerSettings)
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -84,6 +95,12 @@ entry_point_plugins: true
 #   session_minutes: 480
 #   users:
 #     alice: "scrypt$16384$8$1$...$..."
+
+# Printer pollers (the printers to poll are listed under pollers: in rules/printers.yaml).
+# pollers:
+#   backoff_initial_seconds: 30   # first wait after a failed poll; doubles each failure
+#   backoff_max_seconds: 3600     # longest wait between retries
+#   timeout_seconds: 10           # per request, unless a printer sets its own
 """
 
 

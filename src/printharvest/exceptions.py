@@ -13,6 +13,7 @@
     ├── StoreError             the SQLite store cannot be opened, migrated or written
     │   └── MigrationError
     ├── RecordNotFoundError    a case or record id that does not exist
+    ├── PollerError            a printer poller could not fetch jobs (unreachable, 5xx, 429)
     └── RegistryError          NRDR upload / API failures
         ├── AuthError              sign-in needed again, or refused
         └── TransmissionError      the registry could not be reached or answered badly
@@ -100,6 +101,17 @@ class MigrationError(StoreError):
 
 class RecordNotFoundError(PrintharvestError):
     """The requested case or record does not exist."""
+
+
+class PollerError(PrintharvestError):
+    """A printer or its API could not be polled; ``retry_after`` (s) when it said so.
+
+    The message names the printer (the lab's own name for it) and the fault, never a job name.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(" ".join(message.split()))
 
 
 class RegistryError(PrintharvestError):

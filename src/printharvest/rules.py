@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .models import HarvestRecord, Printer
+from .poller_rules import PollerEntry
 from .resources import shipped_rules
 from .vocab import Technology
 from .yamlfile import validate_yaml
@@ -81,6 +82,7 @@ class PrinterRules(_Rule):
 
     library: list[PrinterEntry] = Field(default_factory=list)
     models: list[PrinterModelRule] = Field(default_factory=list)
+    pollers: list[PollerEntry] = Field(default_factory=list)
 
 
 class MaterialRule(_Rule):

@@ -19,10 +19,12 @@ from .demo_cmd import demo
 from .doctor_cmd import doctor
 from .harvest_cmd import ingest, inspect
 from .init_cmd import init
+from .poll_cmd import poll
 from .report_cmd import report
 from .serve_cmd import serve, users
 
-for command in (demo, init, inspect, ingest, cases, connectors, doctor, report, serve, users):
+for command in (demo, init, inspect, ingest, cases, connectors, doctor, poll, report, serve,
+                users):
     cli.add_command(command)
 
 __all__ = ["cli", "main"]

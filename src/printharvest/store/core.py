@@ -86,7 +86,15 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; rolled back if the block raises."""
+        """One write transaction; rolled back if the block raises.
+
+        Nested inside another transaction it becomes a savepoint, so a caller can commit
+        several writes (e.g. a poller's records and its cursor) as one.
+        """
+        if self.conn.in_transaction:
+            with self._savepoint():
+                yield self.conn
+            return
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -98,6 +106,18 @@ class Store:
             raise
         else:
             self.conn.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self.conn.execute("SAVEPOINT nested")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK TO nested")
+            self.conn.execute("RELEASE nested")
+            raise
+        else:
+            self.conn.execute("RELEASE nested")
 
     # -- cases --------------------------------------------------------------------------
 

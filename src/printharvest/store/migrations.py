@@ -83,7 +83,17 @@ MIGRATIONS: list[Migration] = [
     Migration(11, "index cases by status for the case list", """
         CREATE INDEX cases_by_status ON cases (status);
     """),
-
+    Migration(40, "poller cursors", """
+        CREATE TABLE poller_cursors (
+            poller TEXT PRIMARY KEY,
+            cursor TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            next_due_at REAL NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_success_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+    """),
     Migration(50, "imaging series as salted hashes", """
         CREATE TABLE imaging_series (
             record_id INTEGER NOT NULL REFERENCES records(id),

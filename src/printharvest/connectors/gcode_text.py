@@ -244,13 +244,11 @@ def materials_from_slots(slots: Sequence[Slot], warnings: list[str]) -> list[Mat
     for slot in slots:
         if slot.says_unused:
             continue  # per-slot lists include loaded but unused filaments
-        # In a used slot a zero amount means "not computed" (e.g. density 0 gives 0 g).
-        slot = Slot(used_mm=positive(slot.used_mm), used_ml=positive(slot.used_ml),
-                    used_g=positive(slot.used_g), name=slot.name, type=slot.type,
-                    code=slot.code, role=slot.role)
         used_g = checked(slot.used_g, MAX_REASONABLE_G, "filament weight", "g", warnings)
         used_mm = checked(slot.used_mm, MAX_REASONABLE_MM, "filament length", "mm", warnings)
         used_ml = checked(slot.used_ml, MAX_REASONABLE_ML, "filament volume", "mL", warnings)
+        # In a used slot a zero amount means "not computed" (e.g. density 0 gives 0 g).
+        used_g, used_mm, used_ml = positive(used_g), positive(used_mm), positive(used_ml)
         found.append(Material(
             name=slot.name or slot.type, code=slot.code, type=slot.type, role=slot.role,
             used_g=_round(used_g), used_ml=_round(used_ml), used_mm=_round(used_mm)))

@@ -19,6 +19,8 @@ from .conftest import SAMPLE_JOBS
 FORMATS = SAMPLE_JOBS / "formats"
 EXPECTED_WINNER = {
     "prusaslicer/block_petg.gcode": "prusaslicer",
+    "prusaslicer/mmu_second_slot_only.gcode": "prusaslicer",
+    "prusaslicer/xl_pva_support.gcode": "prusaslicer",
     "orcaslicer/block_orca.gcode": "orcaslicer",
     "bambustudio/block_bambu.gcode": "bambustudio",
     "cura/block_marlin.gcode": "cura",

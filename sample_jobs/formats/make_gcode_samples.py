@@ -11,6 +11,10 @@ Run from the repository root:  uv run python sample_jobs/formats/make_gcode_samp
   material profile the way Cura's UFP writer lays it out.
 * Every other family is written from the format facts (see each folder's README): the
   slicer is not available here.
+
+The slicers stamp the date into their output (and zips their member times), so after a
+regeneration refresh the goldens too:
+``uv run python -m printharvest.testing golden sample_jobs/formats/*/*.*``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,46 @@ first_layer_height = 0.2
 fill_density = 15%
 perimeters = 2
 """
+MMU_INI = """\
+printer_model = MK3S
+printer_settings_id = Original Prusa i3 MK3S MMU2S
+bed_shape = 0x0,250x0,250x210,0x210
+nozzle_diameter = 0.4,0.4
+single_extruder_multi_material = 1
+use_relative_e_distances = 1
+wipe_tower = 1
+filament_type = PETG;PLA
+filament_settings_id = "Prusament PETG";"Prusament PLA"
+filament_density = 1.27,1.24
+filament_diameter = 1.75,1.75
+layer_height = 0.2
+first_layer_height = 0.2
+fill_density = 15%
+perimeters = 2
+perimeter_extruder = 2
+infill_extruder = 2
+solid_infill_extruder = 2
+"""
+TOOLCHANGER_INI = """\
+printer_model = XL3
+printer_settings_id = Original Prusa XL - 3T 0.4 nozzle
+bed_shape = 0x0,360x0,360x360,0x360
+nozzle_diameter = 0.4,0.4,0.4
+use_relative_e_distances = 1
+filament_type = PETG;PVA;PLA
+filament_soluble = 0,1,0
+filament_settings_id = "Prusament PETG";"Generic PVA";"Prusament PLA"
+filament_density = 1.27,1.23,1.24
+filament_diameter = 1.75,1.75,1.75
+layer_height = 0.2
+first_layer_height = 0.2
+fill_density = 15%
+perimeters = 2
+support_material = 1
+support_material_auto = 1
+support_material_extruder = 2
+support_material_interface_extruder = 2
+"""
 PLA_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <fdmmaterial xmlns="http://www.ultimaker.com/material" version="1.3">
     <metadata>
@@ -62,15 +106,37 @@ def small_part() -> trimesh.Trimesh:
     return block
 
 
-def prusaslicer(mesh: Path) -> None:
-    """Slice with the real PrusaSlicer."""
-    out = HERE / "prusaslicer" / "block_petg.gcode"
+def post_and_cap() -> trimesh.Trimesh:
+    """A 6 mm post under a 16 mm cap: the cap's overhang needs support."""
+    post = trimesh.creation.box([6.0, 6.0, 8.0])
+    post.apply_translation([0.0, 0.0, 4.0])
+    cap = trimesh.creation.box([16.0, 16.0, 2.0])
+    cap.apply_translation([0.0, 0.0, 9.0])
+    mesh = trimesh.util.concatenate([post, cap])
+    mesh.apply_translation(-mesh.bounds[0])
+    return mesh
+
+
+def slice_prusa(mesh: Path, ini_text: str, center: str, out: Path) -> None:
+    """Slice ``mesh`` with the real PrusaSlicer and the given profile."""
     out.parent.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         ini = Path(tmp) / "p.ini"
-        ini.write_text(PRUSA_INI, encoding="utf-8")
+        ini.write_text(ini_text, encoding="utf-8")
         subprocess.run(["prusa-slicer", "--export-gcode", "--load", str(ini), "--center",
-                        "125,105", "-o", str(out), str(mesh)], check=True, capture_output=True)
+                        center, "-o", str(out), str(mesh)], check=True, capture_output=True)
+
+
+def prusaslicer(mesh: Path) -> None:
+    """One material; an MMU print whose first slot is unused; a tool-changer print with
+    PVA support and an unused third filament."""
+    folder = HERE / "prusaslicer"
+    slice_prusa(mesh, PRUSA_INI, "125,105", folder / "block_petg.gcode")
+    slice_prusa(mesh, MMU_INI, "125,105", folder / "mmu_second_slot_only.gcode")
+    with tempfile.TemporaryDirectory() as tmp:
+        capped = Path(tmp) / "post_and_cap.stl"
+        post_and_cap().export(capped)
+        slice_prusa(capped, TOOLCHANGER_INI, "180,180", folder / "xl_pva_support.gcode")
 
 
 def cura_engine(mesh: Path, definitions: Path, flavor: str, extra: list[str]) -> str:

@@ -271,13 +271,33 @@ def slic3r_slots(values: dict[str, str]) -> list[Slot]:
     types = split_list(values.get("filament_type"), ";")
     names = split_list(values.get("filament_settings_id"), ";")
     count = max(len(used_mm), len(used_cm3), len(used_g), 1 if types else 0)
+    support = support_extruders(values)
     slots: list[Slot] = []
     for i in range(count):
         kind = at(types, i) or (types[0] if len(types) == 1 else None)
         name = at(names, i) or (names[0] if len(names) == 1 else None)
         slots.append(Slot(used_mm=at(used_mm, i), used_ml=at(used_cm3, i),
-                          used_g=at(used_g, i), name=name or None, type=kind or None))
+                          used_g=at(used_g, i), name=name or None, type=kind or None,
+                          role="support" if i + 1 in support else "model"))
     return slots
+
+
+def support_extruders(values: dict[str, str]) -> set[int]:
+    """1-based extruders that print only support (Slic3r-family config keys).
+
+    An extruder counts as support when support is on, the support (or interface) extruder
+    names it, and no perimeter/infill extruder does. 0 means "the current extruder".
+    """
+    if number(values.get("support_material")) != 1:
+        return set()
+    def extruders(keys: tuple[str, ...]) -> set[int]:
+        found = {number(values.get(k)) for k in keys}
+        return {int(n) for n in found if n is not None and n >= 1}
+    model = extruders(("perimeter_extruder", "infill_extruder", "solid_infill_extruder",
+                       "wall_filament", "sparse_infill_filament", "solid_infill_filament"))
+    support = extruders(("support_material_extruder", "support_material_interface_extruder",
+                         "support_filament", "support_interface_filament"))
+    return support - model
 
 
 def object_count(values: dict[str, str]) -> int | None:
@@ -321,8 +341,9 @@ class GcodeText:
     """The text a G-code connector reads: the head, the tail, and the first lines."""
 
     def __init__(self, probe: FileProbe, top_lines: int = 40) -> None:
-        self.head = head_text(probe)
-        self.tail = tail_text(probe)
+        # Line ends normalised to "\n" so that MULTILINE regexes work on CR-only files too.
+        self.head = "\n".join(head_text(probe).splitlines())
+        self.tail = "\n".join(tail_text(probe).splitlines())
         self.top = first_lines(self.head, top_lines)
         self.truncated_hint = not probe.is_whole
 

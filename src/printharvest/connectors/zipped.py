@@ -25,7 +25,8 @@ def open_zip(probe: FileProbe) -> Iterator[zipfile.ZipFile]:
     try:
         with zipfile.ZipFile(probe.path) as zf:
             yield zf
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
+            NotImplementedError) as exc:
         raise CorruptFileError(probe.display_path, f"broken zip container ({exc})") from exc
     except (OSError, zlib.error) as exc:
         raise CorruptFileError(probe.display_path, "zip member cannot be read") from exc

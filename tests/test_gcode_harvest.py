@@ -307,3 +307,23 @@ def test_gcode_3mf_unused_filament_and_broken_xml(tmp_path: Path) -> None:
         zf.writestr("Metadata/plate_1.gcode", "")
     with pytest.raises(CorruptFileError, match="not XML"):
         SlicedThreeMfConnector().harvest(probe_file(broken))
+
+
+def test_gcode_3mf_one_record_per_plate(tmp_path: Path) -> None:
+    path = tmp_path / "plates.gcode.3mf"
+    plate = ('<plate><metadata key="index" value="{n}"/><metadata key="prediction" '
+             'value="{t}"/>{objects}<filament id="1" type="PETG" used_m="1" used_g="{g}"/>'
+             '</plate>')
+    info = "<config>" + plate.format(n=1, t=60, g=3, objects='<object name="a"/>') + \
+        plate.format(n=2, t=-5, g=1e12, objects='<object name="b"/><object name="c"/>') + \
+        "</config>"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("Metadata/slice_info.config", info)
+        zf.writestr("Metadata/plate_1.gcode", "; HEADER_BLOCK_START\n; BambuStudio 01.10.00.00\n")
+        zf.writestr("Metadata/plate_2.gcode", "; HEADER_BLOCK_START\n; BambuStudio 01.10.00.00\n")
+    first, second = SlicedThreeMfConnector().harvest(probe_file(path))
+    assert (first.source.index, second.source.index) == (0, 1)
+    assert (first.part_count, second.part_count) == (1, 2)
+    assert first.print_time_s == 60 and first.materials[0].used_g == 3.0
+    assert second.print_time_s is None and second.materials[0].used_g is None
+    assert len([w for w in second.warnings if "not plausible" in w]) == 2

@@ -53,6 +53,16 @@ def test_cura_marlin_header(tmp_path: Path) -> None:
     assert [m.used_mm for m in record.materials] == [1200.0]  # the unused slot is dropped
 
 
+def test_cura_start_gcode_filament_comments(tmp_path: Path) -> None:
+    path = write(tmp_path, "f.gcode", ";FLAVOR:Marlin\n;TIME:600\n;Filament used: 1.5m\n"
+                 ";Layer height: 0.28\n;Generated with Cura_SteamEngine 5.2.1\n"
+                 "; Filament type = PETG\n; Filament name = Generic PETG\n"
+                 "; Filament weight = [4.4]\nG28\n")
+    [material] = harvest_one(CuraConnector(), path).materials
+    assert (material.type, material.name, material.used_g, material.used_mm) == (
+        "PETG", "Generic PETG", 4.4, 1500.0)
+
+
 def test_curaengine_placeholder_header_means_unknown(tmp_path: Path) -> None:
     path = write(tmp_path, "p.gcode", ";FLAVOR:Marlin\n;TIME:6666\n;Filament used: 0m\n"
                  ";Layer height: 0.2\n;MINX:2.14748e+06\n;Generated with Cura_SteamEngine "

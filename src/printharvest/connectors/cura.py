@@ -26,6 +26,7 @@ from .gcode_text import (
     checked_layer,
     checked_seconds,
     colon_values,
+    comment_values,
     leading_number,
     materials_from_slots,
     ml_from_length,
@@ -131,11 +132,13 @@ def _ulti_slots(values: dict[str, str]) -> list[Slot]:
 
 
 def _marlin_slots(values: dict[str, str], text: GcodeText) -> list[Slot]:
+    # Start G-code templates of some printer definitions add "; Filament type = PLA",
+    # "; Filament name = ..." and "; Filament weight = [3.1, 0.0]" (grams per extruder).
+    said = comment_values(text.top)
+    values = {**{k: v for k, v in said.items() if k.startswith("Filament ")}, **values}
     lengths = [leading_number(p) for p in split_list(values.get("Filament used"), ",")]
     diameter = _settings_value(text, "material_diameter")
-    weights = [number(w) for w in split_list(
-        (values.get("Filament weight") or "").strip("[] "), ",")] if "Filament weight" in values \
-        else []
+    weights = [number(w) for w in split_list(values.get("Filament weight", "").strip("[] "))]
     kind = values.get("Filament type") or None
     slots = []
     for i, metres in enumerate(lengths):
@@ -147,7 +150,7 @@ def _marlin_slots(values: dict[str, str], text: GcodeText) -> list[Slot]:
 
 
 def _settings_text(text: GcodeText) -> str:
-    """The ``;SETTING_3`` JSON Cura appends, decoded to one string (or ``""``)."""
+    """The ``;SETTING_3`` lines Cura appends (serialised profiles), joined (or ``""``)."""
     pieces = [line[len(";SETTING_3 "):] for line in text.tail.splitlines() or
               text.head.splitlines() if line.startswith(";SETTING_3 ")]
     if not pieces:

@@ -25,6 +25,7 @@ EXPECTED_WINNER = {
     "bambustudio/block_bambu.gcode": "bambustudio",
     "cura/block_marlin.gcode": "cura",
     "cura/block_griffin.gcode": "cura",
+    "cura/block_ultigcode.gcode": "cura",
     "legacycura/block_placeholders.gcode": "legacycura",
     "legacycura/block_filled.gcode": "legacycura",
     "simplify3d/block_s3d.gcode": "simplify3d",

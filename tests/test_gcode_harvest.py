@@ -90,6 +90,13 @@ def test_ultigcode(tmp_path: Path) -> None:
     assert [m.used_ml for m in record.materials] == [2.5]
 
 
+def test_ultigcode_engine_placeholders_are_unknown(tmp_path: Path) -> None:
+    path = write(tmp_path, "u.gcode", ";FLAVOR:UltiGCode\n;TIME:6666\n;MATERIAL:6666\n"
+                 ";MATERIAL2:0\n;MINX:2.14748e+06\n;Generated with Cura_SteamEngine 4.13.0\n")
+    record = harvest_one(CuraConnector(), path)
+    assert record.print_time_s is None and record.materials == []
+
+
 def test_legacy_cura_placeholders_are_unknown() -> None:
     record = harvest_one(LegacyCuraConnector(), FORMATS / "legacycura/block_placeholders.gcode")
     assert record.print_time_s is None and record.materials == []

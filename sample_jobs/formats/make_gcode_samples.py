@@ -162,7 +162,7 @@ def cura_engine(mesh: Path, definitions: Path, flavor: str, extra: list[str]) ->
 
 
 def cura(mesh: Path, definitions: Path) -> None:
-    """Marlin and Griffin flavours, and a UFP around the Griffin one."""
+    """Marlin, Griffin and UltiGCode flavours, and a UFP around the Griffin one."""
     folder = HERE / "cura"
     folder.mkdir(exist_ok=True)
     marlin = cura_engine(mesh, definitions, "RepRap (Marlin/Sprinter)",
@@ -174,6 +174,9 @@ def cura(mesh: Path, definitions: Path) -> None:
                            "-s", "machine_name=Ultimaker S5",
                            "-s", "material_guid=506c9f0d-e3aa-4bd4-b2d2-23e2425b1aa9"])
     (folder / "block_griffin.gcode").write_text(griffin, encoding="utf-8")
+    ulti = cura_engine(mesh, definitions, "UltiGCode",
+                       ["-s", "layer_height=0.1", "-s", "material_diameter=2.85"])
+    (folder / "block_ultigcode.gcode").write_text(ulti, encoding="utf-8")
     ufp_folder = HERE / "ufp"
     ufp_folder.mkdir(exist_ok=True)
     with zipfile.ZipFile(ufp_folder / "block.ufp", "w", zipfile.ZIP_DEFLATED) as zf:

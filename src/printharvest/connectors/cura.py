@@ -37,6 +37,7 @@ from .gcode_text import (
 ENGINE_PLACEHOLDER_TIME = "6666"
 """What CuraEngine writes for ``;TIME:`` before the front end fills in the estimate."""
 _PLACEHOLDER_MIN = "2.14748e+06"
+_ESTIMATE_KEYS = ("TIME", "Filament used", "PRINT.TIME", "MATERIAL", "MATERIAL2")
 _GRIFFIN_USED = re.compile(r"^EXTRUDER_TRAIN\.(\d+)\.MATERIAL\.VOLUME_USED$")
 _SETTING_LAYER = re.compile(r"(?:^|\\n|\n)layer_height\s*=\s*([\d.]+)")
 
@@ -78,7 +79,7 @@ class CuraConnector(BannerGcodeConnector):
         if values.get("TIME") == ENGINE_PLACEHOLDER_TIME or values.get("MINX") == _PLACEHOLDER_MIN:
             warnings.append("header still holds CuraEngine's placeholders: estimates unknown")
             values = {k: v for k, v in values.items()
-                      if k not in ("TIME", "Filament used", "PRINT.TIME")
+                      if k not in _ESTIMATE_KEYS
                       and not _GRIFFIN_USED.match(k)}
         flavor = values.get("FLAVOR", "").lower()
         if flavor in ("griffin", "ultigcode") or "PRINT.TIME" in values:

@@ -128,5 +128,5 @@ def _zip_members(path: Path) -> tuple[str, ...] | None:
     try:
         with zipfile.ZipFile(path) as zf:
             return tuple(info.filename for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
         return None

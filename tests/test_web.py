@@ -143,3 +143,20 @@ def test_another_dictionary_changes_the_form(home: Path, sample_jobs_copy: Path)
             assert "Implant class is required" in page
     finally:
         app.close()
+
+
+def test_report_page_and_csv(local: tuple[App, str]) -> None:
+    _, url = local
+    with httpx.Client(base_url=url) as client:
+        assert 'href="/report"' in client.get("/").text
+        page = client.get("/report")
+        assert page.status_code == 200
+        assert "<svg" in page.text and "Cases by month" in page.text
+        assert page.headers["content-security-policy"].startswith("default-src 'none'")
+        assert "3DP-2026" not in page.text  # case keys (folder names) never appear
+        narrow = client.get("/report", params={"from": "2000-01-01", "to": "2000-01-31"})
+        assert "0 case(s)" in narrow.text
+        assert client.get("/report", params={"from": "31/01/2000"}).status_code == 400
+        table = client.get("/report.csv")
+        assert table.headers["content-type"].startswith("text/csv")
+        assert table.text.splitlines()[0] == "table,title,row,column,value"

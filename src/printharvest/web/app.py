@@ -39,6 +39,7 @@ from .auth import (
     verify_password,
 )
 from .forms import FIELD_LIST, build_form, changes, read_form
+from .report_page import report_response
 
 HERE = Path(__file__).resolve().parent
 MAX_FORM_BYTES = 1_000_000
@@ -76,6 +77,8 @@ class WebApp:
             Route("/cases/{case_id:int}", self._guard(self.save_case), methods=["POST"]),
             Route("/cases/{case_id:int}/ready", self._guard(self.ready), methods=["POST"]),
             Route("/cases/{case_id:int}/resolve", self._guard(self.resolve), methods=["POST"]),
+            Route("/report", self._guard(self.report), methods=["GET"]),
+            Route("/report.csv", self._guard(self.report_csv), methods=["GET"]),
             Route("/login", self._guard(self.login_page, public=True), methods=["GET"]),
             Route("/login", self._guard(self.login, public=True), methods=["POST"]),
             Route("/logout", self._guard(self.logout), methods=["POST"]),
@@ -229,6 +232,14 @@ class WebApp:
             raise ValidationError("resolve", "choose keep typed or take harvested")
         self.app.cases.resolve_conflict(case_id, name, keep, actor(session))
         return RedirectResponse(f"/cases/{case_id}?m=resolved", status_code=303)
+
+    async def report(self, request: Request, session: Session) -> Response:
+        """The lab's report (same numbers as ``printharvest report``)."""
+        return report_response(self.app, request, as_csv=False)
+
+    async def report_csv(self, request: Request, session: Session) -> Response:
+        """The lab's report as CSV."""
+        return report_response(self.app, request, as_csv=True)
 
     async def login_page(self, request: Request, session: Session) -> Response:
         """The sign-in form."""

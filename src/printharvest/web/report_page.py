@@ -1,0 +1,34 @@
+"""The lab report as a page of the web UI (``/report``) and as CSV (``/report.csv``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from ..app import App
+from ..exceptions import ValidationError
+from ..reports import build_report, render_csv, render_html
+
+# The report is one self-contained document: its styles and SVG charts are inline.
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _day(request: Request, name: str) -> date | None:
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(name, "expected a date as YYYY-MM-DD") from None
+
+
+def report_response(app: App, request: Request, *, as_csv: bool) -> Response:
+    """The report for ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (both optional)."""
+    built = build_report(app, _day(request, "from"), _day(request, "to"))
+    if as_csv:
+        return Response(render_csv(built), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="report.csv"'})
+    return HTMLResponse(render_html(built), headers={"Content-Security-Policy": REPORT_CSP})

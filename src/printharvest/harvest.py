@@ -63,6 +63,11 @@ class Harvester:
     def __init__(self, host: PluginHost, rules: Rules) -> None:
         self.host = host
         self.rules = rules
+        # Hidden files are skipped unless a connector names one outright (OctoPrint's
+        # ".metadata.json"): then that exact name is read like any other file.
+        self.hidden_names = {p.lower() for c in host.connectors.values()
+                             for p in c.connector.patterns
+                             if p.startswith(".") and not any(ch in p for ch in "*?[")}
 
     def harvest_paths(
         self, paths: Iterable[Path], *, grouping: Grouping = "case"
@@ -97,7 +102,8 @@ class Harvester:
             outcome.errors.append(HarvestError(root, "no such file or folder"))
             return
         if root.is_dir():
-            files = sorted(p for p in root.rglob("*") if p.is_file() and not _ignored(p, root))
+            files = sorted(p for p in root.rglob("*")
+                           if p.is_file() and not _ignored(p, root, self.hidden_names))
             for path in files:
                 parts = path.relative_to(root).parts
                 yield from self._probe_one(path, str(path), parts, scratch, outcome, depth)
@@ -198,10 +204,11 @@ class Harvester:
             outcome.items.append(HarvestedRecord(record, notes))
 
 
-def _ignored(path: Path, root: Path) -> bool:
-    parts = path.relative_to(root).parts
+def _ignored(path: Path, root: Path, hidden_names: set[str]) -> bool:
+    *folders, name = path.relative_to(root).parts
     return (
-        any(p.startswith(".") or p == "__MACOSX" for p in parts)
+        any(p.startswith(".") or p == "__MACOSX" for p in folders)
+        or (name.startswith(".") and name.lower() not in hidden_names)
         or path.name.lower() in IGNORED_NAMES
         or path.name.endswith(".reason.txt")
     )

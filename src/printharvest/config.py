@@ -16,6 +16,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field
 
 from .exceptions import ConfigError
+from .nrdr.config import DEFAULT_NRDR_TEXT, NrdrConfig
 from .yamlfile import validate_yaml
 
 CONFIG_NAME = "printharvest.yaml"
@@ -36,6 +37,7 @@ class Config(BaseModel):
     rules_dir: Path = Path("rules")
     store: Path = Path("printharvest.db")
     entry_point_plugins: bool = True
+    nrdr: NrdrConfig = Field(default_factory=NrdrConfig)
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -60,7 +62,7 @@ rules_dir: rules
 store: printharvest.db
 # Load connectors installed as Python packages (entry point group "printharvest").
 entry_point_plugins: true
-"""
+""" + DEFAULT_NRDR_TEXT
 
 
 def default_home() -> Path:

@@ -17,10 +17,13 @@ from .cases_cmd import cases
 from .connectors_cmd import connectors
 from .demo_cmd import demo
 from .doctor_cmd import doctor
+from .export_cmd import export, sheet
 from .harvest_cmd import ingest, inspect
 from .init_cmd import init
+from .nrdr_cmd import nrdr, nrdr_emulator, submissions, submit
 
-for command in (demo, init, inspect, ingest, cases, connectors, doctor):
+for command in (demo, init, inspect, ingest, cases, connectors, doctor, export, sheet, nrdr,
+                submit, submissions, nrdr_emulator):
     cli.add_command(command)
 
 __all__ = ["cli", "main"]

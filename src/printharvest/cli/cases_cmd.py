@@ -7,6 +7,8 @@ from typing import Any
 import click
 
 from ..case import Case
+from ..nrdr.outbox import registry_lines
+from ..store.outbox import Outbox
 from ._common import echo_json, get_app, table
 
 
@@ -70,6 +72,8 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
         click.echo(f"conflict: {conflict.field}: typed {_show(conflict.user_value)}, "
                    f"harvest says {_show(conflict.harvested_value)}")
     click.echo("still needs: " + (", ".join(case.missing) or "nothing"))
+    for line in registry_lines(Outbox(get_app(ctx).store), case.id):
+        click.echo(line)
 
 
 def _show(value: Any) -> str:

@@ -1,0 +1,163 @@
+"""Batch upload files and NRDR JSON: round trips, layout, formula guard, splitting, records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from printharvest.egress import EgressGuard, release
+from printharvest.exceptions import EgressError
+from printharvest.registry.layout import UploadLayout, expand
+from printharvest.registry.mapping import NrdrMapping, from_record
+from printharvest.store.exports import ExportLog
+
+from .registry_support import CLINICAL, harvested_home, make_ready
+
+
+def _layout(app):  # type: ignore[no-untyped-def]
+    return expand(UploadLayout.load(app.home.rules_dir), app.dictionary)
+
+
+def test_layout_covers_every_dictionary_element(home: Path) -> None:
+    app = harvested_home(home)
+    columns = _layout(app)
+    covered = {c.element.id for c in columns if c.element is not None}
+    assert covered == {e.id for e in app.dictionary.elements}
+    assert columns[0].name == "CASE_ID"
+    assert sum(1 for c in columns if c.name.endswith("_REGION")) == 20  # parts 1-20
+    assert sum(1 for c in columns if c.name.endswith("_TECHNOLOGY")) == 5  # prints 1-5
+    NrdrMapping.load(None).check(app.dictionary)
+
+
+def test_psv_round_trip_crlf_equal_fields(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    app = harvested_home(home)
+    ids = make_ready(app)
+    result = run_cli("--home", str(home), "export", "--format", "psv")
+    assert result.code == 0, result.err
+    files = sorted(app.home.exports.glob("3dp_case_*.txt"))
+    assert len(files) == 1
+    data = files[0].read_bytes()
+    assert data.endswith(b"\r\n") and b"\n" not in data.replace(b"\r\n", b"")
+    lines = data.decode().split("\r\n")[:-1]
+    columns = _layout(app)
+    header = lines[0].split("|")
+    assert header == [c.name for c in columns]
+    records = [dict(zip(header, line.split("|"), strict=True)) for line in lines[1:]]
+    assert len(records) == len(ids)
+    assert all(len(line.split("|")) == len(columns) for line in lines)
+    for case_id, record in zip(ids, records, strict=True):
+        case = app.cases.get(case_id)
+        assert record["CASE_ID"] == case.registry_id
+        assert record["IMG_MODALITIES"] == "CT"
+        assert record["IMG_PATIENT_AGE"] == "57"
+        assert record["PART1_STRUCTURE"] == "left kidney with tumour"
+        assert record["PART1_COMMENT"] == "tumour / margin shown"  # no pipe, no newline
+        assert record["PART2_STRUCTURE"] == "'=renal artery"  # never read as a formula
+        assert record["PART3_REGION"] == ""
+        assert record["PRINT1_TECHNOLOGY"] == "material_extrusion"
+        assert record["PRINT1_MATERIAL"] == case.value("prints.1.material")
+        assert record["EFFORT_CONSULTATION_CLINICIAN_HRS"] == "0"
+        assert record["EFFORT_CONSULTATION_CLINICIAN_MIN"] == "30"
+        assert record["EFFORT_SEGMENTATION_CLINICIAN_HRS"] == "UNK"
+        assert record["EFFORT_CAD_NONCLINICIAN_HRS"] == "1"
+        assert record["EFFORT_CAD_NONCLINICIAN_MIN"] == "10"
+        assert record["ASSESS_CONFIDENCE_AFTER"] == "5"
+        assert case.status == "exported"
+        assert ExportLog(app.store).for_case(case_id)[0].file == files[0].name
+        assert any(e["action"] == "export" for e in app.store.audit_log(case_id))
+    assert case.case_key not in data.decode()
+    # exported cases do not export again
+    again = run_cli("--home", str(home), "export", "--format", "psv")
+    assert again.code == 0 and "nothing to export" in again.out
+
+
+def test_xlsx_round_trip_plain_values(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    app = harvested_home(home)
+    ids = make_ready(app)
+    result = run_cli("--home", str(home), "export", "--format", "xlsx", "--no-header", str(ids[0]))
+    assert result.code == 0, result.err
+    (path,) = app.home.exports.glob("3dp_case_*.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 1
+    columns = _layout(app)
+    row = dict(zip([c.name for c in columns], rows[0], strict=False))
+    assert row["CASE_ID"] == app.cases.get(ids[0]).registry_id
+    assert row["IMG_STUDY_COUNT"] == 1 and row["PRINT1_SCALE"] == 100
+    assert row["PART2_STRUCTURE"] == "=renal artery"
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            assert cell.data_type != "f"
+    assert app.cases.get(ids[1]).status == "ready"
+
+
+def test_only_ready_cases_export(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    app = harvested_home(home)
+    result = run_cli("--home", str(home), "export", "--format", "psv", "1")
+    assert result.code == 1 and "only ready cases export" in result.err
+    assert not list(app.home.exports.glob("*"))
+
+
+def test_split_instead_of_exceeding_the_limit(home: Path) -> None:
+    from printharvest.cli.export_cmd import exporter_for
+
+    app = harvested_home(home, copies=3)
+    make_ready(app)
+    exporter = exporter_for(app)
+    exporter.max_bytes = 4800
+    result = exporter.export("psv")
+    assert len(result.files) > 1 and result.warnings
+    names = {p.name for p in result.files}
+    assert len(names) == len(result.files)
+    total = 0
+    for path in result.files:
+        data = path.read_bytes()
+        assert len(data) <= 4800
+        lines = data.split(b"\r\n")[:-1]
+        assert lines[0].startswith(b"CASE_ID|")
+        total += len(lines) - 1
+    assert total == 6
+
+
+def test_json_follows_the_mapping(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    app = harvested_home(home)
+    ids = make_ready(app)
+    assert run_cli("--home", str(home), "export", "--format", "json").code == 0
+    (path,) = app.home.exports.glob("3dp_case_*.json")
+    body = json.loads(path.read_text())
+    record = body["cases"][0]
+    assert record["caseId"] == app.cases.get(ids[0]).registry_id
+    assert record["effort"]["segmentationClinician"] == {"unknown": True}
+    assert record["digitalModel"]["anatomicParts"][1]["structure"] == "=renal artery"
+    _, fields = from_record(record, NrdrMapping.load(None))
+    assert fields["imaging.modalities"] == CLINICAL["imaging.modalities"]
+    assert fields["parts.1.laterality"] == "left"
+
+
+def test_case_sheet_in_form_order(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    app = harvested_home(home)
+    result = run_cli("--home", str(home), "sheet", "1")
+    assert result.code == 0, result.err
+    (path,) = app.home.exports.glob("3dp_case_*.html")
+    html = path.read_text()
+    positions = [html.index(s.label) for s in app.dictionary.sections]
+    assert positions == sorted(positions)
+    assert "@media print" in html and app.cases.get(1).case_key not in html
+    assert app.cases.get(1).status == "needs_clinical"
+
+
+def test_egress_refuses_names_and_paths() -> None:
+    guard = EgressGuard()
+    guard.add_path("/srv/lab/inbox/Smith_John_kidney/model.stl")
+    with pytest.raises(EgressError) as caught:
+        release(b'{"a": "smith_john_kidney"}', guard, "test body")
+    assert "smith" not in str(caught.value).lower()
+    for bad in (b"C:\\Users\\lab\\x", b"see /home/lab/jobs/a", b"part_7.stl"):
+        with pytest.raises(EgressError):
+            release(bad, EgressGuard(), "test")
+    assert release(b"kidney|abdomen|1:30", guard, "ok") == b"kidney|abdomen|1:30"

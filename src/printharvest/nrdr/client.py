@@ -1,8 +1,9 @@
 """The NRDR transaction API: post a transaction, read its status; retries with back-off.
 
 Network errors, timeouts, 429 (honouring Retry-After) and 5xx are retried with exponential
-back-off; a 401 renews the access token once. Every request's body and headers pass
-:func:`printharvest.egress.release`. Tokens never appear in messages.
+back-off; a 401 renews the access token (a 401 on every attempt ends in "log in again").
+Every request's body and headers pass :func:`printharvest.egress.release`. Tokens never
+appear in messages.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 import httpx
 
 from ..egress import EgressGuard, release, release_headers
-from ..exceptions import TransmissionError
+from ..exceptions import AuthError, TransmissionError
 from ..registry.mapping import ApiPaths
-from .auth import Session
+from .auth import LOG_IN_AGAIN, Session
 from .config import NrdrConfig, NrdrEnvironment, require_safe_url
 
 USER_AGENT = "printharvest-nrdr-client"
@@ -73,7 +74,7 @@ class NrdrClient:
     def _call(self, method: str, url: str, body: bytes, guard: EgressGuard,
               extra: dict[str, str]) -> ApiAnswer:
         last = "no attempt made"
-        renewed = False
+        refused = False
         attempt = 0
         while attempt < self.settings.max_attempts:
             attempt += 1
@@ -82,15 +83,17 @@ class NrdrClient:
             release_headers(headers, guard, "request headers")
             headers["Authorization"] = "Bearer " + self.session.bearer()
             retry_after: str | None = None
+            refused = False
             try:
                 response = self.http.request(method, url, content=body or None, headers=headers,
                                              timeout=self.settings.timeout_seconds)
             except httpx.TransportError as exc:
                 last = f"network error ({type(exc).__name__})"
             else:
-                if response.status_code == 401 and not renewed:
-                    renewed = True
-                    attempt -= 1  # a renewed token is not a failed attempt
+                if response.status_code == 401:
+                    # the access token expired or was revoked early: renew it and try again
+                    refused = True
+                    last = "the registry did not accept the access token"
                     self.session.invalidate()
                     continue
                 if response.status_code == 429 or response.status_code >= 500:
@@ -100,6 +103,8 @@ class NrdrClient:
                     return ApiAnswer(response.status_code, _json(response), attempt)
             if attempt < self.settings.max_attempts:
                 self.sleep(self.backoff(attempt, retry_after))
+        if refused:
+            raise AuthError(f"{last}: {LOG_IN_AGAIN}")
         raise TransmissionError(f"gave up after {attempt} attempt(s): {last}")
 
 

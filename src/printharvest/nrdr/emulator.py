@@ -69,6 +69,7 @@ class EmulatorState:
     transactions: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_key: dict[str, str] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    injected: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -82,7 +83,9 @@ class EmulatorState:
         with self.lock:
             if self.faults.rate <= 0 or self.rng.random() >= self.faults.rate:
                 return None
-            return self.rng.choice(self.faults.kinds)
+            kind = self.rng.choice(self.faults.kinds)
+            self.injected[kind] = self.injected.get(kind, 0) + 1
+            return kind
 
     def accepted_per_case(self) -> dict[str, int]:
         """How many accepted transactions each registry case id has."""

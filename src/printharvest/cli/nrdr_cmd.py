@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import webbrowser
 from collections.abc import Iterator
@@ -65,8 +66,10 @@ def nrdr_login(ctx: click.Context, env_name: str | None, no_browser: bool) -> No
     app = get_app(ctx)
 
     def open_browser(url: str) -> None:
-        if no_browser or not webbrowser.open(url):
-            click.echo(f"open this address in a browser to sign in:\n{url}")
+        click.echo(f"sign in at this address (if no browser opens, open it yourself):\n{url}")
+        sys.stdout.flush()
+        if not no_browser:
+            webbrowser.open(url)
 
     def paste(url: str) -> str:
         return str(click.prompt("after signing in, paste the address the browser shows"))

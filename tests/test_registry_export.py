@@ -161,3 +161,52 @@ def test_egress_refuses_names_and_paths() -> None:
         with pytest.raises(EgressError):
             release(bad, EgressGuard(), "test")
     assert release(b"kidney|abdomen|1:30", guard, "ok") == b"kidney|abdomen|1:30"
+
+
+def test_every_element_lands_in_its_column(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    from printharvest.registry.upload import text_cell
+
+    app = harvested_home(home)
+    ids = make_ready(app)
+    cases = {i: app.cases.get(i) for i in ids}
+    assert run_cli("--home", str(home), "export", "--format", "psv").code == 0
+    (path,) = app.home.exports.glob("3dp_case_*.txt")
+    lines = path.read_bytes().decode().split("\r\n")[1:-1]
+    columns = _layout(app)
+    filled = 0
+    for line in lines:
+        cells = dict(zip([c.name for c in columns], line.split("|"), strict=True))
+        case = next(c for c in cases.values() if c.registry_id == cells["CASE_ID"])
+        for column in columns:
+            if column.field is None or column.element is None:
+                continue
+            value = case.value(column.field)
+            if value is None or column.element.type in ("duration", "multi_choice"):
+                if value is None:
+                    assert cells[column.name] == "", column.name
+                continue
+            assert cells[column.name] == text_cell(value), column.name
+            filled += 1
+    assert filled >= 2 * 25
+
+
+def test_a_name_in_a_value_skips_that_case_and_names_the_element(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    app = harvested_home(home)
+    ids = make_ready(app)
+    folder = Path(app.cases.get(ids[0]).records[0].source.path).parent.name
+    app.cases.set_values(ids[0], {"parts.1.comment": f"from {folder}"}, "tester")
+    result = run_cli("--home", str(home), "export", "--format", "psv")
+    assert result.code == 1
+    assert f"skipped case {ids[0]}" in result.err and "parts.1.comment" in result.err
+    assert folder not in result.err
+    assert app.cases.get(ids[0]).status == "ready"
+    assert app.cases.get(ids[1]).status == "exported"
+
+
+def test_dictionary_words_are_not_names() -> None:
+    guard = EgressGuard()
+    guard.add_path("/inbox/abdomen/left.stl")
+    guard.allow(["abdomen", "left"])
+    assert release(b"abdomen|left", guard, "ok")
+    with pytest.raises(EgressError):
+        release(b"left.stl", guard, "file name")

@@ -66,6 +66,11 @@ class EgressGuard:
             guard.add_case(case)
         return guard
 
+    def allow(self, words: Iterable[str]) -> None:
+        """Never treat these as names: the dictionary's own vocabulary (a folder called
+        ``abdomen`` does not make the allowed value ``abdomen`` identifying)."""
+        self.forbidden -= {w.lower() for w in words}
+
     def add_name(self, name: str | None) -> None:
         """Forbid one name (ignored when too short or generic)."""
         if name is None:
@@ -164,6 +169,13 @@ def release(data: bytes, guard: EgressGuard, what: str) -> bytes:
     return data
 
 
+def check_values(values: dict[str, Any], guard: EgressGuard, what: str) -> None:
+    """:func:`release` for each value on its own, so a refusal names the element that holds it."""
+    for name, value in values.items():
+        release(json.dumps(value, default=str, ensure_ascii=False).encode("utf-8"), guard,
+                f"{what}, element {name}")
+
+
 def release_headers(headers: dict[str, str], guard: EgressGuard, what: str) -> dict[str, str]:
     """:func:`release` for HTTP headers (names and values, as they go on the wire)."""
     wire = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
@@ -171,4 +183,4 @@ def release_headers(headers: dict[str, str], guard: EgressGuard, what: str) -> d
     return headers
 
 
-__all__ = ["EgressGuard", "release", "release_headers"]
+__all__ = ["EgressGuard", "check_values", "release", "release_headers"]

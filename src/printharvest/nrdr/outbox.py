@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..egress import EgressGuard, release
-from ..exceptions import AuthError, TransmissionError
+from ..exceptions import AuthError, EgressError, TransmissionError
 from ..registry.exporter import Exporter, problems_for, version_hash
 from ..store.outbox import Outbox, OutboxRow
 from .client import NrdrClient
@@ -84,6 +84,8 @@ class Submitter:
             if problems:
                 report.skipped.append((case.id, "; ".join(problems)))
                 continue
+            if not self.exporter.releasable([case], report.skipped):
+                continue
             record = self.exporter.record(case, mapping)
             version = version_hash(record)
             key = idempotency_key(case.id, version)
@@ -92,14 +94,18 @@ class Submitter:
                 report.skipped.append((case.id, f"this version was already sent "
                                                 f"({existing.state})"))
                 continue
-            guard = EgressGuard.for_cases([case], self.exporter.local_roots)
+            guard = self.exporter.guard([case])
             header: dict[str, Any] = {
                 **mapping.header, "transactionType": "case", "idempotencyKey": key,
                 "partnerId": self.env.partner_id, "facilityId": self.env.facility_id,
                 "submittedAt": datetime.now(UTC).isoformat(timespec="seconds")}
             body = json.dumps({"header": header, "case": record}, ensure_ascii=False,
                               separators=(",", ":"))
-            release(body.encode("utf-8"), guard, "transaction")
+            try:
+                release(body.encode("utf-8"), guard, f"transaction of case {case.registry_id}")
+            except EgressError as exc:
+                report.skipped.append((case.id, str(exc)))
+                continue
             with self.store.transaction():
                 row = self.outbox.add(case.id, key, version, self.env_name, body)
                 self.store.log(case.id, "submit", "outbox", None, None, key)
@@ -107,7 +113,7 @@ class Submitter:
         return report
 
     def _guard(self, row: OutboxRow) -> EgressGuard:
-        return EgressGuard.for_cases([self.cases.get(row.case_id)], self.exporter.local_roots)
+        return self.exporter.guard([self.cases.get(row.case_id)])
 
     def _deliver(self, row: OutboxRow, report: SubmitReport) -> None:
         guard = self._guard(row)

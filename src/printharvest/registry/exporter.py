@@ -20,8 +20,8 @@ from typing import Any, Literal
 from ..case import Case
 from ..cases import CaseService
 from ..dictionary import Dictionary
-from ..egress import EgressGuard, release
-from ..exceptions import PrintharvestError, RegistryError, ValidationError
+from ..egress import EgressGuard, check_values, release
+from ..exceptions import EgressError, PrintharvestError, RegistryError, ValidationError
 from ..store.exports import ExportLog
 from .layout import UploadLayout, expand, rows
 from .mapping import NrdrMapping, to_record
@@ -110,14 +110,35 @@ class Exporter:
             good.append(case)
         return good, skipped
 
+    def guard(self, cases: Sequence[Case]) -> EgressGuard:
+        """The egress guard for ``cases`` (their names forbidden, the dictionary's words not)."""
+        guard = EgressGuard.for_cases(cases, self.local_roots)
+        guard.allow(v for e in self.dictionary.elements for v in e.values)
+        return guard
+
+    def releasable(self, cases: Sequence[Case], skipped: list[tuple[int, str]]) -> list[Case]:
+        """The cases whose every value may leave; the others go to ``skipped`` with the element
+        that holds a name or path (so the data manager can correct it)."""
+        good: list[Case] = []
+        for case in cases:
+            try:
+                check_values(element_values(case, self.dictionary), self.guard([case]),
+                             f"case {case.registry_id}")
+            except EgressError as exc:
+                skipped.append((case.id, str(exc)))
+                continue
+            good.append(case)
+        return good
+
     def export(self, fmt: ExportFormat, ids: Sequence[int] = (), header: bool | None = None,
                actor: str = "export") -> ExportResult:
         """Write one export; record it per case unless it is a case sheet."""
         result = ExportResult(new_export_id())
         chosen, result.skipped = self.select(ids, any_status=(fmt == "sheet" and bool(ids)))
+        chosen = self.releasable(chosen, result.skipped)
         if not chosen:
             return result
-        guard = EgressGuard.for_cases(chosen, self.local_roots)
+        guard = self.guard(chosen)
         mapping = self.mapping()
         hashes = {c.id: version_hash(self.record(c, mapping)) for c in chosen}
         uploads = self._files(fmt, chosen, header, guard, mapping, result)

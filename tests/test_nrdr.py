@@ -229,3 +229,42 @@ def test_backoff_doubles_and_honours_retry_after() -> None:
     assert 2.0 <= client.backoff(3, None) <= 4.0
     assert client.backoff(10, None) <= 8.0
     assert client.backoff(1, "3") == 3.0 and client.backoff(1, "999") == 8.0
+
+
+def test_registered_https_redirect_by_paste_and_state_check(tmp_path: Path,
+                                                            emulator: EmulatorServer) -> None:
+    from printharvest.exceptions import AuthError
+    from printharvest.nrdr.auth import login
+    from printharvest.nrdr.tokens import TokenStore
+
+    base = f"http://127.0.0.1:{emulator.server_address[1]}"
+    env = NrdrEnvironment(authorize_url=f"{base}/oauth2/authorize",
+                          token_url=f"{base}/oauth2/token", api_base=f"{base}/api/3dp",
+                          client_id="c1", redirect_uri="https://lab.example.org/nrdr/callback")
+    tokens = TokenStore(tmp_path / "tokens", "file")
+    landed: list[str] = []
+
+    def browser(url: str) -> None:
+        landed.append(httpx.get(url, follow_redirects=False).headers["Location"])
+
+    with httpx.Client() as http:
+        answer = login("test", env, http, tokens, browser, paste=lambda _: landed[-1])
+        assert answer["token_type"] == "Bearer" and tokens.get("test")
+        tampered = lambda _: landed[-1].replace("state=", "state=x")  # noqa: E731
+        with pytest.raises(AuthError, match="state"):
+            login("test", env, http, tokens, browser, paste=tampered)
+
+
+def test_keyring_required_but_missing_is_a_config_error(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from printharvest.nrdr import tokens as tokens_module
+
+    monkeypatch.setattr(tokens_module, "_keyring", lambda: None)
+    with pytest.raises(ConfigError, match="keyring"):
+        tokens_module.TokenStore(tmp_path, "keyring")
+    store = tokens_module.TokenStore(tmp_path, "auto")
+    store.put("prod", "secret-refresh")
+    assert store.get("prod") == "secret-refresh"
+    assert stat.S_IMODE(os.stat(tmp_path / "prod.token.json").st_mode) == 0o600
+    store.delete("prod")
+    assert store.get("prod") is None

@@ -268,3 +268,26 @@ def test_keyring_required_but_missing_is_a_config_error(tmp_path: Path,
     assert stat.S_IMODE(os.stat(tmp_path / "prod.token.json").st_mode) == 0o600
     store.delete("prod")
     assert store.get("prod") is None
+
+
+def test_emulator_command_serves_and_checks_its_options(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    assert run_cli("--home", str(home), "nrdr-emulator", "--faults", "500,meteor").code == 2
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "printharvest", "--home", str(home), "nrdr-emulator",
+         "--port", str(port), "--fault-rate", "0.3", "--seed", "1"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert f"127.0.0.1:{port}" in first
+        answer = httpx.get(f"http://127.0.0.1:{port}/_emulator/transactions", timeout=5)
+        assert answer.status_code == 200 and answer.json() == []
+        unauthorised = httpx.post(f"http://127.0.0.1:{port}/api/3dp/transactions", content=b"{}")
+        assert unauthorised.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

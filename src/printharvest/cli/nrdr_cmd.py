@@ -190,6 +190,7 @@ def nrdr_emulator(ctx: click.Context, port: int, fault_rate: float, faults: str,
     click.echo(f"NRDR emulator on http://127.0.0.1:{bound} (Ctrl-C stops it)")
     click.echo(f"sign-in: http://127.0.0.1:{bound}/oauth2/authorize, API: "
                f"http://127.0.0.1:{bound}/api/3dp")
+    sys.stdout.flush()
     try:
         while True:
             time.sleep(3600)

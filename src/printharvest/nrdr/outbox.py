@@ -66,7 +66,7 @@ class Submitter:
         """
         report = SubmitReport()
         resumed: set[int] = set()
-        for row in self.outbox.open_rows(list(ids) or None):
+        for row in self.outbox.open_rows(self.env_name, list(ids) or None):
             resumed.add(row.case_id)
             self._deliver(row, report)
         chosen = [self.cases.get(i) for i in ids] if ids else self.cases.list("ready")
@@ -89,7 +89,7 @@ class Submitter:
             record = self.exporter.record(case, mapping)
             version = version_hash(record)
             key = idempotency_key(case.id, version)
-            existing = self.outbox.find(key)
+            existing = self.outbox.find(self.env_name, key)
             if existing is not None:
                 report.skipped.append((case.id, f"this version was already sent "
                                                 f"({existing.state})"))

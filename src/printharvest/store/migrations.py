@@ -87,7 +87,7 @@ MIGRATIONS: list[Migration] = [
         CREATE TABLE nrdr_outbox (
             id INTEGER PRIMARY KEY,
             case_id INTEGER NOT NULL REFERENCES cases(id),
-            idempotency_key TEXT NOT NULL UNIQUE,
+            idempotency_key TEXT NOT NULL,
             version_hash TEXT NOT NULL,
             environment TEXT NOT NULL,
             body TEXT NOT NULL,
@@ -98,7 +98,8 @@ MIGRATIONS: list[Migration] = [
             last_error TEXT,
             messages TEXT NOT NULL DEFAULT '[]',
             created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
+            updated_at TEXT NOT NULL,
+            UNIQUE (environment, idempotency_key)
         );
         CREATE INDEX nrdr_outbox_by_case ON nrdr_outbox (case_id, id);
     """),

@@ -51,11 +51,12 @@ class Outbox:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def find(self, idempotency_key: str) -> OutboxRow | None:
-        """The transaction with this key, if any."""
+    def find(self, environment: str, idempotency_key: str) -> OutboxRow | None:
+        """The transaction with this key in this environment (test and production are
+        separate registries), if any."""
         row = self.store.conn.execute(
-            f"SELECT {_COLUMNS} FROM nrdr_outbox WHERE idempotency_key = ?",
-            (idempotency_key,)).fetchone()
+            f"SELECT {_COLUMNS} FROM nrdr_outbox WHERE environment = ? AND idempotency_key = ?",
+            (environment, idempotency_key)).fetchone()
         return None if row is None else _row(row)
 
     def get(self, row_id: int) -> OutboxRow:
@@ -96,12 +97,15 @@ class Outbox:
                                 (*args, row_id))
         return self.get(row_id)
 
-    def open_rows(self, case_ids: list[int] | None = None) -> list[OutboxRow]:
-        """Transactions not yet final (to resume), oldest first."""
+    def open_rows(self, environment: str | None = None,
+                  case_ids: list[int] | None = None) -> list[OutboxRow]:
+        """Transactions not yet final (to resume), oldest first, of one environment or all."""
         marks = ", ".join("?" for _ in OPEN_STATES)
         rows = self.store.conn.execute(
             f"SELECT {_COLUMNS} FROM nrdr_outbox WHERE state IN ({marks}) ORDER BY id",
             OPEN_STATES).fetchall()
+        if environment is not None:
+            rows = [r for r in rows if r[4] == environment]
         found = [_row(r) for r in rows]
         return found if case_ids is None else [r for r in found if r.case_id in case_ids]
 

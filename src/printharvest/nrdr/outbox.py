@@ -106,9 +106,14 @@ class Submitter:
             except EgressError as exc:
                 report.skipped.append((case.id, str(exc)))
                 continue
-            with self.store.transaction():
-                row = self.outbox.add(case.id, key, version, self.env_name, body)
-                self.store.log(case.id, "submit", "outbox", None, None, key)
+            with self.store.transaction():  # check and record at once: two runs never both add
+                added = self.outbox.find(self.env_name, key) is None
+                if added:
+                    row = self.outbox.add(case.id, key, version, self.env_name, body)
+                    self.store.log(case.id, "submit", "outbox", None, None, key)
+            if not added:
+                report.skipped.append((case.id, "this version is being sent by another run"))
+                continue
             self._deliver(row, report)
         return report
 

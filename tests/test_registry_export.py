@@ -210,3 +210,23 @@ def test_dictionary_words_are_not_names() -> None:
     assert release(b"abdomen|left", guard, "ok")
     with pytest.raises(EgressError):
         release(b"left.stl", guard, "file name")
+
+
+def test_xlsx_split_keeps_every_case_once(home: Path) -> None:
+    from printharvest.cli.export_cmd import exporter_for
+    from printharvest.registry.upload import xlsx_bytes
+
+    app = harvested_home(home, copies=3)
+    ids = make_ready(app)
+    one = len(xlsx_bytes(["A"] * 400, [["x"] * 400]))
+    exporter = exporter_for(app)
+    exporter.max_bytes = one + 600  # a few rows fit, six do not
+    result = exporter.export("xlsx")
+    assert len(result.files) > 1 and result.warnings
+    seen: list[str] = []
+    for path in result.files:
+        assert path.stat().st_size <= exporter.max_bytes
+        rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+        assert rows[0][0] == "CASE_ID"
+        seen.extend(str(r[0]) for r in rows[1:])
+    assert sorted(seen) == sorted(app.cases.get(i).registry_id for i in ids)

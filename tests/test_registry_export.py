@@ -230,3 +230,19 @@ def test_xlsx_split_keeps_every_case_once(home: Path) -> None:
         assert rows[0][0] == "CASE_ID"
         seen.extend(str(r[0]) for r in rows[1:])
     assert sorted(seen) == sorted(app.cases.get(i).registry_id for i in ids)
+
+
+def test_the_registry_refuses_unknown_fields(home: Path) -> None:
+    from printharvest.cli.export_cmd import exporter_for
+    from printharvest.registry.mapping import unknown_keys
+
+    app = harvested_home(home)
+    make_ready(app)
+    exporter = exporter_for(app)
+    mapping = exporter.mapping()
+    record = exporter.record(app.cases.get(1), mapping)
+    assert unknown_keys(record, mapping) == []
+    record["imaging"]["fileName"] = "x"
+    record["digitalModel"]["anatomicParts"][0]["jobName"] = "y"
+    assert unknown_keys(record, mapping) == ["digitalModel.anatomicParts[].jobName",
+                                             "imaging.fileName"]

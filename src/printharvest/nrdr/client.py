@@ -81,14 +81,17 @@ class NrdrClient:
             headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **extra}
             release(body, guard, "request body")
             release_headers(headers, guard, "request headers")
-            headers["Authorization"] = "Bearer " + self.session.bearer()
             retry_after: str | None = None
             refused = False
             try:
+                # the sign-in service may be briefly unreachable too: retried like the API
+                headers["Authorization"] = "Bearer " + self.session.bearer()
                 response = self.http.request(method, url, content=body or None, headers=headers,
                                              timeout=self.settings.timeout_seconds)
             except httpx.TransportError as exc:
                 last = f"network error ({type(exc).__name__})"
+            except TransmissionError as exc:
+                last = str(exc)
             else:
                 if response.status_code == 401:
                     # the access token expired or was revoked early: renew it and try again

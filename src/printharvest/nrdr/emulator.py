@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..dictionary import Dictionary
-from ..registry.mapping import NrdrMapping, from_record
+from ..registry.mapping import NrdrMapping, from_record, unknown_keys
 
 API_BASE_PATH = "/api/3dp"
 FAULT_KINDS = ("500", "429", "drop", "latency", "expired")
@@ -325,6 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
             if existing is None:
                 case_id, fields = from_record(record, state.mapping)
                 errors = check_case(fields, state.dictionary)
+                errors.extend({"element": key, "message": "unknown field"}
+                              for key in unknown_keys(record, state.mapping))
                 if header.get("registry") != state.mapping.header.get("registry"):
                     errors.insert(0, {"element": None, "message": "wrong registry"})
                 if not case_id:

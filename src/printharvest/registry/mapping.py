@@ -155,3 +155,38 @@ def from_record(record: dict[str, Any], mapping: NrdrMapping) -> tuple[str | Non
                     fields[f"{group.group}.{number}.{item.element.split('.', 1)[1]}"] = value
     case_id = record.get(mapping.case_id_key)
     return (case_id if isinstance(case_id, str) else None), fields
+
+
+
+def unknown_keys(record: dict[str, Any], mapping: NrdrMapping) -> list[str]:
+    """Keys of a case record that the mapping does not define (dotted; group entries as
+    ``key[].field``): what a strict registry refuses."""
+    top = {item.key for item in mapping.fields} | {mapping.case_id_key}
+    groups = {group.key: {item.key for item in group.fields} for group in mapping.groups}
+    found: list[str] = []
+    for dotted, value in _leaves(record, top | set(groups)):
+        if dotted in top:
+            continue
+        if dotted in groups and isinstance(value, list):
+            for entry in value:
+                if not isinstance(entry, dict):
+                    found.append(f"{dotted}[]")
+                    continue
+                found.extend(f"{dotted}[].{key}" for key, _ in _leaves(entry, groups[dotted])
+                             if key not in groups[dotted])
+            continue
+        found.append(dotted)
+    return sorted(set(found))
+
+
+def _leaves(node: dict[str, Any], known: set[str], prefix: str = "") -> list[tuple[str, Any]]:
+    """Dotted paths of a nested object; a known key is a leaf even when its value is an
+    object (a duration)."""
+    result: list[tuple[str, Any]] = []
+    for key, value in node.items():
+        dotted = prefix + str(key)
+        if isinstance(value, dict) and dotted not in known:
+            result.extend(_leaves(value, known, dotted + "."))
+        else:
+            result.append((dotted, value))
+    return result

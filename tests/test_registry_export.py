@@ -246,3 +246,15 @@ def test_the_registry_refuses_unknown_fields(home: Path) -> None:
     record["digitalModel"]["anatomicParts"][0]["jobName"] = "y"
     assert unknown_keys(record, mapping) == ["digitalModel.anatomicParts[].jobName",
                                              "imaging.fileName"]
+
+
+def test_no_value_is_dropped_for_want_of_a_column(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    app = harvested_home(home)
+    ids = make_ready(app)
+    layout = (home / "rules" / "registry")
+    layout.mkdir(parents=True)
+    text = (Path(__file__).parents[1] / "rules/registry/upload_layout.yaml").read_text()
+    (layout / "upload_layout.yaml").write_text(text.replace("count: 20", "count: 1"))
+    result = run_cli("--home", str(home), "export", "--format", "psv", str(ids[0]))
+    assert result.code == 1 and "no column for parts.2.region" in result.err
+    assert app.cases.get(ids[0]).status == "ready" and not list(app.home.exports.glob("*"))

@@ -42,6 +42,11 @@ def problems_for(case: Case, dictionary: Dictionary) -> list[str]:
     """
     problems = [f"{name}: required" for name in
                 dictionary.missing({k: v.value for k, v in case.fields.items()})]
+    for group in dictionary.groups:
+        numbers = {int(n.split(".")[1]) for n in case.fields
+                   if n.startswith(group.id + ".") and n.split(".")[1].isdigit()}
+        if numbers and max(numbers) > group.max:
+            problems.append(f"{group.id}: {max(numbers)} entries, at most {group.max}")
     try:
         element_values(case, dictionary)
     except ValidationError as exc:
@@ -178,8 +183,14 @@ class Exporter:
         columns = expand(layout, self.dictionary)
         with_header = layout.format.header_row if header is None else header
         names = [c.name for c in columns] if with_header else None
-        table = rows(columns, [(c, element_values(c, self.dictionary)) for c in chosen],
-                     layout.format)
+        typed = [(c, element_values(c, self.dictionary)) for c in chosen]
+        covered = {c.field for c in columns if c.field is not None}
+        for case, values in typed:
+            lost = sorted(set(values) - covered)
+            if lost:  # never drop a value silently: the layout must have a column for it
+                raise RegistryError(f"case {case.id}: the upload layout has no column for "
+                                    f"{', '.join(lost)}")
+        table = rows(columns, typed, layout.format)
         writer = psv_files if fmt == "psv" else xlsx_files
         files, warnings = writer(names, table, self.max_bytes, guard)
         result.warnings.extend(warnings)

@@ -16,6 +16,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field
 
 from .exceptions import ConfigError
+from .nrdr.config import DEFAULT_NRDR_TEXT, NrdrConfig
 from .yamlfile import validate_yaml
 
 CONFIG_NAME = "printharvest.yaml"
@@ -58,8 +59,8 @@ class Config(BaseModel):
     store: Path = Path("printharvest.db")
     entry_point_plugins: bool = True
     web: WebConfig = Field(default_factory=WebConfig)
-
     pollers: PollerSettings = Field(default_factory=PollerSettings)
+    nrdr: NrdrConfig = Field(default_factory=NrdrConfig)
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -101,7 +102,7 @@ entry_point_plugins: true
 #   backoff_initial_seconds: 30   # first wait after a failed poll; doubles each failure
 #   backoff_max_seconds: 3600     # longest wait between retries
 #   timeout_seconds: 10           # per request, unless a printer sets its own
-"""
+""" + DEFAULT_NRDR_TEXT
 
 
 def default_home() -> Path:

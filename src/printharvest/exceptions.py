@@ -16,7 +16,8 @@
     ├── PollerError            a printer poller could not fetch jobs (unreachable, 5xx, 429)
     └── RegistryError          NRDR upload / API failures
         ├── AuthError              sign-in needed again, or refused
-        └── TransmissionError      the registry could not be reached or answered badly
+        ├── TransmissionError      the registry could not be reached or answered badly
+        └── EgressError            something about to leave holds a name, path or key
 
 Messages are PHI-safe by construction: they may name a local file (the technician's own
 disk) or a DICOM keyword, never a DICOM value or patient data. ``public_message`` drops the
@@ -124,3 +125,11 @@ class AuthError(RegistryError):
 
 class TransmissionError(RegistryError):
     """The registry could not be reached or answered with something unusable."""
+
+
+class EgressError(RegistryError):
+    """Something about to leave the lab holds a file, folder or job name, a case key or a path.
+
+    Nothing was written or sent. The message says what was refused and why, never the
+    offending text itself.
+    """

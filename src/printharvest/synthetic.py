@@ -98,7 +98,7 @@ def fill_synthetic(app: App, count: int, seed: int = 7) -> IngestReport:
                 values[f"effort.{kind}"] = {"hours": rng.randint(0, 3),
                                             "minutes": rng.choice([0, 15, 30, 45])}
             else:
-                values[f"effort.{kind}"] = {"unknown": True}
+                values[f"effort.{kind}"] = "unknown"
         app.cases.set_values(case_id, values, actor="synthetic")
         status = rng.choices(["needs_clinical", "ready", "exported", "submitted", "accepted",
                               "rejected"], [1, 2, 1, 1, 4, 1])[0]

@@ -95,7 +95,7 @@ def csv_head_candidates(head: bytes, encoding: str, delimiter: str) -> list[list
 
 def xlsx_sheets(data: bytes | io.BytesIO, row_limit: int | None = None) -> Iterator[Sheet]:
     """Every sheet of a workbook with its cell values (raises on an unreadable workbook)."""
-    import openpyxl  # type: ignore[import-untyped]
+    import openpyxl
 
     source = data if isinstance(data, io.BytesIO) else io.BytesIO(data)
     workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)

@@ -17,14 +17,16 @@ from .cases_cmd import cases
 from .connectors_cmd import connectors
 from .demo_cmd import demo
 from .doctor_cmd import doctor
+from .export_cmd import export, sheet
 from .harvest_cmd import ingest, inspect
 from .init_cmd import init
+from .nrdr_cmd import nrdr, nrdr_emulator, submissions, submit
 from .poll_cmd import poll
 from .report_cmd import report
 from .serve_cmd import serve, users
 
 for command in (demo, init, inspect, ingest, cases, connectors, doctor, poll, report, serve,
-                users):
+                users, export, sheet, nrdr, submit, submissions, nrdr_emulator):
     cli.add_command(command)
 
 __all__ = ["cli", "main"]

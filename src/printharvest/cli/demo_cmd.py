@@ -49,6 +49,8 @@ def demo(ctx: click.Context, keep: Path | None) -> int:
             click.echo("  not harvested yet: " + _names(harvestable))
     click.echo(f"\nSee one case with:   printharvest --home {root} cases show 1")
     click.echo(f"Open the UI with:    printharvest --home {root} serve")
+    click.echo(f"Try the registry:    printharvest --home {root} nrdr-emulator  (then nrdr login, "
+               "submit: README, 'To the registry')")
     return report_errors(outcome.errors)
 
 

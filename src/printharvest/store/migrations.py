@@ -83,6 +83,39 @@ MIGRATIONS: list[Migration] = [
     Migration(11, "index cases by status for the case list", """
         CREATE INDEX cases_by_status ON cases (status);
     """),
+    Migration(20, "registry exports", """
+        CREATE TABLE registry_exports (
+            id INTEGER PRIMARY KEY,
+            export_id TEXT NOT NULL,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            format TEXT NOT NULL,
+            file TEXT NOT NULL,
+            version_hash TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX registry_exports_by_case ON registry_exports (case_id);
+    """),
+    Migration(21, "nrdr outbox", """
+        CREATE TABLE nrdr_outbox (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            idempotency_key TEXT NOT NULL,
+            version_hash TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            body TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN
+                ('pending', 'sent', 'accepted', 'rejected', 'failed')),
+            transaction_id TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            messages TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (environment, idempotency_key)
+        );
+        CREATE INDEX nrdr_outbox_by_case ON nrdr_outbox (case_id, id);
+    """),
     Migration(40, "poller cursors", """
         CREATE TABLE poller_cursors (
             poller TEXT PRIMARY KEY,

@@ -1,0 +1,192 @@
+"""The NRDR JSON mapping (``rules/registry/nrdr_mapping.yaml``): case <-> transaction JSON.
+
+``to_record`` builds the case record the client sends; ``from_record`` reads one back into
+field values, which is what the local emulator does to validate what it receives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..case import Case
+from ..dictionary import Dictionary
+from ..exceptions import ConfigError
+from ..rules import rules_file
+from ..yamlfile import validate_yaml
+from .values import Duration
+
+MAPPING_FILE = "registry/nrdr_mapping.yaml"
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MappingInfo(_Item):
+    """Name and version of the mapping, and whether it is our draft."""
+
+    name: str
+    version: str
+    draft: bool = False
+    dictionary_version: str | None = None
+
+
+class ApiPaths(_Item):
+    """Transaction endpoints below the environment's API base."""
+
+    submit_path: str = "/transactions"
+    status_path: str = "/transactions/{transaction_id}"
+
+
+class FieldMap(_Item):
+    """One JSON key (dots nest) for one dictionary element."""
+
+    key: str
+    element: str
+
+
+class GroupMap(_Item):
+    """A repeated group as a JSON list of objects."""
+
+    key: str
+    group: str
+    fields: list[FieldMap]
+
+
+class NrdrMapping(_Item):
+    """The whole mapping file."""
+
+    mapping: MappingInfo
+    api: ApiPaths = Field(default_factory=ApiPaths)
+    header: dict[str, str | int | bool] = Field(default_factory=dict)
+    case_id_key: str = "caseId"
+    fields: list[FieldMap]
+    groups: list[GroupMap] = Field(default_factory=list)
+
+    @classmethod
+    def load(cls, rules_dir: Path | None) -> NrdrMapping:
+        """The lab's mapping if it has one, else the shipped draft."""
+        return validate_yaml(cls, rules_file(rules_dir, MAPPING_FILE))
+
+    def check(self, dictionary: Dictionary) -> None:
+        """ConfigError when the mapping names an element the dictionary does not have."""
+        elements = {e.id: e for e in dictionary.elements}
+        for item in self.fields:
+            if item.element not in elements or elements[item.element].group is not None:
+                raise ConfigError(f"{MAPPING_FILE}: {item.key}: {item.element} is not a "
+                                  "dictionary element outside a group")
+        for group in self.groups:
+            for item in group.fields:
+                found = elements.get(item.element)
+                if found is None or found.group != group.group:
+                    raise ConfigError(f"{MAPPING_FILE}: {group.key}.{item.key}: {item.element} "
+                                      f"is not an element of group {group.group}")
+
+
+def json_value(value: Any) -> Any:
+    """A typed element value as JSON."""
+    if isinstance(value, Duration):
+        if value.unknown:
+            return {"unknown": True}
+        return {"hours": value.hours, "minutes": value.minutes}
+    return value
+
+
+def _put(target: dict[str, Any], dotted: str, value: Any) -> None:
+    *heads, last = dotted.split(".")
+    for head in heads:
+        target = target.setdefault(head, {})
+    target[last] = value
+
+
+def _get(source: dict[str, Any], dotted: str) -> Any:
+    current: Any = source
+    for head in dotted.split("."):
+        if not isinstance(current, dict):
+            return None
+        current = current.get(head)
+    return current
+
+
+def to_record(case: Case, values: dict[str, Any], mapping: NrdrMapping,
+              dictionary: Dictionary) -> dict[str, Any]:
+    """The case record of a transaction: generated id plus every mapped element with a value."""
+    record: dict[str, Any] = {mapping.case_id_key: case.registry_id}
+    for item in mapping.fields:
+        if item.element in values:
+            _put(record, item.key, json_value(values[item.element]))
+    for group in mapping.groups:
+        count = max((int(name.split(".")[1]) for name in values
+                     if name.startswith(group.group + ".") and name.split(".")[1].isdigit()),
+                    default=0)
+        entries: list[dict[str, Any]] = []
+        for number in range(1, count + 1):
+            entry: dict[str, Any] = {}
+            for item in group.fields:
+                name = f"{group.group}.{number}.{item.element.split('.', 1)[1]}"
+                if name in values:
+                    _put(entry, item.key, json_value(values[name]))
+            entries.append(entry)
+        if entries:
+            _put(record, group.key, entries)
+    return record
+
+
+def from_record(record: dict[str, Any], mapping: NrdrMapping) -> tuple[str | None, dict[str, Any]]:
+    """The case id and the field values held by a case record (JSON values, unconverted)."""
+    fields: dict[str, Any] = {}
+    for item in mapping.fields:
+        value = _get(record, item.key)
+        if value is not None:
+            fields[item.element] = value
+    for group in mapping.groups:
+        entries = _get(record, group.key)
+        if not isinstance(entries, list):
+            continue
+        for number, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict):
+                continue
+            for item in group.fields:
+                value = _get(entry, item.key)
+                if value is not None:
+                    fields[f"{group.group}.{number}.{item.element.split('.', 1)[1]}"] = value
+    case_id = record.get(mapping.case_id_key)
+    return (case_id if isinstance(case_id, str) else None), fields
+
+
+
+def unknown_keys(record: dict[str, Any], mapping: NrdrMapping) -> list[str]:
+    """Keys of a case record that the mapping does not define (dotted; group entries as
+    ``key[].field``): what a strict registry refuses."""
+    top = {item.key for item in mapping.fields} | {mapping.case_id_key}
+    groups = {group.key: {item.key for item in group.fields} for group in mapping.groups}
+    found: list[str] = []
+    for dotted, value in _leaves(record, top | set(groups)):
+        if dotted in top:
+            continue
+        if dotted in groups and isinstance(value, list):
+            for entry in value:
+                if not isinstance(entry, dict):
+                    found.append(f"{dotted}[]")
+                    continue
+                found.extend(f"{dotted}[].{key}" for key, _ in _leaves(entry, groups[dotted])
+                             if key not in groups[dotted])
+            continue
+        found.append(dotted)
+    return sorted(set(found))
+
+
+def _leaves(node: dict[str, Any], known: set[str], prefix: str = "") -> list[tuple[str, Any]]:
+    """Dotted paths of a nested object; a known key is a leaf even when its value is an
+    object (a duration)."""
+    result: list[tuple[str, Any]] = []
+    for key, value in node.items():
+        dotted = prefix + str(key)
+        if isinstance(value, dict) and dotted not in known:
+            result.extend(_leaves(value, known, dotted + "."))
+        else:
+            result.append((dotted, value))
+    return result

@@ -23,7 +23,7 @@ class NrdrEnvironment(BaseModel):
     api_base: str
     client_id: str
     scopes: list[str] = Field(default_factory=lambda: ["openid", "offline_access"])
-    redirect_uri: str = "http://127.0.0.1:8765/callback"
+    redirect_uri: str = "http://127.0.0.1:8779/callback"
     client_secret_env: str | None = None
     partner_id: str | None = None
     facility_id: str | None = None
@@ -108,7 +108,7 @@ DEFAULT_NRDR_TEXT = """\
 #       api_base: https://<from the NRDR help desk>
 #       client_id: <your partner client id>
 #       scopes: [openid, offline_access]
-#       redirect_uri: http://127.0.0.1:8765/callback   # or your registered https redirect
+#       redirect_uri: http://127.0.0.1:8779/callback   # or your registered https redirect
 #       client_secret_env: PRINTHARVEST_NRDR_SECRET
 #       partner_id: <partner id>
 #       facility_id: <facility id>

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from ..app import App
+from ..store.outbox import Outbox, OutboxRow
 from .facts import CaseFacts, case_facts
 from .tables import Section, Table, build_sections
 
@@ -56,13 +57,26 @@ def build_report(app: App, period_from: date | None = None,
 
 
 def submission_table(app: App, facts: list[CaseFacts]) -> Table:
-    """Cases exported or submitted, by date, type and status (from the audit log)."""
+    """Cases exported or submitted, by date, type and status, with the registry's answer."""
+    outbox = Outbox(app.store)
     rows = []
     for fact in facts:
+        answer = _registry_answer(outbox.latest(fact.id))
         for entry in app.store.audit_log(fact.id):
             if entry["action"] == "status" and entry["new"] in SUBMISSION_STATUSES:
                 rows.append([entry["at"][:10], fact.id, fact.registry_id,
-                             fact.object_type or "not yet set", entry["new"], fact.status])
+                             fact.object_type or "not yet set", entry["new"], fact.status,
+                             answer])
     rows.sort(key=lambda r: (r[0], r[1]))
     return Table("submissions", "Cases exported or submitted",
-                 ["date", "case", "registry id", "type of object", "event", "status now"], rows)
+                 ["date", "case", "registry id", "type of object", "event", "status now",
+                  "registry answer"], rows)
+
+
+def _registry_answer(row: OutboxRow | None) -> str:
+    """The registry's last word on a case: its state and field messages (registry text)."""
+    if row is None:
+        return "-"
+    messages = "; ".join(f"{m.get('element') or 'case'}: {m.get('message')}"
+                         for m in row.messages)
+    return f"{row.state}" + (f" ({messages})" if messages else "")

@@ -22,6 +22,21 @@ CONFIG_NAME = "printharvest.yaml"
 HOME_ENV = "PRINTHARVEST_HOME"
 
 
+class WatchSettings(BaseModel):
+    """The ``watch:`` section: how the inbox service watches, harvests and logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    observer: Literal["native", "polling"] = "native"
+    poll_interval: float = Field(default=2.0, gt=0, le=600)
+    workers: int = Field(default=2, ge=1, le=16)
+    worker_memory_mb: int = Field(default=3072, ge=0)
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    rescan_seconds: float = Field(default=60.0, gt=0, le=86400)
+    log_max_bytes: int = Field(default=5_000_000, ge=10_000)
+    log_backups: int = Field(default=5, ge=0, le=100)
+
+
 class Config(BaseModel):
     """The validated contents of printharvest.yaml."""
 
@@ -36,6 +51,7 @@ class Config(BaseModel):
     rules_dir: Path = Path("rules")
     store: Path = Path("printharvest.db")
     entry_point_plugins: bool = True
+    watch: WatchSettings = Field(default_factory=WatchSettings)
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -60,6 +76,23 @@ rules_dir: rules
 store: printharvest.db
 # Load connectors installed as Python packages (entry point group "printharvest").
 entry_point_plugins: true
+# The inbox service (printharvest watch).
+watch:
+  # "native" uses the OS's file events; "polling" re-lists the folders every poll_interval
+  # seconds (use it for SMB/NFS network shares, where native events are unreliable).
+  observer: native
+  poll_interval: 2.0
+  # Worker processes that harvest files (one file or job folder at a time each).
+  workers: 2
+  # Address-space limit per worker in MB (0: no limit), so a hostile file cannot eat the host.
+  worker_memory_mb: 3072
+  # A file whose harvest crashed the service this many times goes to quarantine.
+  max_attempts: 3
+  # Full re-listing of the inboxes, in case an event was missed (seconds).
+  rescan_seconds: 60
+  # logs/printharvest.log rotates at this size, keeping this many old files.
+  log_max_bytes: 5000000
+  log_backups: 5
 """
 
 

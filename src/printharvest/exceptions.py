@@ -13,6 +13,7 @@
     ├── StoreError             the SQLite store cannot be opened, migrated or written
     │   └── MigrationError
     ├── RecordNotFoundError    a case or record id that does not exist
+    ├── ArchiveError           an inbox original could not be moved to archive/quarantine
     └── RegistryError          NRDR upload / API failures
         ├── AuthError              sign-in needed again, or refused
         └── TransmissionError      the registry could not be reached or answered badly
@@ -100,6 +101,10 @@ class MigrationError(StoreError):
 
 class RecordNotFoundError(PrintharvestError):
     """The requested case or record does not exist."""
+
+
+class ArchiveError(PrintharvestError):
+    """An inbox original could not be moved; it stays where it is and is retried."""
 
 
 class RegistryError(PrintharvestError):

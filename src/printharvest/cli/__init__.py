@@ -19,8 +19,10 @@ from .demo_cmd import demo
 from .doctor_cmd import doctor
 from .harvest_cmd import ingest, inspect
 from .init_cmd import init
+from .status_cmd import status
+from .watch_cmd import watch
 
-for command in (demo, init, inspect, ingest, cases, connectors, doctor):
+for command in (demo, init, inspect, ingest, cases, connectors, doctor, watch, status):
     cli.add_command(command)
 
 __all__ = ["cli", "main"]

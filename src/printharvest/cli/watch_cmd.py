@@ -1,0 +1,38 @@
+"""``watch``: the inbox service (backlog first, then watch; ``--once`` stops after the backlog)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from rich.console import Console
+
+from ..watch import WatchService
+from ..watch.display import Reporter, setup_logging
+from ..watch.service import install_signal_handlers
+from ._common import get_app
+
+
+@click.command()
+@click.option("--once", is_flag=True,
+              help="Process what is in the inboxes now, then exit (cron, tests, the demo).")
+@click.pass_context
+def watch(ctx: click.Context, once: bool) -> int:
+    """Watch the inbox folders and turn every dropped job into a case."""
+    app = get_app(ctx)
+    app.home.ensure()
+    settings = app.home.config.watch
+    handler = setup_logging(app.home.logs, settings.log_max_bytes, settings.log_backups)
+    console = Console(highlight=False)
+    service = WatchService(app, Reporter(console))
+    install_signal_handlers(service)
+    inboxes = ", ".join(str(p) for p in service.inboxes)
+    console.print(f"watching {inboxes}" + (" (once)" if once else " (Ctrl-C to stop)"))
+    try:
+        stats = service.run(once=once)
+    finally:
+        logging.getLogger("printharvest").removeHandler(handler)
+        handler.close()
+    console.print(f"{stats.jobs} job(s), {stats.records} new record(s), "
+                  f"{stats.quarantined} file(s) quarantined")
+    return 1 if stats.quarantined else 0

@@ -7,9 +7,8 @@ import logging
 import click
 from rich.console import Console
 
-from ..watch import WatchService
 from ..watch.display import Reporter, setup_logging
-from ..watch.service import install_signal_handlers
+from ..watch.service import WatchService, install_signal_handlers
 from ._common import get_app
 
 

@@ -154,11 +154,22 @@ class Journal:
         return verdict
 
     def start_harvest(self, file_ids: list[int]) -> None:
-        """Mark files as handed to a worker (counts an attempt)."""
+        """Mark files as queued for harvest by this service run."""
         with self.store.transaction():
             self.conn.executemany(
-                "UPDATE watch_files SET state = 'harvesting', attempts = attempts + 1,"
-                " updated_at = ? WHERE id = ?", [(now(), i) for i in file_ids])
+                "UPDATE watch_files SET state = 'harvesting', updated_at = ? WHERE id = ?",
+                [(now(), i) for i in file_ids])
+
+    def count_attempt(self, file_ids: list[int]) -> None:
+        """Count one more attempt for files now handed to a worker.
+
+        A file whose harvest is interrupted again and again (say, it brings the host down)
+        is given up after ``watch.max_attempts``.
+        """
+        with self.store.transaction():
+            self.conn.executemany(
+                "UPDATE watch_files SET attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                [(now(), i) for i in file_ids])
 
     def decide(self, decisions: dict[int, tuple[str, str | None]]) -> None:
         """Record each file's outcome (``{id: (outcome, reason)}``) in one transaction."""

@@ -5,10 +5,8 @@ processes with a time limit), :mod:`.jobs` (one job from settled files to filed 
 :mod:`.mover` (atomic moves into archive and quarantine), :mod:`.display` (terminal and log
 file) and :mod:`.service` (the loop). The journal itself is SQL, in
 :mod:`printharvest.store.jobs`.
+
+The package itself imports nothing, so that a worker process
+(``python -m printharvest.watch.worker``) loads only what it needs; import the service from
+:mod:`printharvest.watch.service`.
 """
-
-from __future__ import annotations
-
-from .service import PeriodicTask, RunStats, WatchService
-
-__all__ = ["PeriodicTask", "RunStats", "WatchService"]

@@ -271,7 +271,11 @@ class WatchService:
 
     def _dispatch(self) -> None:
         while self.tasks and self.pool.idle():
-            self.pool.submit(self.tasks.popleft())
+            task = self.tasks.popleft()
+            job: Job = task.job
+            by_path = {str(job.inbox / row.rel_path): row.id for row in job.harvest}
+            self.journal.count_attempt([by_path[str(p)] for p in task.files if str(p) in by_path])
+            self.pool.submit(task)
 
     def _complete(self, job: Job, result: Any) -> None:
         job.pending -= 1

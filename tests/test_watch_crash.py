@@ -109,6 +109,7 @@ def test_hostile_files_are_quarantined_by_time_limit_without_stopping_the_servic
     write(inbox / "hang.hostile", b"HOSTILE HANG")
     write(inbox / "exit.hostile", b"HOSTILE EXIT")
     write(inbox / "bug.hostile", b"HOSTILE RAISE")
+    write(inbox / "hog.hostile", b"HOSTILE MEM")
     write(inbox / "good.ticket", ticket(1))
     write(inbox / "JOB-mixed" / "hang.hostile", b"HOSTILE HANG again")
     write(inbox / "JOB-mixed" / "fine.ticket", ticket(2))
@@ -117,7 +118,7 @@ def test_hostile_files_are_quarantined_by_time_limit_without_stopping_the_servic
         stats = WatchService(app).run(once=True)
     finally:
         app.close()
-    assert stats.quarantined == 4
+    assert stats.quarantined == 5
     quarantine = home / "quarantine"
     reasons = {p.relative_to(quarantine).as_posix(): p.with_name(p.name + ".reason.txt")
                .read_text().strip() for p in files_below(quarantine)}
@@ -125,7 +126,8 @@ def test_hostile_files_are_quarantined_by_time_limit_without_stopping_the_servic
     assert "longer than 1.5 s" in reasons["JOB-mixed/hang.hostile"]
     assert "died (exit code 7)" in reasons["exit.hostile"]
     assert "connector test-hostile failed (RuntimeError)" in reasons["bug.hostile"]
-    assert len(reasons) == 4
+    assert "too large to read" in reasons["hog.hostile"]  # the worker's memory limit
+    assert len(reasons) == 5
     archived = {p.name for p in files_below(home / "archive")}
     assert archived == {"good.ticket", "fine.ticket"}
     assert files_below(inbox) == []

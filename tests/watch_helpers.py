@@ -56,6 +56,9 @@ class Hostile(FileConnector):
             time.sleep(3600)
         if b"EXIT" in probe.head:
             os._exit(7)
+        if b"MEM" in probe.head:
+            hog = bytearray(12 << 30)  # far past the worker's memory limit
+            return [] if hog else []
         if b"RAISE" in probe.head:
             raise RuntimeError("connector bug")
         return []

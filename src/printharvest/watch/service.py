@@ -176,6 +176,8 @@ class WatchService:
             def on_any_event(self, event: Any) -> None:
                 events.put(event)
 
+        # watchdog logs a harmless error when its inotify thread is stopped mid-read.
+        logging.getLogger("watchdog.observers.inotify").setLevel(logging.CRITICAL)
         if self.settings.observer == "polling":
             observer: Any = PollingObserver(timeout=self.settings.poll_interval)
         else:

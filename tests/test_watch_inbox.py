@@ -54,8 +54,8 @@ def test_bursts_renames_duplicates_and_slow_files_end_in_one_harvest_each(tmp_pa
             write(inbox / rel, data)
 
     with ServiceThread(home):
-        slow = _slow_writer(inbox / "big.ticket", chunks=16, size=64_000, pause=0.06)
-        dropped["big.ticket"] = ticket(424242, pad=16 * 64_000)
+        slow = _slow_writer(inbox / "big.ticket", chunks=16, size=256_000, pause=0.06)
+        dropped["big.ticket"] = ticket(424242, pad=16 * 256_000)
         n = 0
         for burst in range(10):
             seen = set(dropped)

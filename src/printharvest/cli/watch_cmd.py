@@ -24,6 +24,8 @@ def watch(ctx: click.Context, once: bool) -> int:
     handler = setup_logging(app.home.logs, settings.log_max_bytes, settings.log_backups)
     console = Console(highlight=False)
     service = WatchService(app, Reporter(console))
+    # Periodic work (printer pollers) plugs in here, one line each:
+    #   service.add_periodic("pollers", 5.0, PollerService(app).run_due)
     install_signal_handlers(service)
     inboxes = ", ".join(str(p) for p in service.inboxes)
     console.print(f"watching {inboxes}" + (" (once)" if once else " (Ctrl-C to stop)"))

@@ -132,26 +132,19 @@ class Journal:
             self.conn.execute("UPDATE watch_files SET sha256 = ?, updated_at = ? WHERE id = ?",
                               (sha256, now(), file_id))
 
-    def content_verdict(self, sha256: str, exclude: int) -> tuple[str, str | None] | None:
+    def content_verdict(self, sha256: str, exclude: int) -> str | None:
         """What is already known about this content from other rows.
 
-        ``("harvested", None)`` when it was harvested, ``("failed", reason)`` when it was
-        quarantined, ``("busy", None)`` while another row with it is being harvested, else
-        None (new content).
+        ``"harvested"`` when it was harvested, ``"busy"`` while another row with it is being
+        harvested, else None. Content that failed before is tried again: the file may have
+        been put back after a connector for it was installed.
         """
         rows = self.conn.execute(
-            "SELECT state, outcome, reason FROM watch_files WHERE sha256 = ? AND id != ?"
-            " AND (outcome IN ('harvested', 'failed') OR state = 'harvesting')"
-            " ORDER BY id", (sha256, exclude)).fetchall()
-        verdict: tuple[str, str | None] | None = None
-        for state, outcome, reason in rows:
-            if outcome == "harvested":
-                return ("harvested", None)
-            if state == "harvesting":
-                verdict = ("busy", None)
-            elif outcome == "failed" and verdict is None:
-                verdict = ("failed", reason)
-        return verdict
+            "SELECT state, outcome FROM watch_files WHERE sha256 = ? AND id != ?"
+            " AND (outcome = 'harvested' OR state = 'harvesting')", (sha256, exclude)).fetchall()
+        if any(outcome == "harvested" for _, outcome in rows):
+            return "harvested"
+        return "busy" if rows else None
 
     def start_harvest(self, file_ids: list[int]) -> None:
         """Mark files as queued for harvest by this service run."""
@@ -210,7 +203,7 @@ class Journal:
         """The latest files that were quarantined or failed to move."""
         rows = self.conn.execute(
             f"SELECT {_FILE_COLUMNS} FROM watch_files WHERE outcome = 'failed'"
-            " OR (reason IS NOT NULL AND state NOT IN ('archived', 'kept'))"
+            " OR (reason IS NOT NULL AND state NOT IN ('archived', 'kept', 'changed'))"
             " ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,))
         return [FileRow(*row) for row in rows]
 

@@ -49,8 +49,9 @@ class Reporter:
         self._live: Live | None = None
         self._last_problem: str | None = None
         if console is not None and console.is_terminal:
-            self._live = Live(self._render(), console=console, refresh_per_second=8,
-                              transient=True)
+            # get_renderable: the spinner and elapsed seconds advance on every refresh.
+            self._live = Live(console=console, refresh_per_second=8, transient=True,
+                              get_renderable=self._render)
             self._live.start()
 
     def _render(self) -> Table:

@@ -86,8 +86,7 @@ class JobRunner:
             return None
         for rel, _, _, sha in work:
             row = self.journal.open_file(key, rel)
-            verdict = self.journal.content_verdict(sha, row.id if row else -1)
-            if verdict is not None and verdict[0] == "busy":
+            if self.journal.content_verdict(sha, row.id if row else -1) == "busy":
                 raise Deferred(rel)
         job = Job(self.journal.new_job(key, name), inbox, name, {}, [])
         first_of: dict[str, int] = {}
@@ -101,11 +100,8 @@ class JobRunner:
             if row.attempts >= self.max_attempts:
                 job.decisions[row.id] = ("failed", f"harvest was interrupted {row.attempts} times;"
                                          " given up")
-            elif verdict is not None and verdict[0] == "harvested":
+            elif verdict == "harvested":
                 job.decisions[row.id] = ("duplicate", None)
-            elif verdict is not None:
-                job.decisions[row.id] = ("failed", f"same content as a file already quarantined:"
-                                         f" {verdict[1]}")
             elif sha in first_of:
                 job.duplicate_of[row.id] = first_of[sha]
             else:

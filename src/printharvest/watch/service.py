@@ -41,6 +41,7 @@ log = logging.getLogger("printharvest.watch")
 
 BEAT_SECONDS = 5.0
 RECOVER_SECONDS = 30.0
+CLOSE_GRACE = 0.25
 IGNORED_EVENTS = {"opened", "closed_no_write"}
 
 
@@ -63,8 +64,10 @@ class Entry:
     snap: Snapshot | None = None
     since: float = 0.0
     closed: Snapshot | None = None
+    closed_at: float = 0.0
     busy: bool = False
     recheck: bool = False
+    warned: bool = False
 
 
 @dataclass
@@ -119,6 +122,7 @@ class WatchService:
         self._take_lock()
         observer = None
         try:
+            self.pool.idle()  # start the workers now: they load connectors meanwhile
             self.journal.beat(starting=True)
             self.journal.abandon_running_jobs()
             self.runner.reset_interrupted()
@@ -211,6 +215,7 @@ class WatchService:
             if event.event_type == "closed" and not event.is_directory:
                 loose = os.path.abspath(path) == str(inbox / name)
                 entry.closed = snapshot(inbox, name) if loose else None
+                entry.closed_at = time.monotonic()
             elif event.event_type in ("modified", "created") and not event.is_directory:
                 entry.closed = None
             return
@@ -238,7 +243,10 @@ class WatchService:
             if not snap:
                 del self.entries[key]
                 continue
-            closed = entry.closed is not None and entry.closed == snap
+            # Closed after writing and untouched for a short grace: a writer that closes and
+            # reopens between chunks gets caught by the grace (and by the settle time).
+            closed = (entry.closed is not None and entry.closed == snap
+                      and now - entry.closed_at >= min(self.settle, CLOSE_GRACE))
             if snap != entry.snap:
                 entry.snap, entry.since = snap, now
                 if not closed:
@@ -251,7 +259,12 @@ class WatchService:
             job = self.runner.prepare(entry.inbox, entry.name, snap)
         except Deferred:
             return
-        except OSError:
+        except OSError as exc:
+            # Changed while being hashed (settles again), or unreadable (say so once).
+            if not entry.warned and not str(exc).endswith("changed while being read"):
+                log.warning("%s/%s: cannot read it yet (%s)", entry.inbox, entry.name,
+                            getattr(exc, "strerror", None) or exc)
+                entry.warned = True
             entry.snap, entry.since = None, time.monotonic()
             return
         if job is None:

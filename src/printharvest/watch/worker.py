@@ -38,6 +38,7 @@ class Task:
     job: Any
     root: Path
     files: list[Path]
+    limit: float
     started: float = 0.0
 
 
@@ -123,8 +124,15 @@ class WorkerPool:
         self.problem: str | None = None
 
     def new_task(self, job: Any, root: Path, files: list[Path]) -> Task:
-        """A task with a fresh id."""
-        return Task(next(self._ids), job, root, files)
+        """A task with a fresh id and its time limit.
+
+        The limit is per file: one file gets ``timeout``; a job folder of n files gets
+        ``timeout * (1 + (n - 1) / 10)``, at most ten times ``timeout`` (a DICOM series of
+        hundreds of slices is read in one go, yet a hostile file in it is caught in bounded
+        time, after which the service retries the folder's files one by one).
+        """
+        factor = min(10.0, 1.0 + (len(files) - 1) / 10)
+        return Task(next(self._ids), job, root, files, self.timeout * factor)
 
     def _fill(self) -> None:
         if time.monotonic() < self._respawn_after:
@@ -201,11 +209,11 @@ class WorkerPool:
         now = time.monotonic()
         for worker in list(self.workers):
             task = worker.task
-            if task is not None and now - task.started > self.timeout:
+            if task is not None and now - task.started > task.limit:
                 worker.kill()
                 self._retire(worker)
                 results.append(TaskResult(
-                    task, fatal=f"harvest took longer than {self.timeout:g} s and was stopped"))
+                    task, fatal=f"harvest took longer than {task.limit:g} s and was stopped"))
             elif not worker.ready and now - worker.born > STARTUP_TIMEOUT:
                 worker.kill()
                 self._retire(worker)

@@ -202,3 +202,40 @@ def test_one_service_per_home(tmp_path: Path, run_cli: Callable[..., CliResult])
         assert result.code == 2
         assert "already running" in result.err
         assert "service: running" in run_cli("--home", str(home), "status").out
+
+
+def test_a_quarantined_file_put_back_is_tried_again(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    broken = b'{"test-ticket": 5, "pad": '
+    write(home / "inbox" / "late.ticket", broken)
+    assert _once(home) == 1
+    quarantined = home / "quarantine" / "late.ticket"
+    assert quarantined.read_bytes() == broken
+    # the technician fixes it and puts it back; the fixed file is a new content
+    write(home / "inbox" / "late.ticket", ticket(5))
+    # and the broken one is put back too, unchanged: it is tried again, not dismissed
+    quarantined.rename(home / "inbox" / "again.ticket")
+    assert _once(home) == 2
+    assert (home / "quarantine" / "again.ticket").read_bytes() == broken
+    rows = query(home, "SELECT rel_path, outcome, state FROM watch_files")
+    assert sorted(rows) == [("again.ticket", "failed", "quarantined"),
+                            ("late.ticket", "failed", "quarantined"),
+                            ("late.ticket", "harvested", "archived")]
+
+
+def test_the_log_file_rotates(tmp_path: Path) -> None:
+    import logging
+
+    from printharvest.watch.display import setup_logging
+
+    handler = setup_logging(tmp_path / "logs", max_bytes=10_000, backups=2)
+    try:
+        logger = logging.getLogger("printharvest.watch")
+        for n in range(400):
+            logger.info("job JOB-%d done: 1 file(s)", n)
+    finally:
+        logging.getLogger("printharvest").removeHandler(handler)
+        handler.close()
+    names = sorted(p.name for p in (tmp_path / "logs").iterdir())
+    assert names == ["printharvest.log", "printharvest.log.1", "printharvest.log.2"]
+    assert all(p.stat().st_size <= 10_000 for p in (tmp_path / "logs").iterdir())

@@ -96,6 +96,7 @@ class JobRunner:
                 self.journal.set_sha256(row.id, sha)
                 row = self.journal.file(row.id)
             job.rows[row.id] = row
+            self._hashes.pop((key, rel), None)  # the journal row holds it from now on
             verdict = self.journal.content_verdict(sha, row.id)
             if row.attempts >= self.max_attempts:
                 job.decisions[row.id] = ("failed", f"harvest was interrupted {row.attempts} times;"

@@ -102,6 +102,7 @@ class WatchService:
         self._stop = False
         self._lock: IO[str] | None = None
         self._running: dict[int, Job] = {}
+        self._problem: str | None = None
         self.tick = max(0.02, min(0.2, self.settle / 4))
         self.add_periodic("heartbeat", BEAT_SECONDS, lambda _now: self.journal.beat())
         self.add_periodic("retry filing", RECOVER_SECONDS, lambda _now: self._recover())
@@ -164,8 +165,11 @@ class WatchService:
                 except Exception as exc:  # a periodic task must never stop the service
                     log.error("periodic task %s failed: %s: %s", task.name,
                               type(exc).__name__, exc)
-        if self.pool.problem:
-            self.reporter.problem(self.pool.problem)
+        if self.pool.problem != self._problem:
+            self._problem = self.pool.problem
+            if self._problem:
+                log.error("%s", self._problem)
+                self.reporter.problem(self._problem)
 
     # -- discovering ----------------------------------------------------------------------
 

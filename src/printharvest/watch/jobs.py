@@ -40,6 +40,7 @@ class Job:
     records: int = 0
     cases: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    connectors: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -152,6 +153,7 @@ class JobRunner:
                 continue
             if origin is not None:
                 with_records.add(origin.id)
+            job.connectors.add(record.source.connector)
         job.records += report.new_records
         job.cases.extend(report.new_cases + report.updated_cases)
         errors: dict[int, list[str]] = {}

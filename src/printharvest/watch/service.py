@@ -103,6 +103,7 @@ class WatchService:
         self._lock: IO[str] | None = None
         self._running: dict[int, Job] = {}
         self._problem: str | None = None
+        self._once = False
         self.tick = max(0.02, min(0.2, self.settle / 4))
         self.add_periodic("heartbeat", BEAT_SECONDS, lambda _now: self.journal.beat())
         self.add_periodic("retry filing", RECOVER_SECONDS, lambda _now: self._recover())
@@ -121,6 +122,7 @@ class WatchService:
     def run(self, *, once: bool = False) -> RunStats:
         """Process the backlog, then watch (or, with ``once``, return when it is done)."""
         self._take_lock()
+        self._once = once
         observer = None
         try:
             self.pool.idle()  # start the workers now: they load connectors meanwhile
@@ -186,17 +188,27 @@ class WatchService:
 
         # watchdog logs a harmless error when its inotify thread is stopped mid-read.
         logging.getLogger("watchdog.observers.inotify").setLevel(logging.CRITICAL)
-        if self.settings.observer == "polling":
-            observer: Any = PollingObserver(timeout=self.settings.poll_interval)
-        else:
-            observer = Observer()
-        for inbox in self.inboxes:
-            if inbox.is_dir():
-                observer.schedule(Handler(), str(inbox), recursive=True)
-            else:
-                log.warning("%s: inbox folder missing; looked at on rescans only", inbox)
-        observer.start()
-        return observer
+        polling = self.settings.observer == "polling"
+        while True:
+            observer: Any = (PollingObserver(timeout=self.settings.poll_interval) if polling
+                             else Observer())
+            try:
+                for inbox in self.inboxes:
+                    if inbox.is_dir():
+                        observer.schedule(Handler(), str(inbox), recursive=True)
+                    else:
+                        log.warning("%s: inbox folder missing; looked at on rescans only", inbox)
+                observer.start()
+                return observer
+            except OSError as exc:
+                if polling:
+                    raise
+                # e.g. the inotify watch limit: polling still works, only slower.
+                log.warning("native file events unavailable (%s); polling instead",
+                            exc.strerror or exc)
+                with contextlib.suppress(Exception):
+                    observer.stop()
+                polling = True
 
     def _drain_events(self) -> None:
         while True:
@@ -265,10 +277,14 @@ class WatchService:
             return
         except OSError as exc:
             # Changed while being hashed (settles again), or unreadable (say so once).
-            if not entry.warned and not str(exc).endswith("changed while being read"):
-                log.warning("%s/%s: cannot read it yet (%s)", entry.inbox, entry.name,
-                            getattr(exc, "strerror", None) or exc)
-                entry.warned = True
+            if not str(exc).endswith("changed while being read"):
+                if not entry.warned:
+                    log.warning("%s/%s: cannot read it yet (%s)", entry.inbox, entry.name,
+                                getattr(exc, "strerror", None) or exc)
+                    entry.warned = True
+                if self._once:  # leave it for the next run rather than wait forever
+                    del self.entries[(entry.inbox, entry.name)]
+                    return
             entry.snap, entry.since = None, time.monotonic()
             return
         if job is None:
@@ -320,8 +336,9 @@ class WatchService:
         self.stats.summaries.append(summary)
         for rel, reason in summary.quarantined:
             log.warning("%s: quarantined: %s", rel, reason)
-        log.info("job %s done: %d file(s), %d new record(s), %d duplicate(s), cases %s",
-                 job.name, summary.files, summary.records, summary.duplicates, summary.cases)
+        log.info("job %s done: %d file(s), %d new record(s), %d duplicate(s), cases %s,"
+                 " connectors %s", job.name, summary.files, summary.records, summary.duplicates,
+                 summary.cases, ", ".join(sorted(job.connectors)) or "-")
         self.reporter.finished(summary)
         entry = self.entries.get((job.inbox, job.name))
         if entry is not None:

@@ -146,6 +146,7 @@ class WatchService:
             self.pool.close()
             with contextlib.suppress(Exception):
                 self.journal.stopped()
+            log.info("stopped (%d job(s) this run)", self.stats.jobs)
             self.reporter.close()
             self._release_lock()
         return self.stats
@@ -154,7 +155,7 @@ class WatchService:
         self._drain_events()
         self._look()
         self._dispatch()
-        for result in self.pool.poll(self.tick):
+        for result in self.pool.poll(self._wait()):
             job: Job = result.task.job
             self._complete(job, result)
         self._dispatch()
@@ -173,6 +174,21 @@ class WatchService:
                 log.error("%s", self._problem)
                 self.reporter.problem(self._problem)
 
+    def _wait(self) -> float:
+        """How long the loop may sleep: until the next entry could be due, at most a tick."""
+        now = time.monotonic()
+        wait = self.tick
+        for entry in self.entries.values():
+            if entry.busy or entry.snap is None:
+                continue
+            # Only deadlines still ahead count: an entry past its deadline that was not taken
+            # (deferred, unreadable) is looked at again at the tick, without spinning.
+            deadlines = [entry.since + self.settle]
+            if entry.closed is not None:
+                deadlines.append(entry.closed_at + min(self.settle, CLOSE_GRACE))
+            wait = min([wait, *(d - now for d in deadlines if d > now)])
+        return wait
+
     # -- discovering ----------------------------------------------------------------------
 
     def _observe(self) -> Any:
@@ -180,11 +196,13 @@ class WatchService:
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
 
-        events = self._events
+        events, pool = self._events, self.pool
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: Any) -> None:
                 events.put(event)
+                if event.event_type not in IGNORED_EVENTS:
+                    pool.wake()
 
         # watchdog logs a harmless error when its inotify thread is stopped mid-read.
         logging.getLogger("watchdog.observers.inotify").setLevel(logging.CRITICAL)

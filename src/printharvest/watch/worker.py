@@ -54,7 +54,8 @@ class TaskResult:
 class Worker:
     """The service's handle on one worker process."""
 
-    def __init__(self, home: Path, events: queue.Queue[tuple[Worker, dict[str, Any] | None]]):
+    def __init__(self, home: Path,
+                 events: queue.Queue[tuple[Worker | None, dict[str, Any] | None]]) -> None:
         env = dict(os.environ)
         # One thread per numeric library: bounded memory and no oversubscription.
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -117,7 +118,7 @@ class WorkerPool:
         self.home = home
         self.size = size
         self.timeout = timeout
-        self.events: queue.Queue[tuple[Worker, dict[str, Any] | None]] = queue.Queue()
+        self.events: queue.Queue[tuple[Worker | None, dict[str, Any] | None]] = queue.Queue()
         self.workers: list[Worker] = []
         self._ids = itertools.count(1)
         self._respawn_after = 0.0
@@ -166,8 +167,15 @@ class WorkerPool:
             self.events.put((worker, None))
             worker.task = task
 
+    def wake(self) -> None:
+        """End the current :meth:`poll` wait early (a file event arrived)."""
+        self.events.put((None, None))
+
     def poll(self, wait: float) -> list[TaskResult]:
-        """Collect finished, timed-out and crashed tasks (waiting up to ``wait`` seconds)."""
+        """Collect finished, timed-out and crashed tasks.
+
+        Waits up to ``wait`` seconds for the first one, or until :meth:`wake` is called.
+        """
         results: list[TaskResult] = []
         deadline = time.monotonic() + wait
         while True:
@@ -176,6 +184,9 @@ class WorkerPool:
                 worker, message = self.events.get(timeout=max(0.0, remaining))
             except queue.Empty:
                 break
+            if worker is None:
+                deadline = time.monotonic()  # woken: drain what is there and return
+                continue
             results.extend(self._handle(worker, message))
             if results:
                 # Drain whatever else is already there without waiting further.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,8 +28,11 @@ def _start(home: Path, *args: str) -> subprocess.Popen[bytes]:
 
 
 def _settled(home: Path) -> int:
-    return int(query(home, "SELECT COUNT(*) FROM watch_files WHERE state = 'archived'")[0][0]) \
-        if (home / "printharvest.db").exists() else 0
+    try:
+        return int(query(home, "SELECT COUNT(*) FROM watch_files WHERE state = 'archived'")
+                   [0][0])
+    except sqlite3.OperationalError:  # the store is not there (or not migrated) yet
+        return 0
 
 
 def _workers_of(home: Path) -> list[int]:

@@ -86,7 +86,7 @@ def test_restart_finishes_every_half_done_step(tmp_path: Path) -> None:
     key = str(inbox.resolve())
     job = journal.new_job(key, "stuck")
     rows = {}
-    for name in ("archiving", "quarantining", "harvested", "moved", "harvesting"):
+    for name in ("archiving", "quarantining", "harvested", "moved", "harvesting", "clash"):
         path = write(inbox / f"{name}.ticket", name.encode())
         st = path.stat()
         rows[name] = journal.track(job, key, path.name, st.st_size, st.st_mtime_ns)
@@ -94,7 +94,8 @@ def test_restart_finishes_every_half_done_step(tmp_path: Path) -> None:
     journal.decide({rows["archiving"].id: ("harvested", None),
                     rows["quarantining"].id: ("failed", "not a ticket"),
                     rows["harvested"].id: ("duplicate", None),
-                    rows["moved"].id: ("harvested", None)})
+                    rows["moved"].id: ("harvested", None),
+                    rows["clash"].id: ("harvested", None)})
     planned = home / "archive" / "planned" / "archiving.ticket"
     journal.plan_move(rows["archiving"].id, "archiving", str(planned))
     journal.plan_move(rows["quarantining"].id, "quarantining",
@@ -102,14 +103,19 @@ def test_restart_finishes_every_half_done_step(tmp_path: Path) -> None:
     moved_to = home / "archive" / "planned" / "moved.ticket"
     journal.plan_move(rows["moved"].id, "archiving", str(moved_to))
     move_file(inbox / "moved.ticket", moved_to)  # the crash came after this move
+    # someone put other content at a planned destination while the service was down
+    taken = write(home / "archive" / "planned" / "clash.ticket", b"someone else's")
+    journal.plan_move(rows["clash"].id, "archiving", str(taken))
     app.close()
 
     assert _once(home) == 1  # only the interrupted harvest is a job again
+    month = datetime.now().strftime("%Y/%m")
     assert planned.read_bytes() == b"archiving"
     assert moved_to.read_bytes() == b"moved"
+    assert taken.read_bytes() == b"someone else's"
+    assert (home / "archive" / month / "clash.ticket").read_bytes() == b"clash"
     reason = home / "quarantine" / "quarantining.ticket.reason.txt"
     assert reason.read_text().strip() == "not a ticket"
-    month = datetime.now().strftime("%Y/%m")
     assert (home / "archive" / month / "harvested.ticket").read_bytes() == b"harvested"
     assert (home / "quarantine" / "harvesting.ticket").exists()  # not a ticket: quarantined
     assert files_below(inbox) == []

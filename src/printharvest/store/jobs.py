@@ -179,6 +179,12 @@ class Journal:
                 "UPDATE watch_files SET state = ?, destination = ?, updated_at = ? WHERE id = ?",
                 (state, destination, now(), file_id))
 
+    def is_planned(self, destination: str) -> bool:
+        """True when a move to ``destination`` is planned but not yet done."""
+        return self.conn.execute(
+            "SELECT 1 FROM watch_files WHERE destination = ? AND state IN"
+            " ('archiving', 'quarantining')", (destination,)).fetchone() is not None
+
     def finish(self, file_id: int, state: str, reason: str | None = None) -> None:
         """Put a file in a final state (archived, kept, quarantined, changed, vanished)."""
         with self.store.transaction():

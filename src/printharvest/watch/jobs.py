@@ -82,6 +82,10 @@ class JobRunner:
         for rel, (size, mtime) in sorted(snap.items()):
             if self.keep and self.journal.is_kept(key, rel, size, mtime):
                 continue
+            row = self.journal.open_file(key, rel)
+            if row is not None and row.state not in ("seen", "harvesting") \
+                    and (row.size, row.mtime_ns) == (size, mtime):
+                continue  # already read; filing it away is :meth:`recover`'s work
             work.append((rel, size, mtime, self._hash(inbox, rel, size, mtime)))
         if not work:
             return None
@@ -218,28 +222,40 @@ class JobRunner:
         if not failed and self.keep:
             self.journal.finish(row.id, "kept")
             return
-        if failed:
-            dest = free_name(self.app.home.quarantine / row.rel_path)
-        else:
-            month = datetime.now().strftime("%Y/%m")
-            dest = free_name(self.app.home.archive / month / row.rel_path)
-        self.journal.plan_move(row.id, "quarantining" if failed else "archiving", str(dest))
-        self._move(self.journal.file(row.id), src, dest)
+        for _ in range(3):  # a fresh name if the planned one is taken meanwhile
+            if failed:
+                dest = free_name(self.app.home.quarantine / row.rel_path, self._planned)
+            else:
+                month = datetime.now().strftime("%Y/%m")
+                dest = free_name(self.app.home.archive / month / row.rel_path, self._planned)
+            self.journal.plan_move(row.id, "quarantining" if failed else "archiving", str(dest))
+            if not self._move(self.journal.file(row.id), src, dest):
+                return
 
-    def _move(self, row: FileRow, src: Path, dest: Path) -> None:
+    def _planned(self, path: Path) -> bool:
+        return self.journal.is_planned(str(path))
+
+    def _move(self, row: FileRow, src: Path, dest: Path) -> bool:
+        """Carry out a planned move; True when a new destination must be chosen."""
         failed = row.state == "quarantining"
         try:
-            if failed:
-                write_reason(dest, row.reason or "could not be read")
             done = resume_move(src, dest)
-        except (ArchiveError, OSError) as exc:
+            if done and failed:
+                # After the move: the name is ours now, so no other file's reason is touched.
+                write_reason(dest, row.reason or "could not be read")
+        except ArchiveError as exc:
+            log.error("%s: %s; choosing another name", src, exc)
+            self.journal.plan_move(row.id, "harvested", None)
+            return True
+        except OSError as exc:
             log.error("%s: cannot file it away (%s); will retry", src, exc)
-            return
+            return False
         if not done:
             self.journal.finish(row.id, "vanished", "the file was taken out of the inbox")
-            return
+            return False
         self.journal.finish(row.id, "quarantined" if failed else "archived")
         log.info("%s -> %s%s", src, dest, f" ({row.reason})" if failed else "")
+        return False
 
     def recover(self, busy: set[int]) -> None:
         """Finish moves and decisions a stopped service left behind (rows not in ``busy``)."""
@@ -248,8 +264,9 @@ class JobRunner:
                 continue
             if row.state == "harvested":
                 self.settle(row)
-            elif row.destination:
-                self._move(row, Path(row.inbox) / row.rel_path, Path(row.destination))
+            elif row.destination and self._move(row, Path(row.inbox) / row.rel_path,
+                                                Path(row.destination)):
+                self.settle(self.journal.file(row.id))
 
     def reset_interrupted(self) -> None:
         """At start: harvests a killed service left running are to be done again."""

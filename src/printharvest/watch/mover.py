@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from ..exceptions import ArchiveError as MoveError
+from .scan import sha256_of
 
 
 def move_file(src: Path, dest: Path) -> None:
@@ -66,13 +67,15 @@ def resume_move(src: Path, dest: Path) -> bool:
     """Finish a move interrupted by a crash; True when the file is now at ``dest``.
 
     Returns False when neither place holds the file (it was taken away by someone else).
+    Raises ArchiveError when ``dest`` holds other content (the caller picks a new name).
     """
     src_there, dest_there = src.is_file(), dest.is_file()
     if dest_there and not src_there:
         return True
     if src_there and dest_there:
-        # A cross-filesystem copy finished but the original was not yet removed.
-        if src.stat().st_size == dest.stat().st_size:
+        # A cross-filesystem copy finished but the original was not yet removed; the
+        # original goes only when the copy is byte for byte the same.
+        if src.stat().st_size == dest.stat().st_size and sha256_of(src) == sha256_of(dest):
             src.unlink()
             return True
         raise MoveError(f"{dest}: exists with other content; choose a new destination")

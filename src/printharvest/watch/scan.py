@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 Snapshot = dict[str, tuple[int, int]]
@@ -86,21 +87,23 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def free_name(target: Path) -> Path:
+def free_name(target: Path, reserved: Callable[[Path], bool] = lambda _p: False) -> Path:
     """``target``, or ``name-1.ext``, ``name-2.ext``... when something already uses the name.
 
     The reason file that may sit beside a quarantined file counts as a use, so a quarantined
-    file never lands beside another file's reason.
+    file never lands beside another file's reason; so does ``reserved`` (a destination
+    another file is planned to move to).
     """
-    if not _taken(target):
+    if not _taken(target, reserved):
         return target
     stem, dot, rest = target.name.partition(".")
     for n in range(1, 100_000):
         candidate = target.with_name(f"{stem}-{n}{dot}{rest}")
-        if not _taken(candidate):
+        if not _taken(candidate, reserved):
             return candidate
     raise OSError(f"{target}: no free name left")
 
 
-def _taken(path: Path) -> bool:
-    return os.path.lexists(path) or os.path.lexists(str(path) + ".reason.txt")
+def _taken(path: Path, reserved: Callable[[Path], bool]) -> bool:
+    return (os.path.lexists(path) or os.path.lexists(str(path) + ".reason.txt")
+            or reserved(path))

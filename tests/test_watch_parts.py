@@ -245,3 +245,16 @@ def test_the_log_file_rotates(tmp_path: Path) -> None:
     names = sorted(p.name for p in (tmp_path / "logs").iterdir())
     assert names == ["printharvest.log", "printharvest.log.1", "printharvest.log.2"]
     assert all(p.stat().st_size <= 10_000 for p in (tmp_path / "logs").iterdir())
+
+
+def test_the_commented_config_states_the_watch_defaults(tmp_path: Path) -> None:
+    import yaml
+
+    from printharvest.config import DEFAULT_CONFIG_TEXT, Config, Home
+    from printharvest.exceptions import ConfigError
+
+    written = Config.model_validate(yaml.safe_load(DEFAULT_CONFIG_TEXT))
+    assert written.watch == Config().watch
+    (tmp_path / "printharvest.yaml").write_text("watch:\n  observer: inotify\n")
+    with pytest.raises(ConfigError, match="observer"):
+        Home.open(tmp_path)

@@ -77,7 +77,8 @@ class RunStats:
     jobs: int = 0
     records: int = 0
     quarantined: int = 0
-    summaries: list[JobSummary] = field(default_factory=list)
+    summaries: deque[JobSummary] = field(default_factory=lambda: deque(maxlen=200))
+    """The latest jobs (bounded: the service runs for months)."""
 
 
 class WatchService:

@@ -153,7 +153,8 @@ def test_watch_once_and_status_commands(
         tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
     home = make_home(tmp_path / "home")
     write(home / "inbox" / "good.ticket", ticket(5))
-    write(home / "inbox" / "junk.bin", b"\x00\x01 nothing anyone reads")
+    write(home / "inbox" / "junk.bin", b"\x00\x01 DOE^JANE nothing anyone reads")
+    write(home / "inbox" / "cut.ticket", b'{"test-ticket": 1, "name": "DOE^JANE"')
     result = run_cli("--home", str(home), "watch", "--once")
     assert result.code == 1  # a file went to quarantine
     assert "junk.bin" in result.out and "no connector recognises this file" in result.out
@@ -163,10 +164,16 @@ def test_watch_once_and_status_commands(
     assert "junk.bin" in status.out and "good.ticket" in status.out
     data = json.loads(run_cli("--home", str(home), "status", "--json").out)
     assert data["running"] is False
-    assert data["errors"][0]["reason"] == "no connector recognises this file"
-    assert {j["name"] for j in data["jobs"]} == {"good.ticket", "junk.bin"}
+    assert {e["reason"] for e in data["errors"]} == {"no connector recognises this file",
+                                                     "ticket is not complete JSON"}
+    assert {j["name"] for j in data["jobs"]} == {"good.ticket", "junk.bin", "cut.ticket"}
     log = (home / "logs" / "printharvest.log").read_text()
     assert "junk.bin: quarantined" in log
+    assert "cut.ticket: quarantined: ticket is not complete JSON" in log
+    # file content never reaches the log, the reasons or the status
+    reasons = "".join(p.read_text() for p in (home / "quarantine").glob("*.reason.txt"))
+    for text in (log, reasons, status.out, json.dumps(data)):
+        assert "DOE^JANE" not in text
     write(home / "inbox" / "other.ticket", ticket(6))
     assert run_cli("--home", str(home), "watch", "--once").code == 0
 

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from ..store.jobs import OPEN_STATES, Journal
+from ..store.jobs import OPEN_STATES, Journal, ServiceBeat
+from ..watch.service import BEAT_SECONDS
 from ._common import echo_json, get_app, table
 
 
-def service_running(root: Path) -> bool:
-    """True when a ``printharvest watch`` holds the home's lock right now."""
+def service_running(root: Path, beat: ServiceBeat | None) -> bool:
+    """True when a ``printharvest watch`` holds the home's lock right now.
+
+    Where the lock cannot be probed (Windows), a recent heartbeat without a stop counts.
+    """
     path = root / "watch.lock"
-    if not path.exists() or os.name != "posix":
+    if os.name != "posix":
+        if beat is None or beat.stopped_at:
+            return False
+        age = datetime.now(UTC) - datetime.fromisoformat(beat.beat_at)
+        return age.total_seconds() < 3 * BEAT_SECONDS
+    if not path.exists():
         return False
     import fcntl
 
@@ -36,7 +46,7 @@ def status(ctx: click.Context, limit: int, as_json: bool) -> int:
     app = get_app(ctx)
     journal = Journal(app.store)
     beat = journal.service()
-    running = service_running(app.home.root)
+    running = service_running(app.home.root, beat)
     queue = journal.files_in(OPEN_STATES)
     jobs = journal.recent_jobs(limit)
     errors = journal.recent_failures(limit)

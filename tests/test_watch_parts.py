@@ -265,3 +265,31 @@ def test_the_commented_config_states_the_watch_defaults(tmp_path: Path) -> None:
     (tmp_path / "printharvest.yaml").write_text("watch:\n  observer: inotify\n")
     with pytest.raises(ConfigError, match="observer"):
         Home.open(tmp_path)
+
+
+def test_an_extra_inbox_on_another_filesystem_is_copied_then_removed(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import tempfile
+
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)) \
+            or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs a second filesystem (/dev/shm)")
+    share = Path(tempfile.mkdtemp(prefix="printharvest-share-", dir=shm))
+    try:
+        home = make_home(tmp_path / "home", extra_inboxes=[str(share)])
+        write(share / "JOB-share" / "a.ticket", ticket(31))
+        write(share / "b.ticket", ticket(32))
+        write(share / "b-copy.ticket", ticket(32))
+        assert _once(home) == 3
+        assert files_below(share) == []
+        month = datetime.now().strftime("%Y/%m")
+        archive = home / "archive" / month
+        assert (archive / "JOB-share" / "a.ticket").read_bytes() == ticket(31)
+        assert (archive / "b.ticket").read_bytes() == ticket(32)
+        assert (archive / "b-copy.ticket").read_bytes() == ticket(32)
+        assert not list(archive.rglob("*.printharvest-partial"))
+        assert query(home, "SELECT COUNT(*) FROM records")[0][0] == 2
+    finally:
+        shutil.rmtree(share, ignore_errors=True)

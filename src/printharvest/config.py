@@ -34,6 +34,7 @@ class WebConfig(BaseModel):
     show_paths: Literal["loopback", "always", "never"] = "loopback"
     session_minutes: int = Field(default=480, ge=1, le=10080)
 
+
 class PollerSettings(BaseModel):
     """How printer pollers retry and wait (the printers themselves are in printers.yaml)."""
 
@@ -42,6 +43,21 @@ class PollerSettings(BaseModel):
     backoff_initial_seconds: float = Field(default=30.0, ge=0, le=86400)
     backoff_max_seconds: float = Field(default=3600.0, ge=0, le=7 * 86400)
     timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+
+
+class WatchSettings(BaseModel):
+    """The ``watch:`` section: how the inbox service watches, harvests and logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    observer: Literal["native", "polling"] = "native"
+    poll_interval: float = Field(default=2.0, gt=0, le=600)
+    workers: int = Field(default=2, ge=1, le=16)
+    worker_memory_mb: int = Field(default=3072, ge=0)
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    rescan_seconds: float = Field(default=60.0, gt=0, le=86400)
+    log_max_bytes: int = Field(default=5_000_000, ge=10_000)
+    log_backups: int = Field(default=5, ge=0, le=100)
 
 
 class Config(BaseModel):
@@ -61,6 +77,7 @@ class Config(BaseModel):
     web: WebConfig = Field(default_factory=WebConfig)
     pollers: PollerSettings = Field(default_factory=PollerSettings)
     nrdr: NrdrConfig = Field(default_factory=NrdrConfig)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -85,6 +102,24 @@ rules_dir: rules
 store: printharvest.db
 # Load connectors installed as Python packages (entry point group "printharvest").
 entry_point_plugins: true
+# The inbox service (printharvest watch).
+watch:
+  # "native" uses the OS's file events; "polling" re-lists the folders every poll_interval
+  # seconds (use it for SMB/NFS network shares, where native events are unreliable).
+  observer: native
+  poll_interval: 2.0
+  # Worker processes that harvest files (one file or job folder at a time each).
+  workers: 2
+  # Address-space limit per worker in MB (0: no limit), so a hostile file cannot eat the host.
+  worker_memory_mb: 3072
+  # A file whose harvest crashed the service this many times goes to quarantine.
+  max_attempts: 3
+  # Full re-listing of the inboxes, in case an event was missed (seconds).
+  rescan_seconds: 60
+  # logs/printharvest.log rotates at this size, keeping this many old files.
+  log_max_bytes: 5000000
+  log_backups: 5
+
 # The data manager's web page (printharvest serve). On any address other than 127.0.0.1 / ::1
 # it asks for a login; add users with the line that `printharvest users hash NAME` prints.
 # show_paths: where provenance shows local file paths: loopback (only when bound to

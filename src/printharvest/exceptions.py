@@ -14,6 +14,8 @@
     │   └── MigrationError
     ├── RecordNotFoundError    a case or record id that does not exist
     ├── PollerError            a printer poller could not fetch jobs (unreachable, 5xx, 429)
+
+    ├── ArchiveError           an inbox original could not be moved to archive/quarantine
     └── RegistryError          NRDR upload / API failures
         ├── AuthError              sign-in needed again, or refused
         ├── TransmissionError      the registry could not be reached or answered badly
@@ -113,6 +115,9 @@ class PollerError(PrintharvestError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(" ".join(message.split()))
+
+class ArchiveError(PrintharvestError):
+    """An inbox original could not be moved; it stays where it is and is retried."""
 
 
 class RegistryError(PrintharvestError):

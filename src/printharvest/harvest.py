@@ -93,6 +93,30 @@ class Harvester:
             self._harvest_claimed(claimed, grouping, outcome)
         return outcome
 
+    def harvest_files(
+        self, root: Path, files: Iterable[Path], *, grouping: Grouping = "case"
+    ) -> HarvestOutcome:
+        """Harvest chosen files below ``root`` as one input (case keys relative to ``root``).
+
+        The watch service uses this for one job of an inbox: the files it has seen settle,
+        named by their path below the inbox so that case keys match a whole-inbox harvest.
+        """
+        outcome = HarvestOutcome()
+        with tempfile.TemporaryDirectory(prefix="printharvest-") as scratch:
+            claimed: list[tuple[FileProbe, LoadedConnector]] = []
+            for path in files:
+                parts = path.relative_to(root).parts
+                for probe, winner in self._probe_one(path, str(path), parts, Path(scratch),
+                                                     outcome, 0):
+                    outcome.files_seen += 1
+                    if winner is None:
+                        outcome.errors.append(UnsupportedFileError(
+                            probe.display_path, "no connector recognises this file"))
+                        continue
+                    claimed.append((probe, winner))
+            self._harvest_claimed(claimed, grouping, outcome)
+        return outcome
+
     # -- walking ------------------------------------------------------------------------
 
     def _probes(

@@ -9,6 +9,8 @@ the hashes never reach JSON output; the case service stores them in their own ta
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import PrivateAttr
 
 from .models import HarvestRecord
@@ -37,3 +39,15 @@ def series_keys(record: HarvestRecord) -> list[SeriesKey] | None:
     if isinstance(record, ImagingRecord):
         return record.series_keys
     return None
+
+
+def record_from_json(data: dict[str, Any], keys: list[list[str]] | None) -> HarvestRecord:
+    """Rebuild a record sent between processes as JSON, with its salted series keys.
+
+    The contract JSON has no place for the hashes, so a worker sends them beside it.
+    """
+    if keys is None:
+        return HarvestRecord.model_validate(data)
+    record = ImagingRecord.model_validate(data)
+    record.set_series_keys([(study, series) for study, series in keys])
+    return record

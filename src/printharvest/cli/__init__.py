@@ -24,9 +24,11 @@ from .nrdr_cmd import nrdr, nrdr_emulator, submissions, submit
 from .poll_cmd import poll
 from .report_cmd import report
 from .serve_cmd import serve, users
+from .status_cmd import status
+from .watch_cmd import watch
 
-for command in (demo, init, inspect, ingest, cases, connectors, doctor, poll, report, serve,
-                users, export, sheet, nrdr, submit, submissions, nrdr_emulator):
+for command in (demo, init, inspect, ingest, watch, status, poll, cases, connectors, doctor,
+                report, serve, users, export, sheet, nrdr, submit, submissions, nrdr_emulator):
     cli.add_command(command)
 
 __all__ = ["cli", "main"]

@@ -12,7 +12,7 @@ from ._common import get_app
 TICK_SECONDS = 1.0
 
 
-def _line(report: PollReport) -> str:
+def poll_line(report: PollReport) -> str:
     if report.error is not None:
         wait = max(0.0, report.next_due_at - time.time())
         return f"{report.printer} ({report.poller}): failed: {report.error}; retry in {wait:.0f} s"
@@ -34,13 +34,13 @@ def poll(ctx: click.Context, once: bool) -> int:
     if once:
         reports = service.run_due(force=True)
         for report in reports:
-            click.echo(_line(report), err=report.error is not None)
+            click.echo(poll_line(report), err=report.error is not None)
         return 1 if any(r.error for r in reports) else 0
     click.echo(f"polling {len(service.entries)} printer(s); Ctrl-C to stop")
     try:
         while True:
             for report in service.run_due():
-                click.echo(_line(report), err=report.error is not None)
+                click.echo(poll_line(report), err=report.error is not None)
             time.sleep(TICK_SECONDS)
     except KeyboardInterrupt:
         click.echo("stopped")

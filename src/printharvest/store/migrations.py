@@ -116,6 +116,52 @@ MIGRATIONS: list[Migration] = [
         );
         CREATE INDEX nrdr_outbox_by_case ON nrdr_outbox (case_id, id);
     """),
+    Migration(30, "watch journal: inbox jobs, their files, the service heartbeat", """
+        CREATE TABLE watch_jobs (
+            id INTEGER PRIMARY KEY,
+            inbox TEXT NOT NULL,
+            name TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+            files INTEGER NOT NULL DEFAULT 0,
+            records INTEGER NOT NULL DEFAULT 0,
+            duplicates INTEGER NOT NULL DEFAULT 0,
+            quarantined INTEGER NOT NULL DEFAULT 0,
+            cases TEXT NOT NULL DEFAULT '[]',
+            error TEXT,
+            created_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE TABLE watch_files (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER REFERENCES watch_jobs(id),
+            inbox TEXT NOT NULL,
+            rel_path TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT,
+            state TEXT NOT NULL CHECK (state IN ('seen', 'harvesting', 'harvested',
+                'archiving', 'quarantining', 'archived', 'kept', 'quarantined', 'changed',
+                'vanished')),
+            outcome TEXT CHECK (outcome IN ('harvested', 'duplicate', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            destination TEXT,
+            first_seen TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX watch_files_open ON watch_files (inbox, rel_path)
+            WHERE state IN ('seen', 'harvesting', 'harvested', 'archiving', 'quarantining');
+        CREATE INDEX watch_files_sha ON watch_files (sha256);
+        CREATE INDEX watch_files_state ON watch_files (state);
+        CREATE INDEX watch_files_job ON watch_files (job_id);
+        CREATE TABLE watch_service (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            pid INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            beat_at TEXT NOT NULL,
+            stopped_at TEXT
+        );
+    """),
     Migration(40, "poller cursors", """
         CREATE TABLE poller_cursors (
             poller TEXT PRIMARY KEY,

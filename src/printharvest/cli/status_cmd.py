@@ -1,0 +1,90 @@
+"""``status``: the inbox service's queue, its last jobs and its last errors (from the journal)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from ..store.jobs import OPEN_STATES, Journal, ServiceBeat
+from ..watch.service import BEAT_SECONDS
+from ._common import echo_json, get_app, table
+
+
+def service_running(root: Path, beat: ServiceBeat | None) -> bool:
+    """True when a ``printharvest watch`` holds the home's lock right now.
+
+    Where the lock cannot be probed (Windows), a recent heartbeat without a stop counts.
+    """
+    path = root / "watch.lock"
+    if os.name != "posix":
+        if beat is None or beat.stopped_at:
+            return False
+        age = datetime.now(UTC) - datetime.fromisoformat(beat.beat_at)
+        return age.total_seconds() < 3 * BEAT_SECONDS
+    if not path.exists():
+        return False
+    import fcntl
+
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return False
+
+
+@click.command()
+@click.option("--limit", default=10, show_default=True, help="How many jobs and errors to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def status(ctx: click.Context, limit: int, as_json: bool) -> int:
+    """Show the inbox service's queue, last jobs and last errors."""
+    app = get_app(ctx)
+    journal = Journal(app.store)
+    beat = journal.service()
+    running = service_running(app.home.root, beat)
+    queue = journal.files_in(OPEN_STATES)
+    jobs = journal.recent_jobs(limit)
+    errors = journal.recent_failures(limit)
+    if as_json:
+        echo_json({
+            "running": running,
+            "service": None if beat is None else vars(beat),
+            "queue": [{"path": r.rel_path, "state": r.state, "attempts": r.attempts}
+                      for r in queue],
+            "jobs": [vars(j) for j in jobs],
+            "errors": [{"path": r.rel_path, "state": r.state, "reason": r.reason,
+                        "at": r.updated_at} for r in errors],
+        })
+        return 0
+    if beat is None:
+        click.echo("service: never ran on this home")
+    else:
+        state = "running" if running else "not running"
+        click.echo(f"service: {state} (pid {beat.pid}, started {beat.started_at}, "
+                   f"last heartbeat {beat.beat_at}"
+                   + (f", stopped {beat.stopped_at})" if beat.stopped_at else ")"))
+    click.echo(f"\nqueue: {len(queue)} file(s) in progress")
+    if queue:
+        click.echo(table(["file", "state", "attempts"],
+                         [(r.rel_path, r.state, r.attempts) for r in queue[:limit]]))
+    click.echo("\nlast jobs:")
+    if jobs:
+        click.echo(table(
+            ["job", "name", "state", "files", "records", "dups", "quarantined", "cases",
+             "finished"],
+            [(j.id, j.name, j.state, j.files, j.records, j.duplicates, j.quarantined,
+              ",".join(map(str, j.cases)) or "-", j.finished_at or "-") for j in jobs]))
+    else:
+        click.echo("(none)")
+    click.echo("\nlast errors:")
+    if errors:
+        click.echo(table(["file", "state", "reason", "at"],
+                         [(r.rel_path, r.state, r.reason, r.updated_at) for r in errors]))
+    else:
+        click.echo("(none)")
+    return 0

@@ -1,0 +1,49 @@
+"""``watch``: the inbox service (backlog first, then watch; ``--once`` stops after the backlog)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from rich.console import Console
+
+from ..pollers.service import PollerService
+from ..watch.display import Reporter, setup_logging
+from ..watch.service import WatchService, install_signal_handlers
+from ._common import get_app
+from .poll_cmd import poll_line
+
+POLL_CHECK_SECONDS = 5.0
+
+
+@click.command()
+@click.option("--once", is_flag=True,
+              help="Process what is in the inboxes now, then exit (cron, tests, the demo).")
+@click.pass_context
+def watch(ctx: click.Context, once: bool) -> int:
+    """Watch the inbox folders and turn every dropped job into a case."""
+    app = get_app(ctx)
+    app.home.ensure()
+    settings = app.home.config.watch
+    handler = setup_logging(app.home.logs, settings.log_max_bytes, settings.log_backups)
+    console = Console(highlight=False)
+    service = WatchService(app, Reporter(console))
+    pollers = PollerService(app)
+    if pollers.entries:
+        # Each printer keeps its own interval and back-off; this only asks who is due.
+        service.add_periodic("pollers", POLL_CHECK_SECONDS, pollers.run_due)
+    install_signal_handlers(service)
+    inboxes = ", ".join(str(p) for p in service.inboxes)
+    console.print(f"watching {inboxes}" + (" (once)" if once else " (Ctrl-C to stop)"))
+    try:
+        stats = service.run(once=once)
+        if once and pollers.entries:
+            for report in pollers.run_due(force=True):
+                console.print(poll_line(report))
+    finally:
+        pollers.close()
+        logging.getLogger("printharvest").removeHandler(handler)
+        handler.close()
+    console.print(f"{stats.jobs} job(s), {stats.records} new record(s), "
+                  f"{stats.quarantined} file(s) quarantined")
+    return 1 if stats.quarantined else 0

@@ -1,0 +1,118 @@
+"""Moving originals out of the inbox without ever losing or overwriting one.
+
+On one filesystem a move is ``os.replace`` (atomic). Across filesystems (an inbox on a
+network share, the home on a local disk) the file is copied to a hidden temporary name
+beside the destination, flushed to disk, renamed into place, and only then removed from the
+inbox. :func:`resume_move` finishes a move that a crash interrupted, from whatever state it
+finds on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+from pathlib import Path
+
+from ..exceptions import ArchiveError as MoveError
+from .scan import sha256_of
+
+
+def move_file(src: Path, dest: Path) -> None:
+    """Move ``src`` to ``dest`` (which the caller chose free), atomically where possible."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(dest):
+        raise MoveError(f"{dest}: already exists; not overwriting")
+    try:
+        os.replace(src, dest)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise MoveError(f"{src}: cannot move ({exc.strerror or exc})") from exc
+    _copy_then_remove(src, dest)
+
+
+def _copy_then_remove(src: Path, dest: Path) -> None:
+    partial = dest.with_name(f".{dest.name}.printharvest-partial")
+    try:
+        with src.open("rb") as fin, partial.open("wb") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+            fout.flush()
+            os.fsync(fout.fileno())
+        shutil.copystat(src, partial)
+        os.replace(partial, dest)
+        _fsync_dir(dest.parent)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise MoveError(f"{src}: cannot copy to {dest.parent} ({exc.strerror or exc})") from exc
+    try:
+        src.unlink()
+    except OSError as exc:
+        raise MoveError(f"{src}: copied but cannot be removed ({exc.strerror or exc})") from exc
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def resume_move(src: Path, dest: Path) -> bool:
+    """Finish a move interrupted by a crash; True when the file is now at ``dest``.
+
+    Returns False when neither place holds the file (it was taken away by someone else).
+    Raises ArchiveError when ``dest`` holds other content (the caller picks a new name).
+    """
+    src_there, dest_there = src.is_file(), dest.is_file()
+    if dest_there and not src_there:
+        return True
+    if src_there and dest_there:
+        # A cross-filesystem copy finished but the original was not yet removed; the
+        # original goes only when the copy is byte for byte the same.
+        if src.stat().st_size == dest.stat().st_size and sha256_of(src) == sha256_of(dest):
+            src.unlink()
+            return True
+        raise MoveError(f"{dest}: exists with other content; choose a new destination")
+    if src_there:
+        partial = dest.with_name(f".{dest.name}.printharvest-partial")
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        move_file(src, dest)
+        return True
+    return False
+
+
+def write_reason(dest: Path, reason: str) -> Path:
+    """Write the one-line reason beside a quarantined file (atomically)."""
+    target = Path(str(dest) + ".reason.txt")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(" ".join(reason.split()) + "\n", encoding="utf-8")
+    os.replace(temporary, target)
+    return target
+
+
+def prune_empty(folder: Path, stop: Path) -> None:
+    """Remove empty folders from ``folder`` up to (not including) ``stop``.
+
+    Only folders that are empty go (``os.rmdir`` refuses anything else), so nothing a
+    technician is still copying can be lost.
+    """
+    if not folder.is_dir() or folder == stop:
+        return
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError):
+            sub.rmdir()
+    current = folder
+    while current != stop and stop in current.parents:
+        try:
+            current.rmdir()
+        except OSError:
+            return
+        current = current.parent

@@ -1,0 +1,406 @@
+"""The inbox service behind ``printharvest watch``.
+
+One main thread owns the store and the journal. Watchdog (native or polling observer) only
+tells it *which* top-level entries changed; the main loop looks at them itself, takes an
+entry once it is complete, hands its files to the worker pool, and files the originals away
+when the answer comes back. A full re-listing at start (the backlog) and every
+``watch.rescan_seconds`` covers events that were never delivered (network shares, a service
+that was down).
+
+Periodic tasks (the printer pollers, for instance) plug into the same loop::
+
+    service.add_periodic("pollers", 5.0, PollerService(app).run_due)
+
+where the callable receives the wall-clock time (``time.time()``) and is guarded: an error
+is logged and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ..app import App
+from ..exceptions import ConfigError
+from ..store.jobs import Journal
+from .display import Reporter
+from .jobs import Deferred, Job, JobRunner, JobSummary
+from .scan import Snapshot, snapshot, top_entries, top_name
+from .worker import Task, WorkerPool
+
+log = logging.getLogger("printharvest.watch")
+
+BEAT_SECONDS = 5.0
+RECOVER_SECONDS = 30.0
+CLOSE_GRACE = 0.25
+IGNORED_EVENTS = {"opened", "closed_no_write"}
+
+
+@dataclass
+class PeriodicTask:
+    """A callable run every ``interval`` seconds from the service loop."""
+
+    name: str
+    interval: float
+    run: Callable[[float], object]
+    due: float = 0.0
+
+
+@dataclass
+class Entry:
+    """A top-level inbox entry the service is looking at."""
+
+    inbox: Path
+    name: str
+    snap: Snapshot | None = None
+    since: float = 0.0
+    closed: Snapshot | None = None
+    closed_at: float = 0.0
+    busy: bool = False
+    recheck: bool = False
+    warned: bool = False
+
+
+@dataclass
+class RunStats:
+    """Counts for one run of the service."""
+
+    jobs: int = 0
+    records: int = 0
+    quarantined: int = 0
+    summaries: deque[JobSummary] = field(default_factory=lambda: deque(maxlen=200))
+    """The latest jobs (bounded: the service runs for months)."""
+
+
+class WatchService:
+    """Watches the inboxes and turns settled jobs into cases."""
+
+    def __init__(self, app: App, reporter: Reporter | None = None) -> None:
+        self.app = app
+        config = app.home.config
+        self.settle = config.settle_seconds
+        self.settings = config.watch
+        self.inboxes = [p.resolve() for p in app.home.inboxes]
+        self.journal = Journal(app.store)
+        self.runner = JobRunner(app, self.journal)
+        self.reporter = reporter or Reporter(None)
+        self.pool = WorkerPool(app.home.root, self.settings.workers,
+                               config.harvest_timeout_seconds)
+        self.entries: dict[tuple[Path, str], Entry] = {}
+        self.tasks: deque[Task] = deque()
+        self.periodic: list[PeriodicTask] = []
+        self.stats = RunStats()
+        self._events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._stop = False
+        self._lock: IO[str] | None = None
+        self._running: dict[int, Job] = {}
+        self._problem: str | None = None
+        self._once = False
+        self.tick = max(0.02, min(0.2, self.settle / 4))
+        self.add_periodic("heartbeat", BEAT_SECONDS, lambda _now: self.journal.beat())
+        self.add_periodic("retry filing", RECOVER_SECONDS, lambda _now: self._recover())
+        self.add_periodic("rescan", self.settings.rescan_seconds, lambda _now: self._rescan())
+
+    def add_periodic(self, name: str, interval: float, run: Callable[[float], object]) -> None:
+        """Run ``run(time.time())`` every ``interval`` seconds inside the service loop."""
+        self.periodic.append(PeriodicTask(name, interval, run, time.monotonic() + interval))
+
+    def stop(self) -> None:
+        """Ask the loop to end after the current step (signal handlers call this)."""
+        self._stop = True
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> RunStats:
+        """Process the backlog, then watch (or, with ``once``, return when it is done)."""
+        self._take_lock()
+        self._once = once
+        observer = None
+        try:
+            self.pool.idle()  # start the workers now: they load connectors meanwhile
+            self.journal.beat(starting=True)
+            self.journal.abandon_running_jobs()
+            self.runner.reset_interrupted()
+            self._recover()
+            if not once:
+                observer = self._observe()
+            self._rescan()
+            log.info("watching %s (settle %.2f s, %d worker(s))",
+                     ", ".join(map(str, self.inboxes)), self.settle, self.settings.workers)
+            while not self._stop:
+                self._step()
+                if once and not self.entries and not self.tasks and not self._running:
+                    break
+        finally:
+            if observer is not None:
+                observer.stop()
+                observer.join(timeout=5)
+            self.pool.close()
+            with contextlib.suppress(Exception):
+                self.journal.stopped()
+            log.info("stopped (%d job(s) this run)", self.stats.jobs)
+            self.reporter.close()
+            self._release_lock()
+        return self.stats
+
+    def _step(self) -> None:
+        self._drain_events()
+        self._look()
+        self._dispatch()
+        for result in self.pool.poll(self._wait()):
+            job: Job = result.task.job
+            self._complete(job, result)
+        self._dispatch()
+        now = time.monotonic()
+        for task in self.periodic:
+            if now >= task.due:
+                task.due = now + task.interval
+                try:
+                    task.run(time.time())
+                except Exception as exc:  # a periodic task must never stop the service
+                    log.error("periodic task %s failed: %s: %s", task.name,
+                              type(exc).__name__, exc)
+        if self.pool.problem != self._problem:
+            self._problem = self.pool.problem
+            if self._problem:
+                log.error("%s", self._problem)
+                self.reporter.problem(self._problem)
+
+    def _wait(self) -> float:
+        """How long the loop may sleep: until the next entry could be due, at most a tick."""
+        now = time.monotonic()
+        wait = self.tick
+        for entry in self.entries.values():
+            if entry.busy or entry.snap is None:
+                continue
+            # Only deadlines still ahead count: an entry past its deadline that was not taken
+            # (deferred, unreadable) is looked at again at the tick, without spinning.
+            deadlines = [entry.since + self.settle]
+            if entry.closed is not None:
+                deadlines.append(entry.closed_at + min(self.settle, CLOSE_GRACE))
+            wait = min([wait, *(d - now for d in deadlines if d > now)])
+        return wait
+
+    # -- discovering ----------------------------------------------------------------------
+
+    def _observe(self) -> Any:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+        from watchdog.observers.polling import PollingObserver
+
+        events, pool = self._events, self.pool
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: Any) -> None:
+                events.put(event)
+                if event.event_type not in IGNORED_EVENTS:
+                    pool.wake()
+
+        # watchdog logs a harmless error when its inotify thread is stopped mid-read.
+        logging.getLogger("watchdog.observers.inotify").setLevel(logging.CRITICAL)
+        polling = self.settings.observer == "polling"
+        while True:
+            observer: Any = (PollingObserver(timeout=self.settings.poll_interval) if polling
+                             else Observer())
+            try:
+                for inbox in self.inboxes:
+                    if inbox.is_dir():
+                        observer.schedule(Handler(), str(inbox), recursive=True)
+                    else:
+                        log.warning("%s: inbox folder missing; looked at on rescans only", inbox)
+                observer.start()
+                return observer
+            except OSError as exc:
+                if polling:
+                    raise
+                # e.g. the inotify watch limit: polling still works, only slower.
+                log.warning("native file events unavailable (%s); polling instead",
+                            exc.strerror or exc)
+                with contextlib.suppress(Exception):
+                    observer.stop()
+                polling = True
+
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return
+            if event.event_type in IGNORED_EVENTS:
+                continue
+            for path in (event.src_path, getattr(event, "dest_path", "")):
+                if path:
+                    self._touch(os.fsdecode(path), event)
+
+    def _touch(self, path: str, event: Any) -> None:
+        for inbox in self.inboxes:
+            name = top_name(inbox, path)
+            if name is None:
+                continue
+            entry = self._mark(inbox, name)
+            if event.event_type == "closed" and not event.is_directory:
+                loose = os.path.abspath(path) == str(inbox / name)
+                entry.closed = snapshot(inbox, name) if loose else None
+                entry.closed_at = time.monotonic()
+            elif event.event_type in ("modified", "created") and not event.is_directory:
+                entry.closed = None
+            return
+
+    def _mark(self, inbox: Path, name: str) -> Entry:
+        key = (inbox, name)
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.entries[key] = Entry(inbox, name, since=time.monotonic())
+        elif entry.busy:
+            entry.recheck = True
+        return entry
+
+    def _rescan(self) -> None:
+        for inbox in self.inboxes:
+            for name in top_entries(inbox):
+                self._mark(inbox, name)
+
+    def _look(self) -> None:
+        now = time.monotonic()
+        for key, entry in list(self.entries.items()):
+            if entry.busy:
+                continue
+            snap = snapshot(entry.inbox, entry.name)
+            if not snap:
+                del self.entries[key]
+                continue
+            # Closed after writing and untouched for a short grace: a writer that closes and
+            # reopens between chunks gets caught by the grace (and by the settle time).
+            closed = (entry.closed is not None and entry.closed == snap
+                      and now - entry.closed_at >= min(self.settle, CLOSE_GRACE))
+            if snap != entry.snap:
+                entry.snap, entry.since = snap, now
+                if not closed:
+                    continue
+            if closed or now - entry.since >= self.settle:
+                self._take(entry, snap)
+
+    def _take(self, entry: Entry, snap: Snapshot) -> None:
+        try:
+            job = self.runner.prepare(entry.inbox, entry.name, snap)
+        except Deferred:
+            return
+        except OSError as exc:
+            # Changed while being hashed (settles again), or unreadable (say so once).
+            if not str(exc).endswith("changed while being read"):
+                if not entry.warned:
+                    log.warning("%s/%s: cannot read it yet (%s)", entry.inbox, entry.name,
+                                getattr(exc, "strerror", None) or exc)
+                    entry.warned = True
+                if self._once:  # leave it for the next run rather than wait forever
+                    del self.entries[(entry.inbox, entry.name)]
+                    return
+            entry.snap, entry.since = None, time.monotonic()
+            return
+        if job is None:
+            del self.entries[(entry.inbox, entry.name)]
+            return
+        entry.busy, entry.recheck = True, False
+        self._running[job.id] = job
+        self.reporter.started(job.name, len(job.rows))
+        log.info("job %s: %d file(s) settled, %d to harvest", job.name, len(job.rows),
+                 len(job.harvest))
+        if job.harvest:
+            files = [entry.inbox / row.rel_path for row in job.harvest]
+            job.pending = 1
+            self.tasks.append(self.pool.new_task(job, entry.inbox, files))
+        else:
+            self._finish(job)
+
+    # -- harvesting ---------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        while self.tasks and self.pool.idle():
+            task = self.tasks.popleft()
+            job: Job = task.job
+            by_path = {str(job.inbox / row.rel_path): row.id for row in job.harvest}
+            self.journal.count_attempt([by_path[str(p)] for p in task.files if str(p) in by_path])
+            self.pool.submit(task)
+
+    def _complete(self, job: Job, result: Any) -> None:
+        job.pending -= 1
+        task: Task = result.task
+        if result.fatal is not None and len(task.files) > 1:
+            # One file of the job may be the culprit: try each file on its own.
+            log.warning("job %s: %s; retrying its %d files one by one", job.name,
+                        result.fatal, len(task.files))
+            for path in task.files:
+                job.pending += 1
+                self.tasks.appendleft(self.pool.new_task(job, task.root, [path]))
+        else:
+            self.runner.absorb(job, result)
+        if job.pending == 0:
+            self._finish(job)
+
+    def _finish(self, job: Job) -> None:
+        summary = self.runner.finish(job)
+        self._running.pop(job.id, None)
+        self.stats.jobs += 1
+        self.stats.records += summary.records
+        self.stats.quarantined += len(summary.quarantined)
+        self.stats.summaries.append(summary)
+        for rel, reason in summary.quarantined:
+            log.warning("%s: quarantined: %s", rel, reason)
+        log.info("job %s done: %d file(s), %d new record(s), %d duplicate(s), cases %s,"
+                 " connectors %s", job.name, summary.files, summary.records, summary.duplicates,
+                 summary.cases, ", ".join(sorted(job.connectors)) or "-")
+        self.reporter.finished(summary)
+        entry = self.entries.get((job.inbox, job.name))
+        if entry is not None:
+            entry.busy = False
+            # Look again: files may have arrived while the job ran (or be kept in place).
+            entry.snap, entry.since, entry.closed = None, time.monotonic(), None
+
+    def _recover(self) -> None:
+        busy = {row_id for job in self._running.values() for row_id in job.rows}
+        self.runner.recover(busy)
+
+    # -- one service per home -----------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        path = self.app.home.root / "watch.lock"
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            if os.name == "posix":
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            else:  # pragma: no cover - Windows
+                import msvcrt
+
+                locking: Any = getattr(msvcrt, "locking")  # noqa: B009 - absent on POSIX stubs
+                locking(handle.fileno(), getattr(msvcrt, "LK_NBLCK"), 1)  # noqa: B009
+        except OSError as exc:
+            handle.close()
+            raise ConfigError(f"{self.app.home.root}: another printharvest watch is already"
+                              " running on this home") from exc
+        self._lock = handle
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def install_signal_handlers(service: WatchService) -> None:
+    """Stop cleanly on SIGTERM / SIGINT (systemd stop, Ctrl-C)."""
+    def handler(signum: int, frame: object) -> None:
+        service.stop()
+
+    signal.signal(signal.SIGINT, handler)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, handler)

@@ -1,0 +1,321 @@
+"""Harvest worker processes: untrusted files are read here, never in the service itself.
+
+Each worker is ``python -m printharvest.watch.worker HOME``: it loads the home's connectors
+and rules once, then takes one task at a time (a JSON line on stdin: an inbox and the files
+of one job) and answers with one JSON line (records and one-line errors). A worker's
+address space is capped (``watch.worker_memory_mb``) and it exits when the service dies. The
+service side (:class:`WorkerPool`) kills a worker that runs past the time limit or dies,
+reports the task as failed, and starts a fresh worker.
+
+Anything a connector prints goes to stderr, which the service discards (it could carry
+file content); the protocol runs on a private copy of the original stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+STARTUP_TIMEOUT = 120.0
+"""Seconds a new worker may take to load connectors before it is replaced."""
+
+
+@dataclass
+class Task:
+    """One unit of harvest work: files of one job below one inbox."""
+
+    id: int
+    job: Any
+    root: Path
+    files: list[Path]
+    limit: float
+    started: float = 0.0
+
+
+@dataclass
+class TaskResult:
+    """What came back for a task: the worker's reply, or why there is none."""
+
+    task: Task
+    reply: dict[str, Any] = field(default_factory=dict)
+    fatal: str | None = None
+
+
+class Worker:
+    """The service's handle on one worker process."""
+
+    def __init__(self, home: Path,
+                 events: queue.Queue[tuple[Worker | None, dict[str, Any] | None]]) -> None:
+        env = dict(os.environ)
+        # One thread per numeric library: bounded memory and no oversubscription.
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = "1"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "printharvest.watch.worker", str(home)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=env, text=True, encoding="utf-8", bufsize=1,
+            start_new_session=os.name == "posix")
+        self.ready = False
+        self.task: Task | None = None
+        self.born = time.monotonic()
+        self._events = events
+        threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True,
+                         name=f"worker-{self.proc.pid}").start()
+
+    def _read(self, stream: IO[str] | None) -> None:
+        assert stream is not None
+        for line in stream:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(message, dict):
+                self._events.put((self, message))
+        self._events.put((self, None))
+
+    def send(self, task: Task) -> None:
+        """Hand a task to this (idle, ready) worker."""
+        assert self.proc.stdin is not None
+        self.task = task
+        task.started = time.monotonic()
+        line = json.dumps({"task": task.id, "root": str(task.root),
+                           "files": [str(f) for f in task.files]})
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def kill(self) -> None:
+        """End the process now (it may be stuck in a hostile file)."""
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+
+    def stop(self) -> None:
+        """Ask the process to finish (end of input), then make sure it is gone."""
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+class WorkerPool:
+    """At most ``size`` workers; one task each; time limit per task."""
+
+    def __init__(self, home: Path, size: int, timeout: float) -> None:
+        self.home = home
+        self.size = size
+        self.timeout = timeout
+        self.events: queue.Queue[tuple[Worker | None, dict[str, Any] | None]] = queue.Queue()
+        self.workers: list[Worker] = []
+        self._ids = itertools.count(1)
+        self._respawn_after = 0.0
+        self.problem: str | None = None
+
+    def new_task(self, job: Any, root: Path, files: list[Path]) -> Task:
+        """A task with a fresh id and its time limit.
+
+        The limit is per file: one file gets ``timeout``; a job folder of n files gets
+        ``timeout * (1 + (n - 1) / 10)``, at most ten times ``timeout`` (a DICOM series of
+        hundreds of slices is read in one go, yet a hostile file in it is caught in bounded
+        time, after which the service retries the folder's files one by one).
+        """
+        factor = min(10.0, 1.0 + (len(files) - 1) / 10)
+        return Task(next(self._ids), job, root, files, self.timeout * factor)
+
+    def _fill(self) -> None:
+        if time.monotonic() < self._respawn_after:
+            return
+        while len(self.workers) < self.size:
+            try:
+                self.workers.append(Worker(self.home, self.events))
+            except OSError as exc:
+                self.problem = f"cannot start a harvest worker ({exc.strerror or exc})"
+                self._respawn_after = time.monotonic() + 5
+                return
+
+    def idle(self) -> int:
+        """How many workers could take a task now."""
+        self._fill()
+        return sum(1 for w in self.workers if w.ready and w.task is None)
+
+    def busy(self) -> int:
+        """How many tasks are running."""
+        return sum(1 for w in self.workers if w.task is not None)
+
+    def submit(self, task: Task) -> None:
+        """Give ``task`` to an idle worker (call only when :meth:`idle` is non-zero)."""
+        worker = next(w for w in self.workers if w.ready and w.task is None)
+        try:
+            worker.send(task)
+        except OSError:
+            # The worker died between its last word and now: retire it; the task fails
+            # through the usual path so that it is retried or quarantined.
+            self._retire(worker)
+            self.events.put((worker, None))
+            worker.task = task
+
+    def wake(self) -> None:
+        """End the current :meth:`poll` wait early (a file event arrived)."""
+        self.events.put((None, None))
+
+    def poll(self, wait: float) -> list[TaskResult]:
+        """Collect finished, timed-out and crashed tasks.
+
+        Waits up to ``wait`` seconds for the first one, or until :meth:`wake` is called.
+        """
+        results: list[TaskResult] = []
+        deadline = time.monotonic() + wait
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                worker, message = self.events.get(timeout=max(0.0, remaining))
+            except queue.Empty:
+                break
+            if worker is None:
+                deadline = time.monotonic()  # woken: drain what is there and return
+                continue
+            results.extend(self._handle(worker, message))
+            if results:
+                # Drain whatever else is already there without waiting further.
+                deadline = time.monotonic()
+        results.extend(self._expire())
+        return results
+
+    def _handle(self, worker: Worker, message: dict[str, Any] | None) -> list[TaskResult]:
+        if message is None:  # the process ended
+            task = worker.task
+            self._retire(worker)
+            if task is None:
+                if not worker.ready:
+                    self.problem = "a harvest worker failed to start (see doctor)"
+                    self._respawn_after = time.monotonic() + 2
+                return []
+            code = worker.proc.wait()
+            return [TaskResult(task, fatal=f"harvest worker died (exit code {code})")]
+        if message.get("ready"):
+            worker.ready = True
+            self.problem = None
+            return []
+        task = worker.task
+        if task is None or message.get("task") != task.id:
+            return []
+        worker.task = None
+        return [TaskResult(task, reply=message, fatal=message.get("fatal"))]
+
+    def _expire(self) -> list[TaskResult]:
+        results: list[TaskResult] = []
+        now = time.monotonic()
+        for worker in list(self.workers):
+            task = worker.task
+            if task is not None and now - task.started > task.limit:
+                worker.kill()
+                self._retire(worker)
+                results.append(TaskResult(
+                    task, fatal=f"harvest took longer than {task.limit:g} s and was stopped"))
+            elif not worker.ready and now - worker.born > STARTUP_TIMEOUT:
+                worker.kill()
+                self._retire(worker)
+                self.problem = "a harvest worker took too long to start"
+        return results
+
+    def _retire(self, worker: Worker) -> None:
+        worker.task = None
+        if worker in self.workers:
+            self.workers.remove(worker)
+        worker.kill()
+
+    def close(self) -> None:
+        """Stop every worker."""
+        for worker in self.workers:
+            worker.stop()
+        self.workers.clear()
+
+
+# -- the worker process ---------------------------------------------------------------------
+
+
+def _limit_memory(megabytes: int) -> None:
+    if megabytes <= 0:
+        return
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; the time limit still applies
+        return
+    limit = megabytes << 20
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _exit_with_parent() -> None:
+    parent = os.getppid()
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(3)
+
+
+def _answer(task_id: Any, root: Path, files: list[Path], harvester: Any) -> dict[str, Any]:
+    try:
+        outcome = harvester.harvest_files(root, files)
+    except MemoryError:
+        return {"task": task_id, "fatal": "harvest ran out of memory"}
+    except Exception as exc:  # the worker must answer, whatever a connector did
+        return {"task": task_id, "fatal": f"harvest failed ({type(exc).__name__})"}
+    from ..imaging import series_keys
+
+    return {
+        "task": task_id,
+        "items": [{"record": item.record.to_json_dict(), "rule_notes": item.rule_notes,
+                   "series_keys": series_keys(item.record)}
+                  for item in outcome.items],
+        "errors": [{"path": e.path, "reason": e.reason, "kind": type(e).__name__}
+                   for e in outcome.errors],
+    }
+
+
+def main(argv: list[str]) -> int:
+    """Run a worker for the home ``argv[0]`` until stdin closes."""
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+
+    from ..config import Home
+
+    home = Home.open(Path(argv[0]))
+    _limit_memory(home.config.watch.worker_memory_mb)
+
+    from ..app import App
+
+    app = App(home)
+    harvester = app.harvester
+    protocol.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
+    for line in sys.stdin:
+        try:
+            task = json.loads(line)
+            task_id = task["task"]
+            root = Path(task["root"])
+            files = [Path(f) for f in task["files"]]
+        except (ValueError, KeyError, TypeError):
+            continue
+        protocol.write(json.dumps(_answer(task_id, root, files, harvester)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .base import FileConnector, PrinterPoller
-from .mesh import StlConnector
+from .mesh import MESH_CONNECTORS
 from .prusaslicer import PrusaSlicerConnector
 
-CONNECTORS: list[type[FileConnector]] = [StlConnector, PrusaSlicerConnector]
+CONNECTORS: list[type[FileConnector]] = [*MESH_CONNECTORS, PrusaSlicerConnector]
 POLLERS: list[type[PrinterPoller]] = []

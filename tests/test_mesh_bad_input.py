@@ -11,8 +11,16 @@ import numpy as np
 import pytest
 
 from .conftest import CliResult
-from .meshgen import box, mesh_xml, model_xml, write_3mf, write_ascii_stl, write_glb, write_ply, \
-    write_stl
+from .meshgen import (
+    box,
+    mesh_xml,
+    model_xml,
+    write_3mf,
+    write_ascii_stl,
+    write_glb,
+    write_ply,
+    write_stl,
+)
 
 CUBE = box((0, 0, 0), (10, 10, 10))
 CUBE_XML = f'<object id="1" type="model">{mesh_xml(CUBE)}</object>'

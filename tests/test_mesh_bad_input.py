@@ -59,6 +59,12 @@ def _ascii_junk(p: Path) -> Path:
     return path
 
 
+def _ascii_nan(p: Path) -> Path:
+    path = write_ascii_stl(p / "nan.stl", CUBE)
+    path.write_text(path.read_text().replace("vertex 10", "vertex nan", 1))
+    return path
+
+
 def _laughs(p: Path) -> Path:
     entities = '<!ENTITY a "ha">' + "".join(
         f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
@@ -135,7 +141,8 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "billion-triangle header": (_billion_stl, "header says 1000000000 triangles"),
     "NaN vertex": (_nan_stl, "NaN or infinite"),
     "ASCII cut in a facet": (_ascii_cut, "truncated"),
-    "ASCII junk number": (_ascii_junk, "number that cannot be read"),
+    "ASCII NaN vertex": (_ascii_nan, "NaN or infinite"),
+    "ASCII junk number": (_ascii_junk, "unreadable number"),
     "3MF entity expansion": (_laughs, "DTD or entities"),
     "3MF external entity": (_external_entity, "DTD or entities"),
     "3MF malformed XML": (_malformed_xml, "not well-formed XML"),

@@ -154,24 +154,38 @@ def merge_vertices(vertices: FloatArray) -> tuple[npt.NDArray[np.int32], FloatAr
         h |= np.arange(start, start + len(grid), dtype=np.uint64)
         keys[start:start + len(grid)] = h
     keys.sort()  # one in-place sort (SIMD) instead of an argsort
-    order = (keys & mask).astype(np.int32)
+    order = np.empty(count, np.int32)
+    same = np.empty(count - 1, bool)
     shift = np.uint64(index_bits)
-    same = (keys[1:] >> shift) == (keys[:-1] >> shift)
+    for start in range(0, count, step):
+        block = keys[start:start + step + 1]
+        order[start:start + len(block)] = block & mask
+        hashes = block >> shift
+        same[start:start + len(block) - 1] = hashes[1:] == hashes[:-1]
     del keys
-    equal = same.copy()
-    where = np.flatnonzero(same)
-    for start in range(0, len(where), step):
-        pos = where[start:start + step]
-        equal[pos] = (_grid(vertices[order[pos + 1]]) == _grid(vertices[order[pos]])).all(axis=1)
+    # Equal hashes must be equal grid nodes: check every merge exactly (bit-equal
+    # coordinates first, the grid only where they differ), in sorted order, by blocks.
+    equal = np.ones(count - 1, bool)
+    for start in range(0, count - 1, step):
+        stop = min(start + step, count - 1)
+        rows = vertices[order[start:stop + 1]]
+        raw = (rows[1:] == rows[:-1]).all(axis=1)
+        odd = np.flatnonzero(same[start:stop] & ~raw)
+        if len(odd):
+            raw[odd] = (_grid(rows[odd + 1]) == _grid(rows[odd])).all(axis=1)
+        equal[start:stop] = raw | ~same[start:stop]
     group = np.empty(count, np.int32)
     group[0] = 0
     np.cumsum(~same, out=group[1:])
-    if not np.array_equal(equal, same):
-        group = _resolve_collisions(vertices, order, group, same & ~equal)
-    inverse = np.empty(count, np.int32)
-    inverse[order] = group
+    del same
+    if not equal.all():
+        group = _resolve_collisions(vertices, order, group, ~equal)
+    del equal
     firsts = np.empty(int(group.max()) + 1, np.int64)
     firsts[group[::-1]] = order[::-1]
+    inverse = np.empty(count, np.int32)
+    inverse[order] = group
+    del group, order
     unique = vertices[firsts].astype(np.float64)
     return inverse, unique
 
@@ -244,6 +258,11 @@ def prepare(vertices: FloatArray, faces: IntArray | None) -> tuple[FloatArray, I
 def split_bodies(vertices: FloatArray, faces: IntArray | None) -> MeshFigures:
     """Figures of a mesh whose parts are its connected components (STL, OBJ, PLY, ...)."""
     points, tris = prepare(vertices, faces)
+    return split_prepared(points, tris)
+
+
+def split_prepared(points: FloatArray, tris: IntArray) -> MeshFigures:
+    """:func:`split_bodies` after :func:`prepare`; lets a caller free its raw data first."""
     return _figures(points, tris, split=True, name=None)
 
 
@@ -337,22 +356,16 @@ def _closed_components(
     tris: IntArray, face_label: IntArray, count: int, vertex_count: int
 ) -> npt.NDArray[np.bool_]:
     """Per component: every directed edge used once and its reverse used once."""
-    n = np.int64(vertex_count)
-    a = tris.astype(np.int64)
-    heads = np.concatenate([a[:, 0], a[:, 1], a[:, 2]])
-    tails = np.concatenate([a[:, 1], a[:, 2], a[:, 0]])
-    forward = heads * n + tails
-    backward = tails * n + heads
-    del heads, tails, a
-    forward_sorted = np.sort(forward)
-    backward_sorted = np.sort(backward)
-    if np.array_equal(forward_sorted, backward_sorted) and not (
-        forward_sorted[1:] == forward_sorted[:-1]
-    ).any():
+    forward = _edge_keys(tris, vertex_count, reverse=False)
+    backward = _edge_keys(tris, vertex_count, reverse=True)
+    forward.sort()
+    backward.sort()
+    if np.array_equal(forward, backward) and not (forward[1:] == forward[:-1]).any():
         return np.ones(count, bool)
     # Slow path (open or badly wound meshes only): find the faces of bad edges.
-    del backward_sorted
-    unique, counts = np.unique(forward_sorted, return_counts=True)
+    unique, counts = np.unique(forward, return_counts=True)
+    forward = _edge_keys(tris, vertex_count, reverse=False)
+    backward = _edge_keys(tris, vertex_count, reverse=True)
     pos = np.searchsorted(unique, forward)
     single = counts[pos] == 1
     rev_pos = np.clip(np.searchsorted(unique, backward), 0, len(unique) - 1)
@@ -363,6 +376,21 @@ def _closed_components(
     closed = np.ones(count, bool)
     closed[np.unique(face_label[bad_face])] = False
     return closed
+
+
+def _edge_keys(tris: IntArray, vertex_count: int, *, reverse: bool) -> npt.NDArray[np.int64]:
+    """Directed edges a->b of every face as ``a * n + b`` (``b * n + a`` when reversed)."""
+    n = np.int64(vertex_count)
+    faces = len(tris)
+    keys = np.empty(3 * faces, np.int64)
+    for k in range(3):
+        a, b = tris[:, k], tris[:, (k + 1) % 3]
+        if reverse:
+            a, b = b, a
+        out = keys[k * faces:(k + 1) * faces]
+        np.multiply(a, n, out=out)
+        out += b
+    return keys
 
 
 def _component_boxes(

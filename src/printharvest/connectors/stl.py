@@ -6,24 +6,29 @@ of a structured dtype; the stated count must match the file size, so a header cl
 billion triangles is refused before anything is allocated.
 
 ASCII: ``solid`` ... ``facet normal`` / ``outer loop`` / three ``vertex`` lines /
-``endloop`` / ``endfacet`` ... ``endsolid``. The keywords are stripped with ``bytes.replace``
-(C speed) and the numbers left are converted in one numpy call per block; counts of
-``endfacet``, ``normal`` and ``vertex`` must agree with the numbers found, so a truncated
-or malformed facet is an error rather than a silently shifted mesh.
+``endloop`` / ``endfacet`` ... ``endsolid``. Keyword letters are blanked in one vectorised
+pass over the bytes and the numbers left are converted in one numpy call per block; the
+counts of ``endfacet`` and ``vertex`` must agree with the numbers found (twelve a facet),
+so a truncated or malformed facet is an error rather than a silently shifted mesh.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..geometry import MeshFigures, split_bodies
+from ..geometry import MeshFigures, prepare, split_bodies, split_prepared
 from ..probe import FileProbe
 from .meshbase import MAX_MESH_BYTES, MAX_TRIANGLES, MeshConnector, fail
 
 HEADER = 84
 RECORD = np.dtype([("normal", "<f4", (3,)), ("v", "<f4", (3, 3)), ("attr", "<u2")])
-_BLOCK = 32 << 20  # ASCII is converted in blocks of this many bytes: bounded temporaries
-_KEYWORDS = (b"endfacet", b"endloop", b"facet", b"normal", b"outer", b"loop", b"vertex")
+_BLOCK = 4 << 20  # ASCII is converted in blocks: bounded temporaries that the heap reuses
+_NUMBER_BYTES = np.zeros(256, bool)
+_NUMBER_BYTES[list(b"0123456789+-. \t\r\n")] = True
+_DIGIT_OR_POINT = np.zeros(256, bool)
+_DIGIT_OR_POINT[list(b"0123456789.")] = True
+_LETTER = np.zeros(256, bool)
+_LETTER[list(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")] = True
 
 
 class StlConnector(MeshConnector):
@@ -47,7 +52,8 @@ class StlConnector(MeshConnector):
         """Triangles of either flavour, then the shared geometry."""
         count = stated_count(probe)
         if count is not None and probe.size == HEADER + 50 * count and count:
-            return split_bodies(read_binary(probe, count), None)
+            # prepare() returns merged points: the raw corners are freed before the rest.
+            return split_prepared(*prepare(read_binary(probe, count), None))
         if _is_ascii(probe.head):
             return split_bodies(read_ascii(probe), None)
         if count is None:
@@ -125,19 +131,37 @@ def read_ascii(probe: FileProbe) -> np.ndarray:
 def _parse_block(probe: FileProbe, block: bytes) -> np.ndarray:
     """The corner coordinates of whole facets; the counts must agree exactly."""
     text = _strip_solid_lines(block)
-    facets = text.count(b"endfacet")
-    if text.count(b"normal") != facets or text.count(b"vertex") != 3 * facets:
-        raise fail(probe, "ASCII STL has a malformed facet (not one normal and three vertices)")
-    for word in _KEYWORDS:
-        text = text.replace(word, b" ")
+    facets = text.count(b"endfacet") or text.count(b"ENDFACET")
+    vertices = text.count(b"vertex") or text.count(b"VERTEX")
+    if vertices != 3 * facets:
+        raise fail(probe, "ASCII STL has a malformed facet (not three vertices)")
     try:
-        numbers = np.fromstring(text, dtype=np.float64, sep=" ")
+        numbers = np.fromstring(_numbers_only(text), dtype=np.float64, sep=" ")
     except ValueError as exc:
         raise fail(probe, "ASCII STL has a number that cannot be read") from exc
     if numbers.size != 12 * facets:
-        raise fail(probe, "ASCII STL has a malformed facet (wrong count of numbers)")
+        if b"nan" in text.lower() or b"inf" in text.lower():
+            raise fail(probe, "ASCII STL has NaN or infinite coordinates")
+        raise fail(probe, "ASCII STL has a malformed facet or an unreadable number")
     rows: np.ndarray = numbers.reshape(facets, 12)[:, 3:]
     return np.ascontiguousarray(rows).reshape(-1, 3)
+
+
+def _numbers_only(text: bytes) -> bytes:
+    """Blank every byte that is not part of a number, in one vectorised pass.
+
+    Keywords are letters; the only letter a number holds is its exponent ``e``/``E``, which
+    always follows a digit or a point, while the ``e`` of a keyword follows a letter or a
+    space. Anything else that is not a digit, sign, point or space is left in place so that
+    the conversion fails on it.
+    """
+    raw = np.frombuffer(text, np.uint8)
+    keep = _NUMBER_BYTES[raw]
+    exponent = (raw[1:] | 0x20) == ord("e")
+    exponent &= _DIGIT_OR_POINT[raw[:-1]]
+    keep[1:] |= exponent
+    out = np.where(keep | ~_LETTER[raw], raw, np.uint8(32))
+    return out.tobytes()
 
 
 def _strip_solid_lines(data: bytes) -> bytes:

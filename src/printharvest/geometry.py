@@ -6,10 +6,11 @@ every three rows of ``vertices`` are one triangle) and calls :func:`split_bodies
 is a connected component after merging coincident vertices) or :func:`whole_body` (one
 3MF build item is one part, whatever its shells).
 
-Vertices merge when they fall on the same node of a 1e-8 mm grid (so ``-0.0``, ``0.0`` and
-CAD noise such as ``-2.7e-16`` join, as they do in trimesh): a 64-bit hash of the grid
-node is sorted together with the vertex index in one ``np.sort``, and every merge is then
-checked exactly on the grid nodes, so a hash collision can never join two different points.
+Vertices merge when their raw coordinates are equal, after values within 1e-8 mm of zero
+are snapped to zero (so ``-0.0``, ``0.0`` and CAD noise such as ``-2.7e-16`` join): a
+64-bit hash of the coordinate bits is sorted together with the vertex index in one
+``np.sort``, and every merge is then checked exactly on the coordinates, so a hash
+collision can never join two different points.
 Bodies come from ``scipy.sparse.csgraph.connected_components``.
 
 Watertight means every edge is used by exactly two triangles, once in each direction (so
@@ -30,8 +31,9 @@ import numpy.typing as npt
 
 MM3_PER_ML = 1000.0
 _CHUNK = 1 << 18  # triangles per float64 work chunk: bounds temporary memory
-_GRID_PER_MM = 1e8
-MAX_COORDINATE_MM = 1e9  # beyond this (1000 km) the merge grid would overflow int64
+SNAP_MM = 1e-8
+"""Coordinates closer to zero than this are zero when vertices merge (CAD noise)."""
+MAX_COORDINATE_MM = 1e9  # 1000 km: not a model
 _P = (
     np.uint64(0x9E3779B185EBCA87),
     np.uint64(0xC2B2AE3D27D4EB4F),
@@ -134,9 +136,9 @@ class MeshFigures:
 def merge_vertices(vertices: FloatArray) -> tuple[npt.NDArray[np.int32], FloatArray]:
     """Merge coincident points. Returns (inverse, unique) with ``unique[inverse] ~ vertices``.
 
-    Points coincide when they fall on the same node of a 1e-8 mm grid (as trimesh merges):
-    CAD noise such as ``-2.7e-16`` against ``0.0`` joins, while anything a float32 file can
-    tell apart at model scale stays apart. Each unique point keeps its first coordinates.
+    Points coincide when their coordinates are equal after values within 1e-8 mm of zero
+    are snapped to zero (CAD noise such as ``-2.7e-16`` against ``0.0``, and ``-0.0``).
+    Each unique point keeps the coordinates of its first occurrence.
     """
     count = len(vertices)
     if count == 0:
@@ -146,13 +148,10 @@ def merge_vertices(vertices: FloatArray) -> tuple[npt.NDArray[np.int32], FloatAr
     keys = np.empty(count, np.uint64)
     step = _CHUNK
     for start in range(0, count, step):
-        grid = _grid(vertices[start:start + step])
-        h = _mix(grid[:, 0])
-        h = _mix(h ^ grid[:, 1])
-        h = _mix(h ^ grid[:, 2])
+        h = _hash(_snapped(vertices[start:start + step]))
         h &= ~mask  # the high bits keep the hash, the low bits carry the vertex index
-        h |= np.arange(start, start + len(grid), dtype=np.uint64)
-        keys[start:start + len(grid)] = h
+        h |= np.arange(start, start + len(h), dtype=np.uint64)
+        keys[start:start + len(h)] = h
     keys.sort()  # one in-place sort (SIMD) instead of an argsort
     order = np.empty(count, np.int32)
     same = np.empty(count - 1, bool)
@@ -163,37 +162,49 @@ def merge_vertices(vertices: FloatArray) -> tuple[npt.NDArray[np.int32], FloatAr
         hashes = block >> shift
         same[start:start + len(block) - 1] = hashes[1:] == hashes[:-1]
     del keys
-    # Equal hashes must be equal grid nodes: check every merge exactly (bit-equal
-    # coordinates first, the grid only where they differ), in sorted order, by blocks.
-    equal = np.ones(count - 1, bool)
-    for start in range(0, count - 1, step):
-        stop = min(start + step, count - 1)
-        rows = vertices[order[start:stop + 1]]
-        raw = (rows[1:] == rows[:-1]).all(axis=1)
-        odd = np.flatnonzero(same[start:stop] & ~raw)
-        if len(odd):
-            raw[odd] = (_grid(rows[odd + 1]) == _grid(rows[odd])).all(axis=1)
-        equal[start:stop] = raw | ~same[start:stop]
     group = np.empty(count, np.int32)
     group[0] = 0
     np.cumsum(~same, out=group[1:])
     del same
-    if not equal.all():
-        group = _resolve_collisions(vertices, order, group, ~equal)
-    del equal
-    firsts = np.empty(int(group.max()) + 1, np.int64)
-    firsts[group[::-1]] = order[::-1]
     inverse = np.empty(count, np.int32)
     inverse[order] = group
+    firsts = np.empty(int(group[-1]) + 1, np.int64)
+    firsts[group[::-1]] = order[::-1]
     del group, order
+    # Equal hashes must be equal points: every vertex is checked exactly against the first
+    # point of its group, in file order (neighbouring triangles share points: cache-friendly).
+    reps = _snapped(vertices[firsts])
+    bad: list[npt.NDArray[np.int32]] = []
+    for start in range(0, count, step):
+        rows = _snapped(vertices[start:start + step])
+        ids = inverse[start:start + step]
+        wrong = ~(reps[ids] == rows).all(axis=1)
+        if wrong.any():
+            bad.append(ids[wrong])
+    if bad:
+        inverse = _resolve_collisions(vertices, inverse, np.unique(np.concatenate(bad)))
+        firsts = np.empty(int(inverse.max()) + 1, np.int64)
+        firsts[inverse[::-1]] = np.arange(count - 1, -1, -1)
     unique = vertices[firsts].astype(np.float64)
     return inverse, unique
 
 
-def _grid(block: FloatArray) -> npt.NDArray[np.uint64]:
-    """Coordinates as integer nodes of the merge grid, viewed as uint64 for hashing."""
-    nodes = np.rint(block.astype(np.float64) * _GRID_PER_MM).astype(np.int64)
-    return nodes.view(np.uint64)
+def _snapped(block: FloatArray) -> FloatArray:
+    """A copy with near-zero values (and -0.0) set to +0.0, so that they compare equal."""
+    out = np.array(block, copy=True)
+    out[np.abs(out) < SNAP_MM] = 0.0
+    out += 0.0  # -0.0 + 0.0 is +0.0
+    return out
+
+
+def _hash(block: FloatArray) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of each row's coordinate bits."""
+    if block.dtype == np.float32:
+        bits = block.view(np.uint32)
+        xy = (bits[:, 0].astype(np.uint64) << np.uint64(32)) | bits[:, 1]
+        return _mix(_mix(xy) ^ bits[:, 2])
+    wide = block.view(np.uint64)
+    return _mix(_mix(_mix(wide[:, 0]) ^ wide[:, 1]) ^ wide[:, 2])
 
 
 def _mix(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
@@ -207,19 +218,15 @@ def _mix(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
 
 
 def _resolve_collisions(
-    vertices: FloatArray,
-    order: npt.NDArray[np.int32],
-    group: npt.NDArray[np.int32],
-    mismatch: npt.NDArray[np.bool_],
+    vertices: FloatArray, inverse: npt.NDArray[np.int32], bad: npt.NDArray[np.int32]
 ) -> npt.NDArray[np.int32]:
     """Split hash groups that hold different points (a hash collision: rare)."""
-    bad = np.unique(group[1:][mismatch])
-    members = np.isin(group, bad)
-    rows = np.ascontiguousarray(_grid(vertices[order[members]]))
+    members = np.isin(inverse, bad)
+    rows = np.ascontiguousarray(_snapped(vertices[members]))
     rows_void = rows.view(np.dtype((np.void, rows.dtype.itemsize * 3))).ravel()
     _, sub = np.unique(rows_void, return_inverse=True)
-    fixed = group.astype(np.int64)
-    fixed[members] = int(group[-1]) + 1 + sub.ravel()
+    fixed = inverse.astype(np.int64)
+    fixed[members] = int(inverse.max()) + 1 + sub.ravel()
     _, compact = np.unique(fixed, return_inverse=True)
     return compact.ravel().astype(np.int32)
 
@@ -227,8 +234,17 @@ def _resolve_collisions(
 # -- bodies --------------------------------------------------------------------------------
 
 
-def prepare(vertices: FloatArray, faces: IntArray | None) -> tuple[FloatArray, IntArray]:
-    """Check the data and merge coincident vertices: (unique points, faces into them)."""
+Measures = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+"""Per triangle: six times its signed volume about the centre, and twice its area."""
+
+
+def prepare(vertices: FloatArray, faces: IntArray | None) -> tuple[FloatArray, IntArray, Measures]:
+    """Check the data, measure every triangle, and merge coincident vertices.
+
+    Returns (unique points, faces into them, per-triangle measures). For a triangle list
+    the measures are taken from the raw corners in file order (no gathers), before the
+    merge, so that a caller may free the corners as soon as this returns.
+    """
     vertices = np.ascontiguousarray(vertices)
     if vertices.dtype not in (np.float32, np.float64):
         vertices = vertices.astype(np.float64)
@@ -245,25 +261,54 @@ def prepare(vertices: FloatArray, faces: IntArray | None) -> tuple[FloatArray, I
             raise InvalidMeshError("a face refers to a vertex that does not exist")
     if (faces is None and len(vertices) == 0) or (faces is not None and len(faces) == 0):
         raise InvalidMeshError("no triangles")
+    lo = np.full(3, np.inf)
+    hi = np.full(3, -np.inf)
     for start in range(0, len(vertices), _CHUNK * 4):
-        if not np.isfinite(vertices[start:start + _CHUNK * 4]).all():
+        block = vertices[start:start + _CHUNK * 4]
+        if not np.isfinite(block).all():
             raise InvalidMeshError("NaN or infinite vertex coordinates")
-    if len(vertices) and np.abs(vertices).max() > MAX_COORDINATE_MM:
+        # per column: a reduction over axis 0 of an (N, 3) array is many times slower
+        lo = np.minimum(lo, [block[:, k].min() for k in range(3)])
+        hi = np.maximum(hi, [block[:, k].max() for k in range(3)])
+    if max(np.abs(lo).max(), np.abs(hi).max()) > MAX_COORDINATE_MM:
         raise InvalidMeshError("vertex coordinates beyond 1000 km: not a printable model")
+    centre = (lo + hi) / 2.0  # measured about the centre: float64 products keep precision
+    if faces is None:
+        measures = _measures(vertices, None, centre)
     inverse, unique = merge_vertices(vertices)
-    merged = inverse.reshape(-1, 3) if faces is None else inverse[faces]
-    return unique, merged
+    if faces is None:
+        return unique, inverse.reshape(-1, 3), measures
+    merged = inverse[faces]
+    return unique, merged, _measures(unique, merged, centre)
+
+
+def _measures(points: FloatArray, tris: IntArray | None, centre: FloatArray) -> Measures:
+    """Six times the signed volume and twice the area of every triangle, by blocks."""
+    count = len(points) // 3 if tris is None else len(tris)
+    six_vol = np.empty(count)
+    twice_area = np.empty(count)
+    for start in range(0, count, _CHUNK):
+        stop = min(start + _CHUNK, count)
+        if tris is None:
+            corners = points[3 * start:3 * stop].reshape(-1, 3, 3) - centre
+            a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
+        else:
+            t = tris[start:stop]
+            a, b, c = points[t[:, 0]] - centre, points[t[:, 1]] - centre, points[t[:, 2]] - centre
+        cross = np.cross(b - a, c - a)
+        six_vol[start:stop] = np.einsum("ij,ij->i", a, cross)  # a.(b x c) = a.((b-a) x (c-a))
+        twice_area[start:stop] = np.sqrt(np.einsum("ij,ij->i", cross, cross))
+    return six_vol, twice_area
 
 
 def split_bodies(vertices: FloatArray, faces: IntArray | None) -> MeshFigures:
     """Figures of a mesh whose parts are its connected components (STL, OBJ, PLY, ...)."""
-    points, tris = prepare(vertices, faces)
-    return split_prepared(points, tris)
+    return split_prepared(*prepare(vertices, faces))
 
 
-def split_prepared(points: FloatArray, tris: IntArray) -> MeshFigures:
+def split_prepared(points: FloatArray, tris: IntArray, measures: Measures) -> MeshFigures:
     """:func:`split_bodies` after :func:`prepare`; lets a caller free its raw data first."""
-    return _figures(points, tris, split=True, name=None)
+    return _figures(points, tris, measures, split=True, name=None)
 
 
 def whole_body(
@@ -274,8 +319,8 @@ def whole_body(
     ``mirrored`` says the placement flips handedness, which reverses the winding; the
     signed volume is turned back so that voids still subtract.
     """
-    points, tris = prepare(vertices, faces)
-    figures = _figures(points, tris, split=False, name=name)
+    points, tris, measures = prepare(vertices, faces)
+    figures = _figures(points, tris, measures, split=False, name=name)
     if mirrored:
         figures.bodies = [_flip(b) for b in figures.bodies]
     return figures
@@ -286,24 +331,27 @@ def _flip(body: Body) -> Body:
                 body.name)
 
 
-def _figures(points: FloatArray, tris: IntArray, *, split: bool, name: str | None) -> MeshFigures:
+def _figures(
+    points: FloatArray, tris: IntArray, measures: Measures, *, split: bool, name: str | None
+) -> MeshFigures:
     warnings: list[str] = []
+    six_vol, twice_area = measures
     a, b, c = tris[:, 0], tris[:, 1], tris[:, 2]
     degenerate = (a == b) | (b == c) | (a == c)
     if degenerate.any():
         count = int(degenerate.sum())
         warnings.append(f"{count} degenerate triangle(s) (repeated corner) ignored")
-        tris = tris[~degenerate]
+        keep = ~degenerate
+        tris, six_vol, twice_area = tris[keep], six_vol[keep], twice_area[keep]
         if len(tris) == 0:
             raise InvalidMeshError("every triangle is degenerate")
-    centre = (points.min(axis=0) + points.max(axis=0)) / 2.0
-    local = points - centre  # about the centre: float64 products keep their precision
     if split:
         labels, count = _components(len(points), tris)
     else:
         labels, count = np.zeros(len(points), np.int32), 1
     face_label = labels[tris[:, 0]]
-    volume, area = _volume_area(local, tris, face_label, count)
+    volume = np.bincount(face_label, six_vol, minlength=count) / 6.0
+    area = np.bincount(face_label, twice_area, minlength=count) / 2.0
     closed = _closed_components(tris, face_label, count, len(points))
     lo, hi = _component_boxes(points, tris, labels, count)
     bodies = [
@@ -329,27 +377,11 @@ def _components(vertex_count: int, tris: IntArray) -> tuple[npt.NDArray[np.int32
                        shape=(vertex_count, vertex_count)).tocsr()
     del rows, cols
     _, labels = connected_components(graph, directed=False)
-    used = np.unique(labels[tris[:, 0]])  # isolated unused vertices are not bodies
+    # isolated unused vertices are not bodies
+    used = np.flatnonzero(np.bincount(labels[tris[:, 0]], minlength=int(labels.max()) + 1))
     remap = np.full(int(labels.max()) + 1, -1, np.int32)
     remap[used] = np.arange(len(used), dtype=np.int32)
     return remap[labels], len(used)
-
-
-def _volume_area(
-    local: FloatArray, tris: IntArray, face_label: IntArray, count: int
-) -> tuple[FloatArray, FloatArray]:
-    volume = np.zeros(count)
-    area = np.zeros(count)
-    for start in range(0, len(tris), _CHUNK):
-        t = tris[start:start + _CHUNK]
-        a, b, c = local[t[:, 0]], local[t[:, 1]], local[t[:, 2]]
-        cross = np.cross(b - a, c - a)
-        six_vol = np.einsum("ij,ij->i", a, np.cross(b, c))
-        twice_area = np.sqrt(np.einsum("ij,ij->i", cross, cross))
-        labels = face_label[start:start + _CHUNK]
-        volume += np.bincount(labels, six_vol, minlength=count)
-        area += np.bincount(labels, twice_area, minlength=count)
-    return volume / 6.0, area / 2.0
 
 
 def _closed_components(
@@ -404,8 +436,8 @@ def _component_boxes(
     idx, lab = idx[order], lab[order]
     starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
     pts = points[idx]
-    lo = np.minimum.reduceat(pts, starts, axis=0)
-    hi = np.maximum.reduceat(pts, starts, axis=0)
+    lo = np.stack([np.minimum.reduceat(pts[:, k], starts) for k in range(3)], axis=1)
+    hi = np.stack([np.maximum.reduceat(pts[:, k], starts) for k in range(3)], axis=1)
     if len(starts) != count:
         raise InvalidMeshError("internal: component boxes do not match components")
     return lo, hi

@@ -133,6 +133,13 @@ def test_ascii_stl_with_several_solids_and_odd_names(harvester: Harvester,
     assert record["volume_ml"] == pytest.approx(1.001)
 
 
+def test_ascii_stl_in_upper_case(harvester: Harvester, tmp_path: Path) -> None:
+    path = write_ascii_stl(tmp_path / "upper.stl", box((0, 0, 0), (10, 10, 10)), name="part7")
+    path.write_text(path.read_text().upper().replace("E+", "e+"))
+    record = one(harvester, path)
+    assert record["volume_ml"] == pytest.approx(1.0) and record["watertight"] is True
+
+
 def test_glb_node_transforms_in_metres(harvester: Harvester, tmp_path: Path) -> None:
     cube = box((0, 0, 0), (0.01, 0.01, 0.01))  # 10 mm in metres
     sphere = icosphere(2, radius=0.005)

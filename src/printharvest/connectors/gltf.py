@@ -182,6 +182,8 @@ class Scene:
         kind = _COMPONENTS[acc["componentType"]]
         width = _WIDTH[acc["type"]]
         count = int(acc["count"])
+        if not 0 <= count <= 3 * MAX_TRIANGLES:
+            raise fail(self.probe, f"glTF accessor count {count} is not plausible")
         if "bufferView" not in acc:
             return np.zeros((count, width), kind)
         view = self.doc["bufferViews"][acc["bufferView"]]

@@ -107,11 +107,11 @@ def read_ascii(probe: FileProbe) -> np.ndarray:
             chunk = fh.read(_BLOCK)
             data = carry + chunk
             if not chunk:
-                saw_end = b"endsolid" in data
-                if b"facet" in _strip_solid_lines(data):
+                saw_end = b"endsolid" in data.lower()
+                if b"facet" in _strip_solid_lines(data).lower():
                     raise fail(probe, "ASCII STL truncated inside a facet")
                 break
-            cut = data.rfind(b"endfacet")
+            cut = max(data.rfind(word) for word in (b"endfacet", b"ENDFACET", b"EndFacet"))
             if cut < 0:
                 carry = data
                 if len(carry) > 4 * _BLOCK:
@@ -131,8 +131,8 @@ def read_ascii(probe: FileProbe) -> np.ndarray:
 def _parse_block(probe: FileProbe, block: bytes) -> np.ndarray:
     """The corner coordinates of whole facets; the counts must agree exactly."""
     text = _strip_solid_lines(block)
-    facets = text.count(b"endfacet") or text.count(b"ENDFACET")
-    vertices = text.count(b"vertex") or text.count(b"VERTEX")
+    facets = text.count(b"endfacet") or text.count(b"ENDFACET") or text.count(b"EndFacet")
+    vertices = text.count(b"vertex") or text.count(b"VERTEX") or text.count(b"Vertex")
     if vertices != 3 * facets:
         raise fail(probe, "ASCII STL has a malformed facet (not three vertices)")
     try:
@@ -166,15 +166,22 @@ def _numbers_only(text: bytes) -> bytes:
 
 def _strip_solid_lines(data: bytes) -> bytes:
     """Drop ``solid NAME`` and ``endsolid NAME`` lines: a name may hold any characters."""
-    if b"solid" not in data:
+    spans: list[tuple[int, int]] = []
+    for word in (b"solid", b"SOLID", b"Solid"):
+        pos = 0
+        while (found := data.find(word, pos)) >= 0:
+            start = data.rfind(b"\n", 0, found) + 1
+            end = data.find(b"\n", found)
+            end = len(data) if end < 0 else end
+            spans.append((start, end))
+            pos = end
+    if not spans:
         return data
     pieces: list[bytes] = []
     pos = 0
-    while (found := data.find(b"solid", pos)) >= 0:
-        start = data.rfind(b"\n", 0, found) + 1
-        end = data.find(b"\n", found)
-        end = len(data) if end < 0 else end
-        pieces.append(data[pos:start])
-        pos = end
+    for start, end in sorted(spans):
+        if start >= pos:
+            pieces.append(data[pos:start])
+        pos = max(pos, end)
     pieces.append(data[pos:])
     return b"".join(pieces)

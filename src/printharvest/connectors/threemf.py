@@ -102,7 +102,7 @@ class Package:
         """A member's bytes; refuses members that would expand past the limits."""
         info = self.names.get(name.lstrip("/").lower())
         if info is None:
-            raise fail(self.probe, f"3MF part {name.lstrip('/')} is missing")
+            raise fail(self.probe, f"3MF part {name.lstrip('/')[:80]} is missing")
         if info.file_size > self.budget or (
             info.file_size > 1 << 20 and info.file_size > MAX_RATIO * max(info.compress_size, 1)
         ):

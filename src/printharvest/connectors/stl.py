@@ -23,12 +23,6 @@ from .meshbase import MAX_MESH_BYTES, MAX_TRIANGLES, MeshConnector, fail
 HEADER = 84
 RECORD = np.dtype([("normal", "<f4", (3,)), ("v", "<f4", (3, 3)), ("attr", "<u2")])
 _BLOCK = 4 << 20  # ASCII is converted in blocks: bounded temporaries that the heap reuses
-_NUMBER_BYTES = np.zeros(256, bool)
-_NUMBER_BYTES[list(b"0123456789+-. \t\r\n")] = True
-_DIGIT_OR_POINT = np.zeros(256, bool)
-_DIGIT_OR_POINT[list(b"0123456789.")] = True
-_LETTER = np.zeros(256, bool)
-_LETTER[list(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")] = True
 
 
 class StlConnector(MeshConnector):
@@ -156,16 +150,18 @@ def _numbers_only(text: bytes) -> bytes:
     the conversion fails on it.
     """
     raw = np.frombuffer(text, np.uint8)
-    keep = _NUMBER_BYTES[raw]
-    exponent = (raw[1:] | 0x20) == ord("e")
-    exponent &= _DIGIT_OR_POINT[raw[:-1]]
-    keep[1:] |= exponent
-    out = np.where(keep | ~_LETTER[raw], raw, np.uint8(32))
-    return out.tobytes()
+    lower = raw | np.uint8(0x20)
+    letter = (lower - np.uint8(ord("a"))) < 26  # uint8 arithmetic wraps: one range test
+    digit_or_point = ((raw - np.uint8(ord("0"))) < 10) | (raw == ord("."))
+    exponent = (lower[1:] == ord("e")) & digit_or_point[:-1]
+    letter[1:] &= ~exponent
+    return np.where(letter, np.uint8(32), raw).tobytes()
 
 
 def _strip_solid_lines(data: bytes) -> bytes:
     """Drop ``solid NAME`` and ``endsolid NAME`` lines: a name may hold any characters."""
+    if b"olid" not in data and b"OLID" not in data:
+        return data
     spans: list[tuple[int, int]] = []
     for word in (b"solid", b"SOLID", b"Solid"):
         pos = 0

@@ -104,6 +104,14 @@ def test_obj_quads_negative_indices_and_extra_columns(harvester: Harvester, tmp_
     assert record["watertight"] is True
 
 
+def test_obj_material_library_is_claimed_without_a_record(harvester: Harvester,
+                                                          tmp_path: Path) -> None:
+    write_obj(tmp_path / "model.obj", box((0, 0, 0), (10, 10, 10)))
+    (tmp_path / "model.mtl").write_text("newmtl bone\nKd 0.9 0.9 0.8\n")
+    records = inspect(harvester, tmp_path)
+    assert [r["source"]["connector"] for r in records] == ["obj"]
+
+
 def test_binary_stl_starting_with_solid_is_still_binary(harvester: Harvester,
                                                          tmp_path: Path) -> None:
     path = write_stl(tmp_path / "cad.stl", box((0, 0, 0), (10, 10, 10)),

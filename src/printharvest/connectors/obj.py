@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..geometry import MeshFigures, split_bodies
+from ..models import HarvestRecord
 from ..probe import FileProbe
 from .meshbase import MAX_MESH_BYTES, MeshConnector, fail, guarded
 from .polygons import fan_triangles
@@ -18,19 +19,31 @@ class ObjConnector(MeshConnector):
     id = "obj"
     label = "Wavefront OBJ mesh"
     version = "1.0"
-    patterns = ("*.obj",)
+    patterns = ("*.obj", "*.mtl")
 
     def detect(self, probe: FileProbe) -> float:
-        """Lines starting ``v `` and ``f `` in the head, and no binary bytes."""
+        """Lines starting ``v `` and ``f `` in the head, and no binary bytes.
+
+        An OBJ's material library (``.mtl`` with ``newmtl``) is claimed too, so that it is
+        not reported as an unknown file; it yields no record.
+        """
         head = probe.head[:65536]
         if b"\x00" in head:
             return 0.0
+        if probe.lower_name.endswith(".mtl") and b"newmtl" in head:
+            return 0.6
         lines = head.splitlines()
         has_v = any(line[:2] in (b"v ", b"v\t") for line in lines)
         has_f = any(line[:2] in (b"f ", b"f\t") for line in lines)
         if has_v and (has_f or not probe.is_whole):
             return 0.8 if probe.matches(self.patterns) else 0.5
         return 0.3 if probe.matches(self.patterns) else 0.0
+
+    def harvest(self, probe: FileProbe) -> list[HarvestRecord]:
+        """One mesh record; none for a material library, which only styles an OBJ."""
+        if probe.lower_name.endswith(".mtl") and b"newmtl" in probe.head[:65536]:
+            return []
+        return super().harvest(probe)
 
     def figures(self, probe: FileProbe) -> MeshFigures:
         """Parse points and polygons, then the shared geometry."""

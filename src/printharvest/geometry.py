@@ -275,11 +275,11 @@ def prepare(vertices: FloatArray, faces: IntArray | None) -> tuple[FloatArray, I
     hi = np.full(3, -np.inf)
     for start in range(0, len(vertices), _CHUNK * 4):
         block = vertices[start:start + _CHUNK * 4]
-        if not np.isfinite(block).all():
-            raise InvalidMeshError("NaN or infinite vertex coordinates")
         # per column: a reduction over axis 0 of an (N, 3) array is many times slower
         lo = np.minimum(lo, [block[:, k].min() for k in range(3)])
         hi = np.maximum(hi, [block[:, k].max() for k in range(3)])
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):  # min/max carry NaN and inf
+        raise InvalidMeshError("NaN or infinite vertex coordinates")
     if max(np.abs(lo).max(), np.abs(hi).max()) > MAX_COORDINATE_MM:
         raise InvalidMeshError("vertex coordinates beyond 1000 km: not a printable model")
     centre = (lo + hi) / 2.0  # measured about the centre: float64 products keep precision

@@ -280,6 +280,24 @@ def test_bambu_project_settings(harvester: Harvester, tmp_path: Path) -> None:
     assert [m["type"] for m in record["materials"]] == ["PLA"]
 
 
+def test_3mf_production_extension_parts(harvester: Harvester, tmp_path: Path) -> None:
+    # Bambu Studio / Orca layout: the root model's objects are components whose meshes sit
+    # in other model parts (p:path), each with its own unit.
+    prod = "http://schemas.microsoft.com/3dmanufacturing/production/2015/06"
+    part = model_xml(f'<object id="7" type="model">{mesh_xml(box((0, 0, 0), (1, 1, 1)))}</object>',
+                     "", unit="centimeter")
+    resources = (f'<object id="1" type="model" xmlns:p="{prod}"><components>'
+                 '<component p:path="/3D/Objects/object_1.model" objectid="7"/></components>'
+                 "</object>")
+    root = model_xml(resources, '<item objectid="1"/><item objectid="1" transform='
+                     '"1 0 0 0 1 0 0 0 1 50 0 0"/>')
+    path = write_3mf(tmp_path / "bambu_parts.3mf", root, {"3D/Objects/object_1.model": part})
+    record = one(harvester, path)
+    assert record["part_count"] == 2
+    assert [p["volume_ml"] for p in record["parts"]] == pytest.approx([1.0, 1.0])
+    assert record["parts"][0]["bbox_mm"] == pytest.approx([10.0, 10.0, 10.0])
+
+
 def test_sliced_3mf_scores_below_a_gcode_connector(tmp_path: Path) -> None:
     from printharvest.connectors.threemf import ThreeMfConnector
     from printharvest.probe import probe_file

@@ -5,7 +5,8 @@ Every build item, with its components expanded, is one part placed in world spac
 object placed by two items, or referenced twice through components, counts twice. A
 transform is 12 numbers ``m00 m01 m02 m10 m11 m12 m20 m21 m22 m30 m31 m32`` applied to row
 vectors (``[x y z 1] @ M``); the unit attribute (micron, millimeter, centimeter, inch, foot,
-meter) scales everything to millimetres.
+meter) scales everything to millimetres: vertices by the unit of the model part that holds
+them, translations by the unit of the part that holds the transform.
 
 The XML is parsed with defusedxml with DTDs forbidden, so entity expansion and external
 entities are refused; members are read with a size cap and a compression-ratio check, so
@@ -158,6 +159,7 @@ class ObjectDef:
 
     name: str | None
     kind: str
+    unit_mm: float
     vertices: np.ndarray | None = None
     triangles: np.ndarray | None = None
     components: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
@@ -172,10 +174,12 @@ class Builder:
         self.application: str | None = None
         self.triangles = 0
         self.warnings: list[str] = []
+        self.root_path = ""
 
     def build(self, root_path: str) -> MeshFigures:
         """Every build item of the root model, components expanded, as parts."""
         probe = self.package.probe
+        self.root_path = root_path
         root = self.package.xml(root_path)
         if root.tag != CORE + "model":
             raise fail(probe, "3MF root part is not a 3MF core model")
@@ -190,9 +194,9 @@ class Builder:
         pieces: list[MeshFigures] = []
         for item in items:
             path = _part_path(item.get(PROD + "path"), root_path)
-            transform = _transform(probe, item.get("transform"))
+            transform = _transform(probe, item.get("transform"), self._unit(root_path))
             for leaf, matrix in self._expand(path, str(item.get("objectid")), transform, 0):
-                pieces.append(self._place(leaf, matrix, self._unit(path)))
+                pieces.append(self._place(leaf, matrix))
         if not pieces:
             raise fail(probe, "3MF build places no mesh")
         figures = combine(pieces)
@@ -212,15 +216,16 @@ class Builder:
         if unit_name not in UNITS_MM:
             raise fail(probe, f"3MF unit '{unit_name[:20]}' is not one the 3MF spec defines")
         objects: dict[str, ObjectDef] = {}
+        self.models[path] = (UNITS_MM[unit_name], objects)
         resources = root.find(CORE + "resources")
         for obj in [] if resources is None else resources.findall(CORE + "object"):
             objects[str(obj.get("id"))] = self._object(path, obj)
-        self.models[path] = (UNITS_MM[unit_name], objects)
         return self.models[path]
 
     def _object(self, path: str, obj: Element) -> ObjectDef:
         probe = self.package.probe
-        definition = ObjectDef(obj.get("name"), obj.get("type", "model"))
+        unit_mm = self._unit(path)
+        definition = ObjectDef(obj.get("name"), obj.get("type", "model"), unit_mm)
         mesh = obj.find(CORE + "mesh")
         if mesh is not None:
             vertices = mesh.find(CORE + "vertices")
@@ -241,9 +246,13 @@ class Builder:
                 raise fail(probe, f"3MF holds more than {MAX_TRIANGLES} triangles")
         components = obj.find(CORE + "components")
         for comp in [] if components is None else components.findall(CORE + "component"):
+            if comp.get(PROD + "path") and path != self.root_path:
+                raise fail(probe, "3MF component in a non-root model part has a path "
+                                  "(the production extension forbids it)")
             target = _part_path(comp.get(PROD + "path"), path)
             definition.components.append(
-                (target, str(comp.get("objectid")), _transform(probe, comp.get("transform")))
+                (target, str(comp.get("objectid")),
+                 _transform(probe, comp.get("transform"), unit_mm))
             )
         return definition
 
@@ -270,10 +279,11 @@ class Builder:
                 raise fail(probe, f"3MF components expand to more than {MAX_PARTS} parts")
         return leaves
 
-    def _place(self, obj: ObjectDef, matrix: np.ndarray, unit_mm: float) -> MeshFigures:
+    def _place(self, obj: ObjectDef, matrix: np.ndarray) -> MeshFigures:
+        # Vertices are in their own part's unit, translations were converted to mm where
+        # they were read: every part may declare its own unit.
         assert obj.vertices is not None and obj.triangles is not None
-        world = obj.vertices @ matrix[:3, :3] + matrix[3, :3]
-        world *= unit_mm
+        world = (obj.vertices * obj.unit_mm) @ matrix[:3, :3] + matrix[3, :3]
         mirrored = bool(np.linalg.det(matrix[:3, :3]) < 0)
         return whole_body(world, obj.triangles, name=obj.name, mirrored=mirrored)
 
@@ -284,8 +294,11 @@ def _part_path(attr: str | None, current: str) -> str:
     return posixpath.normpath(attr.lstrip("/"))
 
 
-def _transform(probe: FileProbe, text: str | None) -> np.ndarray:
-    """A 4x4 row-vector matrix from the 12-number 3MF transform (identity when absent)."""
+def _transform(probe: FileProbe, text: str | None, unit_mm: float) -> np.ndarray:
+    """A 4x4 row-vector matrix from the 12-number 3MF transform (identity when absent).
+
+    The translation row is converted to millimetres with the unit of the part it is in.
+    """
     matrix = np.eye(4)
     if not text:
         return matrix
@@ -296,5 +309,6 @@ def _transform(probe: FileProbe, text: str | None) -> np.ndarray:
     if len(values) != 12 or not np.isfinite(values).all():
         raise fail(probe, "3MF transform is not 12 finite numbers")
     matrix[:, :3] = np.array(values).reshape(4, 3)
+    matrix[3, :3] *= unit_mm
     return matrix
 

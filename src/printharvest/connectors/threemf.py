@@ -17,9 +17,7 @@ G-code belongs to the G-code connectors, which score higher on it.
 
 from __future__ import annotations
 
-import posixpath
 import zipfile
-from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -29,16 +27,11 @@ from ..archive import MAX_RATIO
 from ..geometry import MeshFigures, combine, whole_body
 from ..models import HarvestRecord
 from ..probe import FileProbe
-from .meshbase import MAX_MESH_BYTES, MAX_TRIANGLES, MeshConnector, fail, mesh_errors, mesh_record
+from .meshbase import MAX_MESH_BYTES, MeshConnector, fail, mesh_errors, mesh_record
+from .threemf_model import ModelPart, ObjectDef, read_model_part
 from .threemf_settings import project_fields
 
-CORE = "{http://schemas.microsoft.com/3dmanufacturing/core/2015/02}"
-PROD = "{http://schemas.microsoft.com/3dmanufacturing/production/2015/06}"
 MODEL_REL = "http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"
-UNITS_MM = {
-    "micron": 0.001, "millimeter": 1.0, "centimeter": 10.0,
-    "inch": 25.4, "foot": 304.8, "meter": 1000.0,
-}
 DEFAULT_MODEL = "3D/3dmodel.model"
 MAX_PARTS = 10_000
 MAX_DEPTH = 32
@@ -153,24 +146,12 @@ class Package:
         raise fail(self.probe, "3MF has no 3D model part")
 
 
-@dataclass
-class ObjectDef:
-    """One ``<object>``: a mesh, or components referring to other objects."""
-
-    name: str | None
-    kind: str
-    unit_mm: float
-    vertices: np.ndarray | None = None
-    triangles: np.ndarray | None = None
-    components: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
-
-
 class Builder:
     """Reads model parts on demand and expands the build into world-space meshes."""
 
     def __init__(self, package: Package) -> None:
         self.package = package
-        self.models: dict[str, tuple[float, dict[str, ObjectDef]]] = {}
+        self.models: dict[str, ModelPart] = {}
         self.application: str | None = None
         self.triangles = 0
         self.warnings: list[str] = []
@@ -180,81 +161,28 @@ class Builder:
         """Every build item of the root model, components expanded, as parts."""
         probe = self.package.probe
         self.root_path = root_path
-        root = self.package.xml(root_path)
-        if root.tag != CORE + "model":
-            raise fail(probe, "3MF root part is not a 3MF core model")
-        self._model(root_path, root)
-        for meta in root.findall(CORE + "metadata"):
-            if meta.get("name") == "Application" and meta.text:
-                self.application = meta.text.strip()
-        build = root.find(CORE + "build")
-        items = [] if build is None else build.findall(CORE + "item")
-        if not items:
+        root = self._model(root_path)
+        self.application = root.application
+        if not root.items:
             raise fail(probe, "3MF has no build items")
         pieces: list[MeshFigures] = []
-        for item in items:
-            path = _part_path(item.get(PROD + "path"), root_path)
-            transform = _transform(probe, item.get("transform"), self._unit(root_path))
-            for leaf, matrix in self._expand(path, str(item.get("objectid")), transform, 0):
-                pieces.append(self._place(leaf, matrix))
+        for path, object_id, matrix in root.items:
+            for leaf, placed in self._expand(path, object_id, matrix, 0):
+                pieces.append(self._place(leaf, placed))
         if not pieces:
             raise fail(probe, "3MF build places no mesh")
         figures = combine(pieces)
         figures.warnings.extend(w for w in self.warnings if w not in figures.warnings)
         return figures
 
-    def _unit(self, path: str) -> float:
-        return self.models[path][0]
-
-    def _model(self, path: str, root: Element | None = None) -> tuple[float, dict[str, ObjectDef]]:
-        if path in self.models:
-            return self.models[path]
-        probe = self.package.probe
-        if root is None:
-            root = self.package.xml(path)
-        unit_name = root.get("unit", "millimeter")
-        if unit_name not in UNITS_MM:
-            raise fail(probe, f"3MF unit '{unit_name[:20]}' is not one the 3MF spec defines")
-        objects: dict[str, ObjectDef] = {}
-        self.models[path] = (UNITS_MM[unit_name], objects)
-        resources = root.find(CORE + "resources")
-        for obj in [] if resources is None else resources.findall(CORE + "object"):
-            objects[str(obj.get("id"))] = self._object(path, obj)
+    def _model(self, path: str) -> ModelPart:
+        if path not in self.models:
+            part = read_model_part(self.package.probe, self.package.read(path), path,
+                                   is_root=path == self.root_path,
+                                   triangles_before=self.triangles)
+            self.triangles = part.triangles
+            self.models[path] = part
         return self.models[path]
-
-    def _object(self, path: str, obj: Element) -> ObjectDef:
-        probe = self.package.probe
-        unit_mm = self._unit(path)
-        definition = ObjectDef(obj.get("name"), obj.get("type", "model"), unit_mm)
-        mesh = obj.find(CORE + "mesh")
-        if mesh is not None:
-            vertices = mesh.find(CORE + "vertices")
-            triangles = mesh.find(CORE + "triangles")
-            try:
-                definition.vertices = np.array(
-                    [(v.get("x"), v.get("y"), v.get("z"))
-                     for v in ([] if vertices is None else vertices)], dtype=np.float64
-                ).reshape(-1, 3)
-                definition.triangles = np.array(
-                    [(t.get("v1"), t.get("v2"), t.get("v3"))
-                     for t in ([] if triangles is None else triangles)], dtype=np.int64
-                ).reshape(-1, 3)
-            except (TypeError, ValueError) as exc:
-                raise fail(probe, "3MF mesh has a vertex or triangle that cannot be read") from exc
-            self.triangles += len(definition.triangles)
-            if self.triangles > MAX_TRIANGLES:
-                raise fail(probe, f"3MF holds more than {MAX_TRIANGLES} triangles")
-        components = obj.find(CORE + "components")
-        for comp in [] if components is None else components.findall(CORE + "component"):
-            if comp.get(PROD + "path") and path != self.root_path:
-                raise fail(probe, "3MF component in a non-root model part has a path "
-                                  "(the production extension forbids it)")
-            target = _part_path(comp.get(PROD + "path"), path)
-            definition.components.append(
-                (target, str(comp.get("objectid")),
-                 _transform(probe, comp.get("transform"), unit_mm))
-            )
-        return definition
 
     def _expand(
         self, path: str, object_id: str, matrix: np.ndarray, depth: int
@@ -262,8 +190,7 @@ class Builder:
         probe = self.package.probe
         if depth > MAX_DEPTH:
             raise fail(probe, "3MF components nest too deeply (a cycle?)")
-        _, objects = self._model(path)
-        obj = objects.get(object_id)
+        obj = self._model(path).objects.get(object_id)
         if obj is None:
             raise fail(probe, f"3MF build refers to object {object_id[:20]} that does not exist")
         leaves: list[tuple[ObjectDef, np.ndarray]] = []
@@ -286,29 +213,3 @@ class Builder:
         world = (obj.vertices * obj.unit_mm) @ matrix[:3, :3] + matrix[3, :3]
         mirrored = bool(np.linalg.det(matrix[:3, :3]) < 0)
         return whole_body(world, obj.triangles, name=obj.name, mirrored=mirrored)
-
-
-def _part_path(attr: str | None, current: str) -> str:
-    if not attr:
-        return current
-    return posixpath.normpath(attr.lstrip("/"))
-
-
-def _transform(probe: FileProbe, text: str | None, unit_mm: float) -> np.ndarray:
-    """A 4x4 row-vector matrix from the 12-number 3MF transform (identity when absent).
-
-    The translation row is converted to millimetres with the unit of the part it is in.
-    """
-    matrix = np.eye(4)
-    if not text:
-        return matrix
-    try:
-        values = [float(v) for v in text.split()]
-    except ValueError as exc:
-        raise fail(probe, "3MF transform has a value that is not a number") from exc
-    if len(values) != 12 or not np.isfinite(values).all():
-        raise fail(probe, "3MF transform is not 12 finite numbers")
-    matrix[:, :3] = np.array(values).reshape(4, 3)
-    matrix[3, :3] *= unit_mm
-    return matrix
-

@@ -112,6 +112,32 @@ def test_obj_material_library_is_claimed_without_a_record(harvester: Harvester,
     assert [r["source"]["connector"] for r in records] == ["obj"]
 
 
+@pytest.mark.parametrize("fmt", ["ascii", "binary_little_endian", "binary_big_endian"])
+def test_ply_quads_take_the_general_list_path(harvester: Harvester, tmp_path: Path,
+                                              fmt: str) -> None:
+    corners = np.array([(x, y, z) for z in (0, 3) for y in (0, 2) for x in (0, 1)], float)
+    quads = [(0, 2, 3, 1), (4, 5, 7, 6), (0, 1, 5, 4), (2, 6, 7, 3), (0, 4, 6, 2), (1, 3, 7, 5)]
+    header = ["ply", f"format {fmt} 1.0", "element vertex 8", "property double x",
+              "property double y", "property double z", "element face 6",
+              "property list uchar uint vertex_indices", "property uchar flags", "end_header"]
+    head = ("\n".join(header) + "\n").encode()
+    if fmt == "ascii":
+        body = "".join(f"{x} {y} {z}\n" for x, y, z in corners)
+        body += "".join("4 " + " ".join(map(str, q)) + " 0\n" for q in quads)
+        data = head + body.encode()
+    else:
+        order = "<" if fmt == "binary_little_endian" else ">"
+        data = head + corners.astype(order + "f8").tobytes()
+        for q in quads:
+            data += bytes([4]) + np.array(q, order + "u4").tobytes() + bytes([0])
+    path = tmp_path / "quads.ply"
+    path.write_bytes(data)
+    record = one(harvester, path)
+    assert record["volume_ml"] == pytest.approx(0.006)
+    assert record["surface_area_mm2"] == pytest.approx(22.0)
+    assert record["watertight"] is True
+
+
 def test_binary_stl_starting_with_solid_is_still_binary(harvester: Harvester,
                                                          tmp_path: Path) -> None:
     path = write_stl(tmp_path / "cad.stl", box((0, 0, 0), (10, 10, 10)),

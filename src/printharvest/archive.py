@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -69,7 +70,8 @@ def extract_zip(archive: Path, shown: str, target: Path) -> tuple[list[Extracted
                     written += _copy_capped(src, dst, MAX_TOTAL_BYTES - written)
             except CorruptFileError:
                 raise CorruptFileError(shown, "zip expands past the size limit") from None
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                    zlib.error) as exc:
                 problems.append(f"{shown}!/{name}: cannot extract ({type(exc).__name__})")
                 destination.unlink(missing_ok=True)
                 continue

@@ -87,7 +87,8 @@ class FileProbe:
         if self.is_whole:
             return self.head
         with self.open() as fh:
-            return fh.read(limit + 1)
+            # read(n) allocates n bytes up front: ask for what the file holds, not the limit
+            return fh.read(min(limit, self.size) + 1)
 
 
 def probe_file(

@@ -19,7 +19,7 @@ from .joblog import JobLogConnector
 from .kirimoto import KiriMotoConnector
 from .kisslicer import KISSlicerConnector
 from .legacycura import LegacyCuraConnector
-from .mesh import StlConnector
+from .mesh import MESH_CONNECTORS
 from .moonraker import MoonrakerHistoryConnector
 from .octoprint import OctoPrintMetadataConnector
 from .orcaslicer import OrcaSlicerConnector
@@ -31,7 +31,7 @@ from .ufp import UfpConnector
 
 CONNECTORS: list[type[FileConnector]] = [
     # Meshes and imaging.
-    StlConnector,
+    *MESH_CONNECTORS,
     DicomConnector,
     # Slicer files.
     PrusaSlicerConnector,

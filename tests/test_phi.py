@@ -27,11 +27,13 @@ from typing import Any
 import pytest
 
 from printharvest import phi
+from printharvest.app import App
 from printharvest.dicom_synth import write_slice
 from printharvest.harvest import Harvester
 from printharvest.plugins import PluginHost
 from printharvest.rules import Rules
 
+from .casehelpers import valid_value
 from .conftest import DEMO_CASES
 
 CASE = "3DP-2026-090"
@@ -53,8 +55,18 @@ LOCAL_COMMANDS: list[tuple[str, ...]] = [
     ("doctor",),
 ]
 # Commands whose output leaves the lab (exports, submissions, reports): no token of either
-# kind. Add them here as they are built (e.g. ("export", "--format", "psv")).
-EGRESS_COMMANDS: list[tuple[str, ...]] = []
+# kind, neither in what they print nor in the files they write into exports/.
+# (An export moves the case to "exported"; `cases ready` puts it back for the next format.)
+EGRESS_COMMANDS: list[tuple[str, ...]] = [
+    ("export", "--format", "psv"),
+    ("cases", "ready", "1"),
+    ("export", "--format", "xlsx"),
+    ("cases", "ready", "1"),
+    ("export", "--format", "json"),
+    ("sheet", "1"),
+    ("report",),
+    ("report", "--format", "csv"),
+]
 
 
 def _token_for(k: int, vr: str) -> str:
@@ -163,6 +175,22 @@ def captured_logs_and_warnings() -> Iterator[list[str]]:
         root.setLevel(old_level)
 
 
+def complete_and_mark_ready(home: Path) -> None:
+    """Type a valid value for every element still missing, then mark the case ready."""
+    app = App.open(home)
+    try:
+        case = app.cases.get(1)
+        values = {}
+        for name in case.missing:
+            ref = app.dictionary.resolve(name)
+            assert ref is not None
+            values[name] = valid_value(ref.element)
+        app.cases.set_values(1, values, "data-manager")
+        app.cases.mark_ready(1, "data-manager")
+    finally:
+        app.close()
+
+
 def run_commands(run_cli: Any, home: Path, inbox: Path,
                  commands: list[tuple[str, ...]]) -> dict[str, str]:
     """Run each command against ``home``; ``{command line: stdout + stderr}``."""
@@ -182,6 +210,7 @@ def test_no_planted_token_is_stored_logged_or_printed(tmp_path: Path, run_cli: A
     assert len(values) > 600  # every identifying attribute pydicom knows, and private tags
     with captured_logs_and_warnings() as logs:
         local = run_commands(run_cli, home, inbox, LOCAL_COMMANDS)
+        complete_and_mark_ready(home)
         egress = run_commands(run_cli, home, inbox, EGRESS_COMMANDS)
     # the flow really ran: one case with the DICOM facts and the print
     assert '"imaging.study_count"' in local["cases show 1 --json"]
@@ -194,6 +223,9 @@ def test_no_planted_token_is_stored_logged_or_printed(tmp_path: Path, run_cli: A
     assert phi.egress_check("\n".join(logs), values) == []
     written = phi.scan_tree(home, values)
     assert written == {}, written
+    exports = sorted((home / "exports").iterdir())
+    assert {p.suffix for p in exports} >= {".txt", ".xlsx", ".json", ".html", ".csv"}
+    assert phi.scan_tree(home / "exports", values + names) == {}
     assert any(p.name.endswith("-wal") or p.suffix == ".db" for p in home.iterdir())
 
 

@@ -296,3 +296,16 @@ def test_emulator_command_serves_and_checks_its_options(home: Path, run_cli) -> 
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_doctor_reports_registry_reachability(home: Path, emulator: EmulatorServer,
+                                              run_cli) -> None:  # type: ignore[no-untyped-def]
+    configure(home, emulator)
+    up = run_cli("--home", str(home), "doctor")
+    assert up.code == 0 and "ok    registry: emulator at http://127.0.0.1:" in up.out
+    (home / "printharvest.yaml").write_text(
+        (home / "printharvest.yaml").read_text().replace(
+            str(emulator.server_address[1]), str(free_port())), encoding="utf-8")
+    down = run_cli("--home", str(home), "doctor")
+    # Unreachable is a warning: exports still work offline.
+    assert down.code == 0 and "warn  registry: emulator" in down.out and "not reachable" in down.out

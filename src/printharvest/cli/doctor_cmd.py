@@ -53,6 +53,24 @@ def _anatomy(app: App) -> str:
     return f"{len(app.anatomy.keywords)} anatomy keyword rule(s)"
 
 
+def registry_reachability(app: App, timeout: float = 3.0) -> tuple[bool, str]:
+    """Whether the configured NRDR environment answers at all (any HTTP status counts).
+
+    Only reachability: no sign-in, no credentials sent. Not reaching it is a warning, not a
+    failure: exports work offline, and the local emulator runs only when started.
+    """
+    import httpx
+
+    name, environment = app.home.config.nrdr.current()
+    try:
+        httpx.get(environment.api_base, timeout=timeout)
+    except httpx.HTTPError as exc:
+        hint = " (start it: printharvest nrdr-emulator)" if name == "emulator" else ""
+        return False, (f"{name} at {environment.api_base} not reachable "
+                       f"({type(exc).__name__}){hint}")
+    return True, f"{name} at {environment.api_base} answers"
+
+
 CHECKS: list[Check] = [
     ("rules", _rules),
     ("anatomy", _anatomy),
@@ -65,7 +83,10 @@ CHECKS: list[Check] = [
 @click.command()
 @click.pass_context
 def doctor(ctx: click.Context) -> int:
-    """Check the configuration, rules, connectors and store; exit 1 if anything is wrong."""
+    """Check configuration, rules, connectors, store and registry; exit 1 if anything is wrong.
+
+    An unreachable registry is reported as a warning only (exports work without it).
+    """
     lazy = ctx.find_object(_LazyApp)
     assert lazy is not None
     try:
@@ -83,4 +104,10 @@ def doctor(ctx: click.Context) -> int:
         except PrintharvestError as exc:
             failed += 1
             click.echo(f"FAIL  {name}: {exc}")
+    try:
+        reachable, text = registry_reachability(app)
+        click.echo(f"{'ok  ' if reachable else 'warn'}  registry: {text}")
+    except PrintharvestError as exc:
+        failed += 1
+        click.echo(f"FAIL  registry: {exc}")
     return 1 if failed else 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -27,6 +27,7 @@ from .rules import Rules
 IGNORED_NAMES = {"thumbs.db", "desktop.ini", "dicomdir", ".ds_store"}
 MAX_ZIP_DEPTH = 2
 Grouping = Literal["root", "case"]
+_Probed = tuple[FileProbe, LoadedConnector | None]
 
 
 @dataclass
@@ -80,18 +81,8 @@ class Harvester:
 
     def harvest_root(self, root: Path, *, grouping: Grouping = "case") -> HarvestOutcome:
         """Harvest one input: a file, a zip, or a folder of jobs."""
-        outcome = HarvestOutcome()
-        with tempfile.TemporaryDirectory(prefix="printharvest-") as scratch:
-            claimed: list[tuple[FileProbe, LoadedConnector]] = []
-            for probe, winner in self._probes(root, Path(scratch), outcome, depth=0):
-                outcome.files_seen += 1
-                if winner is None:
-                    outcome.errors.append(UnsupportedFileError(
-                        probe.display_path, "no connector recognises this file"))
-                    continue
-                claimed.append((probe, winner))
-            self._harvest_claimed(claimed, grouping, outcome)
-        return outcome
+        return self._harvest(
+            lambda scratch, outcome: self._probes(root, scratch, outcome, depth=0), grouping)
 
     def harvest_files(
         self, root: Path, files: Iterable[Path], *, grouping: Grouping = "case"
@@ -101,19 +92,28 @@ class Harvester:
         The watch service uses this for one job of an inbox: the files it has seen settle,
         named by their path below the inbox so that case keys match a whole-inbox harvest.
         """
+
+        def probes(scratch: Path, outcome: HarvestOutcome) -> Iterator[_Probed]:
+            for path in files:
+                parts = path.relative_to(root).parts
+                yield from self._probe_one(path, str(path), parts, scratch, outcome, 0)
+
+        return self._harvest(probes, grouping)
+
+    def _harvest(
+        self, probes: Callable[[Path, HarvestOutcome], Iterator[_Probed]], grouping: Grouping
+    ) -> HarvestOutcome:
+        """Probe (in a private scratch folder for zip members), select, then harvest."""
         outcome = HarvestOutcome()
         with tempfile.TemporaryDirectory(prefix="printharvest-") as scratch:
             claimed: list[tuple[FileProbe, LoadedConnector]] = []
-            for path in files:
-                parts = path.relative_to(root).parts
-                for probe, winner in self._probe_one(path, str(path), parts, Path(scratch),
-                                                     outcome, 0):
-                    outcome.files_seen += 1
-                    if winner is None:
-                        outcome.errors.append(UnsupportedFileError(
-                            probe.display_path, "no connector recognises this file"))
-                        continue
-                    claimed.append((probe, winner))
+            for probe, winner in probes(Path(scratch), outcome):
+                outcome.files_seen += 1
+                if winner is None:
+                    outcome.errors.append(UnsupportedFileError(
+                        probe.display_path, "no connector recognises this file"))
+                    continue
+                claimed.append((probe, winner))
             self._harvest_claimed(claimed, grouping, outcome)
         return outcome
 
@@ -121,7 +121,7 @@ class Harvester:
 
     def _probes(
         self, root: Path, scratch: Path, outcome: HarvestOutcome, *, depth: int
-    ) -> Iterator[tuple[FileProbe, LoadedConnector | None]]:
+    ) -> Iterator[_Probed]:
         if not root.exists():
             outcome.errors.append(HarvestError(root, "no such file or folder"))
             return
@@ -142,7 +142,7 @@ class Harvester:
         scratch: Path,
         outcome: HarvestOutcome,
         depth: int,
-    ) -> Iterator[tuple[FileProbe, LoadedConnector | None]]:
+    ) -> Iterator[_Probed]:
         try:
             probe = probe_file(path, display_path=shown, relative_parts=parts)
         except HarvestError as exc:
@@ -156,7 +156,7 @@ class Harvester:
 
     def _expand_zip(
         self, probe: FileProbe, scratch: Path, outcome: HarvestOutcome, depth: int
-    ) -> Iterator[tuple[FileProbe, LoadedConnector | None]]:
+    ) -> Iterator[_Probed]:
         if depth >= MAX_ZIP_DEPTH:
             outcome.errors.append(CorruptFileError(probe.display_path, "zip nested too deeply"))
             return

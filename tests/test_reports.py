@@ -109,6 +109,44 @@ def test_numbers_match_direct_queries(filled: App) -> None:
     total = sum(r[3] for r in printers.rows)
     assert total == pytest.approx(grams, abs=0.1 * len(printers.rows))
 
+    indications = Counter(_effective(conn, "imaging.indication").values())
+    indications_report = report.table("cases_by_indication").as_dict()
+    assert {k: v for k, v in indications_report.items() if k != "not yet set"} == dict(indications)
+
+    modalities = _effective(conn, "imaging.modalities")
+    by_modality = Counter(m for values in modalities.values() for m in values)
+    assert report.table("cases_by_modality").as_dict() == dict(by_modality)
+    multi = sum(1 for values in modalities.values() if len(values) > 1)
+    assert report.table("multi_modality").rows == [
+        [len(modalities), multi, f"{100 * multi / len(modalities):.1f}%"]]
+
+    volumes = [v for v in _effective(conn, "model.volume_ml").values()]
+    bins = report.table("model_volume").as_dict()
+    assert bins["0-10 mL"] == sum(1 for v in volumes if v < 10)
+    assert bins["over 500 mL"] == sum(1 for v in volumes if v >= 500)
+    assert sum(bins.values()) == len(volumes)
+
+    organ_of = _effective(conn, "imaging.organ_system")
+    tech = Counter()
+    for (case_id,) in conn.execute("SELECT id FROM cases"):
+        techs = {json.loads(v) for (v,) in conn.execute(
+            "SELECT value FROM field_values WHERE case_id = ? AND field LIKE 'prints.%.technology'",
+            (case_id,))}
+        for t in techs:
+            tech[(organ_of.get(case_id, "not yet set"), t)] += 1
+    crosstab = report.table("technology_by_organ_system")
+    for row in crosstab.rows:
+        for column, count in zip(crosstab.columns[1:], row[1:], strict=True):
+            assert count == tech[(row[0], column)], (row[0], column)
+
+    backlog = {row[0]: row[3] for row in report.table("backlog").rows}
+    for case_id, status in conn.execute("SELECT id, status FROM cases"):
+        missing = len(filled.cases.get(case_id).missing)
+        if status in ("needs_clinical", "rejected") and missing:
+            assert backlog[case_id] == missing
+        else:
+            assert case_id not in backlog
+
     exported = conn.execute(
         "SELECT COUNT(*) FROM audit WHERE action = 'status'"
         " AND new IN ('exported', 'submitted', 'accepted', 'rejected')").fetchone()[0]

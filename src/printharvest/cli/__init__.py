@@ -13,23 +13,30 @@ import click
 
 from ..exceptions import PrintharvestError
 from ._common import cli
-from .cases_cmd import cases
-from .connectors_cmd import connectors
-from .demo_cmd import demo
-from .doctor_cmd import doctor
-from .export_cmd import export, sheet
-from .harvest_cmd import ingest, inspect
-from .init_cmd import init
-from .nrdr_cmd import nrdr, nrdr_emulator, submissions, submit
-from .poll_cmd import poll
-from .report_cmd import report
-from .serve_cmd import serve, users
-from .status_cmd import status
-from .watch_cmd import watch
 
-for command in (demo, init, inspect, ingest, watch, status, poll, cases, connectors, doctor,
-                report, serve, users, export, sheet, nrdr, submit, submissions, nrdr_emulator):
-    cli.add_command(command)
+# Each command's module is imported only when that command runs (or for --help), so that
+# `inspect` does not pay for the web server, the registry client or the spreadsheet writer.
+cli.lazy_commands.update({
+    "demo": "demo_cmd:demo",
+    "init": "init_cmd:init",
+    "inspect": "harvest_cmd:inspect",
+    "ingest": "harvest_cmd:ingest",
+    "watch": "watch_cmd:watch",
+    "status": "status_cmd:status",
+    "poll": "poll_cmd:poll",
+    "cases": "cases_cmd:cases",
+    "connectors": "connectors_cmd:connectors",
+    "doctor": "doctor_cmd:doctor",
+    "report": "report_cmd:report",
+    "serve": "serve_cmd:serve",
+    "users": "serve_cmd:users",
+    "export": "export_cmd:export",
+    "sheet": "export_cmd:sheet",
+    "nrdr": "nrdr_cmd:nrdr",
+    "submit": "nrdr_cmd:submit",
+    "submissions": "nrdr_cmd:submissions",
+    "nrdr-emulator": "nrdr_cmd:nrdr_emulator",
+})
 
 __all__ = ["cli", "main"]
 

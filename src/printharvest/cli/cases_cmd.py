@@ -10,8 +10,6 @@ import click
 from ..case import CASE_STATUSES, Case
 from ..dictionary import Dictionary
 from ..exceptions import ValidationError
-from ..nrdr.outbox import registry_lines
-from ..store.outbox import Outbox
 from ..validation import CaseNotReadyError, check_value, format_value, parse_value
 from ._common import echo_json, get_app, table
 
@@ -102,6 +100,11 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
                    f"{conflict.harvested_value!r} (cases resolve {case.id} {conflict.field} "
                    "--keep typed|harvested)")
     click.echo("still needs: " + (", ".join(case.missing) or "nothing"))
+    # Imported here: the registry client pulls in httpx and openpyxl, which every other
+    # command would otherwise pay for at start-up.
+    from ..nrdr.outbox import registry_lines
+    from ..store.outbox import Outbox
+
     for line in registry_lines(Outbox(get_app(ctx).store), case.id):
         click.echo(line)
 

@@ -10,6 +10,7 @@ Errors name the file and, at most, a tag keyword.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import warnings
@@ -38,22 +39,22 @@ NON_IMAGE_MODALITIES = frozenset({"SR", "PR", "KO", "SEG", "REG", "RTSTRUCT", "R
                                   "RWV", "REGISTRATION"})
 """Objects that sit in a study but are not an imaging series of their own."""
 
-_KEYWORDS: dict[int, str] = {}
-"""Allow-listed tag -> keyword (filled below from pydicom's dictionary)."""
 _CONTRAST_TEXT = ("ContrastBolusAgent", "ContrastBolusRoute", "ContrastBolusVolume",
                   "ContrastBolusIngredient")
 
 
-def _load_keywords() -> None:
+@functools.cache
+def _keywords() -> dict[int, str]:
+    """Allow-listed tag -> keyword, from pydicom's dictionary (pydicom is imported only when
+    DICOM is read: loading it costs every other command half a second)."""
     from pydicom.datadict import tag_for_keyword
 
+    keywords: dict[int, str] = {}
     for keyword in (*phi.READ_TAGS, "SpecificCharacterSet"):
         tag = tag_for_keyword(keyword)
         if tag is not None:
-            _KEYWORDS[int(tag)] = keyword
-
-
-_load_keywords()
+            keywords[int(tag)] = keyword
+    return keywords
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ def _raw_values(ds: Any) -> dict[str, Any]:
     Raw elements are decoded directly: the allow-list holds only string VRs and one SQ, and
     going through pydicom's value conversion costs more than the whole parse.
     """
-    raw = {_KEYWORDS[int(e.tag)]: e for e in ds.elements() if int(e.tag) in _KEYWORDS}
+    keywords = _keywords()
+    raw = {keywords[int(e.tag)]: e for e in ds.elements() if int(e.tag) in keywords}
     charset = raw.pop("SpecificCharacterSet", None)
     encoding = "utf-8" if charset is not None and b"192" in bytes(charset.value or b"") \
         else "latin-1"

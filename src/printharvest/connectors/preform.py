@@ -13,9 +13,7 @@ Where the server is set: the environment variable ``PRINTHARVEST_PREFORM_URL``. 
 from __future__ import annotations
 
 import os
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import HarvestError
 from ..models import HarvestRecord, Material, Part, Printer
@@ -23,6 +21,9 @@ from ..probe import FileProbe
 from .base import FileConnector
 from .formlabs import machine_model, machine_technology, material_table, material_technology
 from .values import as_float, seconds
+
+if TYPE_CHECKING:
+    import httpx
 
 PREFORM_ENV = "PRINTHARVEST_PREFORM_URL"
 DEFAULT_PREFORM_URL = "http://localhost:44388"
@@ -81,6 +82,8 @@ class PreFormConnector(FileConnector):
                 probe.display_path,
                 f"needs PreFormServer: set {PREFORM_ENV} (e.g. {DEFAULT_PREFORM_URL})")
         timeout = as_float(os.environ.get(TIMEOUT_ENV)) or 120.0
+        import httpx  # only when a .form file is read: httpx slows every command's start
+
         try:
             with httpx.Client(base_url=url, timeout=timeout) as client:
                 loaded = _json(client.post("/load-form/",

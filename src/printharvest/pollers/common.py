@@ -15,13 +15,14 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..connectors.base import PrinterPoller
 from ..exceptions import ConfigError, PollerError
 from ..models import HarvestRecord, Source
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_BODY = 32 << 20
 DEFAULT_TIMEOUT = 10.0
@@ -77,6 +78,8 @@ def retry_after(value: str | None) -> float | None:
 def request_json(client: httpx.Client, method: str, url: str, what: str,
                  **kwargs: Any) -> Any:
     """One HTTP call that must answer JSON; every fault becomes a one-line PollerError."""
+    import httpx  # here, not at module level: loading httpx slows every command's start
+
     try:
         response = client.request(method, url, **kwargs)
     except httpx.TimeoutException as exc:

@@ -13,15 +13,16 @@ run still printing is fetched again next time and recorded once it finishes.
 from __future__ import annotations
 
 import time
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..connectors.base import PollBatch, PrinterPoller
 from ..connectors.formlabs import is_finished, print_run_fields, print_runs
 from ..connectors.values import iso_time
 from ..exceptions import PollerError
 from .common import as_dict, polled_record, request_json, secret, timeout_of
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_URL = "https://api.formlabs.com"
 TOKEN_PATH = "/developer/v1/o/token/"
@@ -71,6 +72,8 @@ class FormlabsWebPoller(PrinterPoller):
         name = str(self.settings["name"])
         options = self.settings.get("options") or {}
         per_page = int(options.get("per_page", 100))
+        import httpx
+
         with httpx.Client(timeout=timeout_of(self)) as client:
             token = self._authorize(client)
             runs: list[dict[str, Any]] = []

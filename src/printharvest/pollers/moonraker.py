@@ -7,9 +7,7 @@ A job still ``in_progress`` holds the cursor back, so it is recorded once it is 
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..connectors.base import PollBatch, PrinterPoller
 from ..connectors.moonraker import is_finished, job_fields
@@ -17,6 +15,9 @@ from ..connectors.values import as_float
 from ..exceptions import PollerError
 from ..models import Printer
 from .common import as_dict, base_url, polled_record, request_json, secret, timeout_of
+
+if TYPE_CHECKING:
+    pass
 
 PAGE = 50
 MAX_PAGES = 200
@@ -37,6 +38,8 @@ class MoonrakerPoller(PrinterPoller):
         if key:
             headers["X-Api-Key"] = key
         jobs: list[dict[str, Any]] = []
+        import httpx
+
         with httpx.Client(base_url=base_url(self, default_port=7125),
                           timeout=timeout_of(self), headers=headers) as client:
             for page in range(MAX_PAGES):

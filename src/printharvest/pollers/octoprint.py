@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..connectors.base import PollBatch, PrinterPoller
 from ..connectors.octoprint import print_fields
@@ -21,6 +19,9 @@ from ..connectors.values import as_float
 from ..exceptions import PollerError
 from ..models import Printer
 from .common import as_dict, base_url, polled_record, request_json, secret, timeout_of
+
+if TYPE_CHECKING:
+    pass
 
 
 def _files(entries: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
@@ -47,6 +48,8 @@ class OctoPrintPoller(PrinterPoller):
         name = str(self.settings["name"])
         key = secret(self, "api_key")
         headers = {"X-Api-Key": key} if key else {}
+        import httpx
+
         with httpx.Client(base_url=base_url(self), timeout=timeout_of(self),
                           headers=headers) as client:
             data = as_dict(request_json(client, "GET", "/api/files", f"{name}: files",

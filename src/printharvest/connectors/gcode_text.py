@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from ..exceptions import CorruptFileError
-from ..models import HarvestRecord, Material, Slicer
+from ..models import HarvestRecord, Material, Printer, Slicer
 from ..probe import FileProbe
 from ..vocab import MaterialRole, Technology
 from .base import FileConnector
@@ -253,6 +253,31 @@ def materials_from_slots(slots: Sequence[Slot], warnings: list[str]) -> list[Mat
             name=slot.name or slot.type, code=slot.code, type=slot.type, role=slot.role,
             used_g=_round(used_g), used_ml=_round(used_ml), used_mm=_round(used_mm)))
     return found
+
+
+def print_fields(slots: Sequence[Slot], layer_mm: float | None, seconds: float | None,
+                 warnings: list[str]) -> dict[str, Any]:
+    """The checked ``materials``, ``layer_height_mm`` and ``print_time_s`` record fields.
+
+    Checks run in that order, so the warnings come out in that order too.
+    """
+    return {
+        "materials": materials_from_slots(slots, warnings),
+        "layer_height_mm": checked_layer(layer_mm, warnings),
+        "print_time_s": checked_seconds(seconds, warnings),
+    }
+
+
+def named_printer(model: str | None) -> Printer | None:
+    """A printer with ``model`` as its model, or None when no model is named."""
+    return Printer(model=model) if model else None
+
+
+def head_and_tail_values(head: str, probe: FileProbe) -> dict[str, str]:
+    """The ``; key = value`` comments of ``head`` and then the probe's tail, the tail winning."""
+    values = comment_values(head)
+    values.update(comment_values(tail_text(probe)))
+    return values
 
 
 def _round(value: float | None) -> float | None:

@@ -11,17 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models import Printer
 from .gcode_text import (
     BannerGcodeConnector,
     GcodeText,
     Slot,
-    checked_layer,
-    checked_seconds,
     grams_from_length,
-    materials_from_slots,
     ml_from_length,
+    named_printer,
     number,
+    print_fields,
 )
 
 _PER_EXTRUDER = re.compile(r"^;\s*([A-Za-z ]+?)\s*#\s*(\d+)\s*:\s*(.*?)\s*$", re.MULTILINE)
@@ -62,11 +60,6 @@ class IdeaMakerConnector(BannerGcodeConnector):
                               name=per.get(("filament name", index)) or kind, type=kind))
         layer = _LAYER_ONE.search(text.head)
         machine = re.search(r"^;\s*Machine Name:\s*(.+?)\s*$", text.head, re.MULTILINE)
-        return {
-            "printer": Printer(model=machine.group(1)) if machine else None,
-            "materials": materials_from_slots(slots, warnings),
-            "layer_height_mm": checked_layer(number(layer.group(1)) if layer else None,
-                                             warnings),
-            "print_time_s": checked_seconds(number(time_match.group(1)) if time_match else None,
-                                            warnings),
-        }
+        return {"printer": named_printer(machine.group(1) if machine else None),
+                **print_fields(slots, number(layer.group(1)) if layer else None,
+                               number(time_match.group(1)) if time_match else None, warnings)}

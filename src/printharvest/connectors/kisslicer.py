@@ -15,11 +15,9 @@ from .gcode_text import (
     BannerGcodeConnector,
     GcodeText,
     Slot,
-    checked_layer,
-    checked_seconds,
     comment_values,
-    materials_from_slots,
     number,
+    print_fields,
 )
 
 _EXT = re.compile(r"^;\s+Ext\s*#(\d+)\s*=\s*([-\d.]+)\s*mm(?:\s*\(\s*([-\d.]+)\s*cm\^?3\s*\))?",
@@ -50,8 +48,4 @@ class KISSlicerConnector(BannerGcodeConnector):
             warnings.append("totals not found at the end: file may be truncated")
         layer = number(values.get("max_layer_thickness_mm") or values.get("layer_thickness_mm"))
         seconds = number(minutes.group(1)) if minutes else None
-        return {
-            "materials": materials_from_slots(slots, warnings),
-            "layer_height_mm": checked_layer(layer, warnings),
-            "print_time_s": checked_seconds(None if seconds is None else seconds * 60, warnings),
-        }
+        return print_fields(slots, layer, None if seconds is None else seconds * 60, warnings)

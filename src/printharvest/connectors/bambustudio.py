@@ -16,6 +16,7 @@ from ..models import HarvestRecord, Slicer
 from ..probe import FileProbe
 from .base import FileConnector
 from .gcode_text import (
+    GCODE_PATTERNS,
     Slot,
     fallback,
     first_lines,
@@ -41,7 +42,7 @@ class BambuStudioConnector(FileConnector):
     id = "bambustudio"
     label = "Bambu Studio G-code"
     version = "1.0"
-    patterns = ("*.gcode", "*.gco", "*.g")
+    patterns = GCODE_PATTERNS
 
     def detect(self, probe: FileProbe) -> float:
         """Sure when the ``; BambuStudio VER`` banner is in the first lines."""

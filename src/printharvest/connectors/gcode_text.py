@@ -27,6 +27,8 @@ _PLACEHOLDER = re.compile(r"#[A-Z][A-Z_]*#")
 
 GCODE_PATTERNS = ("*.gcode", "*.gco", "*.g")
 """File names a plain-text G-code connector claims."""
+TOTALS_MISSING = "totals not found at the end: file may be truncated"
+"""The warning when a slicer's end-of-file totals are absent."""
 MAX_REASONABLE_S = 365 * 86400
 """A slicer estimate longer than a year is a broken file, not a print."""
 MAX_REASONABLE_G = 1e6

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from .gcode_text import (
+    TOTALS_MISSING,
     BannerGcodeConnector,
     GcodeText,
     Slot,
@@ -47,7 +48,7 @@ class IdeaMakerConnector(BannerGcodeConnector):
         used = {int(i): number(v) for i, v in _USED.findall(both)}
         time_match = re.search(r"^;\s*Print Time:\s*([-\d.]+)", both, re.MULTILINE)
         if not used and time_match is None:
-            warnings.append("totals not found at the end: file may be truncated")
+            warnings.append(TOTALS_MISSING)
         slots: list[Slot] = []
         for index in sorted(used):
             length = used[index]

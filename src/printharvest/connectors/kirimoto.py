@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from .gcode_text import (
+    TOTALS_MISSING,
     BannerGcodeConnector,
     GcodeText,
     Slot,
@@ -42,7 +43,7 @@ class KiriMotoConnector(BannerGcodeConnector):
         used = _USED.search(both)
         seconds = _TIME.search(both)
         if used is None and seconds is None:
-            warnings.append("totals not found at the end: file may be truncated")
+            warnings.append(TOTALS_MISSING)
         slots = [Slot(used_mm=number(used.group(1)))] if used else []
         device = values.get("device") or values.get("deviceName") or None
         return {"printer": named_printer(device),

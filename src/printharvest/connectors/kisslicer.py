@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from .gcode_text import (
+    TOTALS_MISSING,
     BannerGcodeConnector,
     GcodeText,
     Slot,
@@ -45,7 +46,7 @@ class KISSlicerConnector(BannerGcodeConnector):
                       type=kind) for _, mm, ml in _EXT.findall(both)]
         minutes = _BUILD_TIME.search(both)
         if not slots and minutes is None:
-            warnings.append("totals not found at the end: file may be truncated")
+            warnings.append(TOTALS_MISSING)
         layer = number(values.get("max_layer_thickness_mm") or values.get("layer_thickness_mm"))
         seconds = number(minutes.group(1)) if minutes else None
         return print_fields(slots, layer, None if seconds is None else seconds * 60, warnings)

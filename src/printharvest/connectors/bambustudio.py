@@ -12,25 +12,24 @@ from __future__ import annotations
 import re
 
 from ..exceptions import CorruptFileError
-from ..models import HarvestRecord, Printer, Slicer
+from ..models import HarvestRecord, Slicer
 from ..probe import FileProbe
 from .base import FileConnector
 from .gcode_text import (
+    GCODE_PATTERNS,
     Slot,
-    checked_layer,
-    checked_seconds,
-    comment_values,
     fallback,
     first_lines,
+    head_and_tail_values,
     head_probe_text,
     head_text,
     header_block_values,
-    materials_from_slots,
+    named_printer,
     number,
     parse_duration,
+    print_fields,
     slic3r_slots,
     split_list,
-    tail_text,
 )
 
 _BANNER = re.compile(r"^;\s*BambuStudio\s+(\S+)", re.MULTILINE)
@@ -43,7 +42,7 @@ class BambuStudioConnector(FileConnector):
     id = "bambustudio"
     label = "Bambu Studio G-code"
     version = "1.0"
-    patterns = ("*.gcode", "*.gco", "*.g")
+    patterns = GCODE_PATTERNS
 
     def detect(self, probe: FileProbe) -> float:
         """Sure when the ``; BambuStudio VER`` banner is in the first lines."""
@@ -56,18 +55,16 @@ class BambuStudioConnector(FileConnector):
         if banner is None:
             raise CorruptFileError(probe.display_path, "no '; BambuStudio' banner")
         header = header_block_values(head)
-        values = comment_values(head)
-        values.update(comment_values(tail_text(probe)))
+        values = head_and_tail_values(head, probe)
         warnings: list[str] = []
-        model = values.get("printer_model") or None
+        slots = bambu_slots(header, values, warnings)
         return [fallback(self.new_record(
             probe, "print",
             slicer=Slicer(name="BambuStudio", version=banner.group(1)),
-            printer=Printer(model=model) if model else None,
-            materials=materials_from_slots(bambu_slots(header, values, warnings), warnings),
-            layer_height_mm=checked_layer(number(values.get("layer_height")), warnings),
-            print_time_s=checked_seconds(bambu_seconds(header, values), warnings),
+            printer=named_printer(values.get("printer_model")),
             warnings=warnings,
+            **print_fields(slots, number(values.get("layer_height")),
+                           bambu_seconds(header, values), warnings),
         ))]
 
 

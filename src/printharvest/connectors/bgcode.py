@@ -21,17 +21,16 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..exceptions import CorruptFileError, UnsupportedFileError
-from ..models import HarvestRecord, Printer, Slicer
+from ..models import HarvestRecord, Slicer
 from ..probe import FileProbe
 from .base import FileConnector
 from .gcode_text import (
-    checked_layer,
-    checked_seconds,
     fallback,
-    materials_from_slots,
+    named_printer,
     number,
     object_count,
     parse_duration,
+    print_fields,
     slic3r_slots,
 )
 
@@ -93,18 +92,16 @@ class BgcodeConnector(FileConnector):
         producer = values.get("Producer", "")
         name, _, version = producer.partition(" ")
         seconds = parse_duration(values.get("estimated printing time (normal mode)", ""))
-        model = values.get("printer_model") or None
         if not any(b.kind == 4 for b in blocks):
             warnings.append("no print metadata block: estimates unknown")
         return [fallback(self.new_record(
             probe, "print",
             slicer=Slicer(name=name or "unknown", version=version or None),
-            printer=Printer(model=model) if model else None,
-            materials=materials_from_slots(slic3r_slots(values), warnings),
-            layer_height_mm=checked_layer(number(values.get("layer_height")), warnings),
-            print_time_s=checked_seconds(None if seconds is None else float(seconds), warnings),
+            printer=named_printer(values.get("printer_model")),
             part_count=object_count(values),
             warnings=warnings,
+            **print_fields(slic3r_slots(values), number(values.get("layer_height")),
+                           None if seconds is None else float(seconds), warnings),
         ))]
 
 

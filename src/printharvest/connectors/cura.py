@@ -18,19 +18,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models import Printer
 from .gcode_text import (
     BannerGcodeConnector,
     GcodeText,
     Slot,
-    checked_layer,
-    checked_seconds,
     colon_values,
     comment_values,
     leading_number,
-    materials_from_slots,
     ml_from_length,
+    named_printer,
     number,
+    print_fields,
     split_list,
 )
 
@@ -89,13 +87,10 @@ class CuraConnector(BannerGcodeConnector):
             slots = _marlin_slots(values, text)
             seconds = number(values.get("TIME"))
         layer = leading_number(values.get("Layer height")) or _settings_layer(text)
-        machine = values.get("TARGET_MACHINE.NAME") or None
         return {
             "slicer_version": values.get("GENERATOR.VERSION"),
-            "printer": Printer(model=machine) if machine else None,
-            "materials": materials_from_slots(slots, warnings),
-            "layer_height_mm": checked_layer(layer, warnings),
-            "print_time_s": checked_seconds(seconds, warnings),
+            "printer": named_printer(values.get("TARGET_MACHINE.NAME")),
+            **print_fields(slots, layer, seconds, warnings),
         }
 
 

@@ -18,20 +18,19 @@ import zipfile
 from typing import Any
 
 from ..exceptions import CorruptFileError
-from ..models import HarvestRecord, Printer, Slicer
+from ..models import HarvestRecord, Slicer
 from ..probe import FileProbe
 from .base import FileConnector
 from .gcode_text import (
     Slot,
     checked,
-    checked_layer,
-    checked_seconds,
     fallback,
     first_lines,
     generated_by,
     head_text,
-    materials_from_slots,
+    named_printer,
     number,
+    print_fields,
 )
 from .zipped import find_member, member_probe, open_zip, read_small
 
@@ -102,12 +101,10 @@ class SlicedThreeMfConnector(FileConnector):
         return fallback(self.new_record(
             probe, "print", index=index,
             slicer=slicer,
-            printer=Printer(model=model) if model else None,
-            materials=materials_from_slots(slots, warnings),
-            layer_height_mm=checked_layer(layer, warnings),
-            print_time_s=checked_seconds(number(meta.get("prediction")), warnings),
+            printer=named_printer(model),
             part_count=len(plate.findall("object")),
             warnings=warnings,
+            **print_fields(slots, layer, number(meta.get("prediction")), warnings),
         ))
 
 

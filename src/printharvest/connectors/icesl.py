@@ -14,10 +14,8 @@ from .gcode_text import (
     BannerGcodeConnector,
     GcodeText,
     Slot,
-    checked_layer,
-    checked_seconds,
-    materials_from_slots,
     number,
+    print_fields,
 )
 
 _SETTING = re.compile(r"^;\s*([a-z][a-z0-9_]*)\s*:\s*(.*?)\s*$", re.MULTILINE)
@@ -43,9 +41,5 @@ class IceSLConnector(BannerGcodeConnector):
                     used_g=number(values.get("filament_used_g")),
                     name=values.get("filament_name") or kind, type=kind)
         slots = [slot] if slot.used_mm is not None or slot.used_g is not None else []
-        return {
-            "materials": materials_from_slots(slots, warnings),
-            "layer_height_mm": checked_layer(number(values.get("z_layer_height_mm")), warnings),
-            "print_time_s": checked_seconds(number(values.get("estimated_print_time_s")),
-                                            warnings),
-        }
+        return print_fields(slots, number(values.get("z_layer_height_mm")),
+                            number(values.get("estimated_print_time_s")), warnings)

@@ -11,17 +11,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models import Printer
 from .gcode_text import (
+    TOTALS_MISSING,
     BannerGcodeConnector,
     GcodeText,
     Slot,
-    checked_layer,
-    checked_seconds,
     grams_from_length,
-    materials_from_slots,
     ml_from_length,
+    named_printer,
     number,
+    print_fields,
 )
 
 _PER_EXTRUDER = re.compile(r"^;\s*([A-Za-z ]+?)\s*#\s*(\d+)\s*:\s*(.*?)\s*$", re.MULTILINE)
@@ -49,7 +48,7 @@ class IdeaMakerConnector(BannerGcodeConnector):
         used = {int(i): number(v) for i, v in _USED.findall(both)}
         time_match = re.search(r"^;\s*Print Time:\s*([-\d.]+)", both, re.MULTILINE)
         if not used and time_match is None:
-            warnings.append("totals not found at the end: file may be truncated")
+            warnings.append(TOTALS_MISSING)
         slots: list[Slot] = []
         for index in sorted(used):
             length = used[index]
@@ -62,11 +61,6 @@ class IdeaMakerConnector(BannerGcodeConnector):
                               name=per.get(("filament name", index)) or kind, type=kind))
         layer = _LAYER_ONE.search(text.head)
         machine = re.search(r"^;\s*Machine Name:\s*(.+?)\s*$", text.head, re.MULTILINE)
-        return {
-            "printer": Printer(model=machine.group(1)) if machine else None,
-            "materials": materials_from_slots(slots, warnings),
-            "layer_height_mm": checked_layer(number(layer.group(1)) if layer else None,
-                                             warnings),
-            "print_time_s": checked_seconds(number(time_match.group(1)) if time_match else None,
-                                            warnings),
-        }
+        return {"printer": named_printer(machine.group(1) if machine else None),
+                **print_fields(slots, number(layer.group(1)) if layer else None,
+                               number(time_match.group(1)) if time_match else None, warnings)}

@@ -10,16 +10,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models import Printer
 from .gcode_text import (
+    TOTALS_MISSING,
     BannerGcodeConnector,
     GcodeText,
     Slot,
-    checked_layer,
-    checked_seconds,
     comment_values,
-    materials_from_slots,
+    named_printer,
     number,
+    print_fields,
 )
 
 _USED = re.compile(r"^;\s*---\s*filament used:\s*([-\d.]+)\s*mm", re.MULTILINE)
@@ -44,13 +43,9 @@ class KiriMotoConnector(BannerGcodeConnector):
         used = _USED.search(both)
         seconds = _TIME.search(both)
         if used is None and seconds is None:
-            warnings.append("totals not found at the end: file may be truncated")
+            warnings.append(TOTALS_MISSING)
         slots = [Slot(used_mm=number(used.group(1)))] if used else []
         device = values.get("device") or values.get("deviceName") or None
-        return {
-            "printer": Printer(model=device) if device else None,
-            "materials": materials_from_slots(slots, warnings),
-            "layer_height_mm": checked_layer(number(values.get("sliceHeight")), warnings),
-            "print_time_s": checked_seconds(number(seconds.group(1)) if seconds else None,
-                                            warnings),
-        }
+        return {"printer": named_printer(device),
+                **print_fields(slots, number(values.get("sliceHeight")),
+                               number(seconds.group(1)) if seconds else None, warnings)}

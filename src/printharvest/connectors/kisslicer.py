@@ -12,14 +12,13 @@ import re
 from typing import Any
 
 from .gcode_text import (
+    TOTALS_MISSING,
     BannerGcodeConnector,
     GcodeText,
     Slot,
-    checked_layer,
-    checked_seconds,
     comment_values,
-    materials_from_slots,
     number,
+    print_fields,
 )
 
 _EXT = re.compile(r"^;\s+Ext\s*#(\d+)\s*=\s*([-\d.]+)\s*mm(?:\s*\(\s*([-\d.]+)\s*cm\^?3\s*\))?",
@@ -47,11 +46,7 @@ class KISSlicerConnector(BannerGcodeConnector):
                       type=kind) for _, mm, ml in _EXT.findall(both)]
         minutes = _BUILD_TIME.search(both)
         if not slots and minutes is None:
-            warnings.append("totals not found at the end: file may be truncated")
+            warnings.append(TOTALS_MISSING)
         layer = number(values.get("max_layer_thickness_mm") or values.get("layer_thickness_mm"))
         seconds = number(minutes.group(1)) if minutes else None
-        return {
-            "materials": materials_from_slots(slots, warnings),
-            "layer_height_mm": checked_layer(layer, warnings),
-            "print_time_s": checked_seconds(None if seconds is None else seconds * 60, warnings),
-        }
+        return print_fields(slots, layer, None if seconds is None else seconds * 60, warnings)

@@ -15,12 +15,10 @@ from .gcode_text import (
     BannerGcodeConnector,
     GcodeText,
     Slot,
-    checked_layer,
-    checked_seconds,
     has_placeholder,
-    materials_from_slots,
     number,
     parse_word_duration,
+    print_fields,
 )
 
 _LINE = re.compile(r"^;\s*(Sliced at|Basic settings|Print time|Filament used)\s*:\s*(.*?)\s*$",
@@ -55,12 +53,8 @@ class LegacyCuraConnector(BannerGcodeConnector):
         if metres or grams:
             slots.append(Slot(used_mm=None if length_m is None else length_m * 1000.0,
                               used_g=number(grams.group(1)) if grams else None))
-        return {
-            "materials": materials_from_slots(slots, warnings),
-            "layer_height_mm": checked_layer(number(layer.group(1)) if layer else None,
-                                             warnings),
-            "print_time_s": checked_seconds(_seconds(lines.get("Print time", "")), warnings),
-        }
+        return print_fields(slots, number(layer.group(1)) if layer else None,
+                            _seconds(lines.get("Print time", "")), warnings)
 
 
 def _seconds(text: str) -> float | None:

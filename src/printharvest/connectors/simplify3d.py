@@ -12,16 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models import Printer
 from .gcode_text import (
     BannerGcodeConnector,
     GcodeText,
     Slot,
-    checked_layer,
-    checked_seconds,
-    materials_from_slots,
+    named_printer,
     number,
     parse_word_duration,
+    print_fields,
 )
 
 _SETTING = re.compile(r"^;\s+(\w+),(.*?)\s*$", re.MULTILINE)
@@ -54,13 +52,9 @@ class Simplify3DConnector(BannerGcodeConnector):
                               used_g=weight, name=material, type=material))
         seconds = parse_word_duration(summary.get("build time", ""))
         profile = (settings.get("profileName") or "").strip() or None
-        return {
-            "printer": Printer(model=profile) if profile else None,
-            "materials": materials_from_slots(slots, warnings),
-            "layer_height_mm": checked_layer(number(settings.get("layerHeight")), warnings),
-            "print_time_s": checked_seconds(None if seconds is None else float(seconds),
-                                            warnings),
-        }
+        return {"printer": named_printer(profile),
+                **print_fields(slots, number(settings.get("layerHeight")),
+                               None if seconds is None else float(seconds), warnings)}
 
 
 def _first_number(text: str | None) -> float | None:

@@ -58,13 +58,8 @@ def iso_time(value: Any) -> str | None:
         return from_epoch(float(text))
     except ValueError:
         pass
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat(timespec="seconds")
+    parsed = _parse_iso(text)
+    return None if parsed is None else parsed.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def from_epoch(value: float) -> str | None:
@@ -78,10 +73,14 @@ def to_epoch(value: str | None) -> float | None:
     """An ISO 8601 time back to a Unix timestamp, or None."""
     if not value:
         return None
+    parsed = _parse_iso(value)
+    return None if parsed is None else parsed.timestamp()
+
+
+def _parse_iso(text: str) -> datetime | None:
+    """An ISO 8601 time (``Z`` allowed; no zone means UTC), or None."""
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -23,12 +23,14 @@ LAYOUT_FILE = "registry/upload_layout.yaml"
 DurationPart = Literal["hours", "minutes", "total_minutes", "hours_minutes"]
 
 
-class _Item(BaseModel):
+class RegistryItem(BaseModel):
+    """Base of the registry files' models: unknown keys are errors."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class LayoutInfo(_Item):
-    """Name and version of the layout, and whether it is our draft."""
+class RegistryFileInfo(RegistryItem):
+    """Name and version of a registry file (layout, mapping), and whether it is our draft."""
 
     name: str
     version: str
@@ -36,7 +38,7 @@ class LayoutInfo(_Item):
     dictionary_version: str | None = None
 
 
-class LayoutFormat(_Item):
+class LayoutFormat(RegistryItem):
     """How values are written."""
 
     header_row: bool = True
@@ -46,7 +48,7 @@ class LayoutFormat(_Item):
     duration_unknown: str = "UNK"
 
 
-class Column(_Item):
+class Column(RegistryItem):
     """One column: from the case (generated id), a dictionary element, or a constant."""
 
     name: str
@@ -62,7 +64,7 @@ class Column(_Item):
         return self
 
 
-class GroupColumns(_Item):
+class GroupColumns(RegistryItem):
     """A repeated group expanded into ``count`` numbered copies of its columns."""
 
     group: str
@@ -70,10 +72,10 @@ class GroupColumns(_Item):
     columns: list[Column]
 
 
-class UploadLayout(_Item):
+class UploadLayout(RegistryItem):
     """The whole layout file."""
 
-    layout: LayoutInfo
+    layout: RegistryFileInfo
     format: LayoutFormat = Field(default_factory=LayoutFormat)
     columns: list[Column | GroupColumns]
 

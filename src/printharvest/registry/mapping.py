@@ -9,46 +9,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..case import Case
 from ..dictionary import Dictionary
 from ..exceptions import ConfigError
 from ..rules import rules_file
 from ..yamlfile import validate_yaml
+from .layout import RegistryFileInfo, RegistryItem
 from .values import Duration
 
 MAPPING_FILE = "registry/nrdr_mapping.yaml"
 
 
-class _Item(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MappingInfo(_Item):
-    """Name and version of the mapping, and whether it is our draft."""
-
-    name: str
-    version: str
-    draft: bool = False
-    dictionary_version: str | None = None
-
-
-class ApiPaths(_Item):
+class ApiPaths(RegistryItem):
     """Transaction endpoints below the environment's API base."""
 
     submit_path: str = "/transactions"
     status_path: str = "/transactions/{transaction_id}"
 
 
-class FieldMap(_Item):
+class FieldMap(RegistryItem):
     """One JSON key (dots nest) for one dictionary element."""
 
     key: str
     element: str
 
 
-class GroupMap(_Item):
+class GroupMap(RegistryItem):
     """A repeated group as a JSON list of objects."""
 
     key: str
@@ -56,10 +44,10 @@ class GroupMap(_Item):
     fields: list[FieldMap]
 
 
-class NrdrMapping(_Item):
+class NrdrMapping(RegistryItem):
     """The whole mapping file."""
 
-    mapping: MappingInfo
+    mapping: RegistryFileInfo
     api: ApiPaths = Field(default_factory=ApiPaths)
     header: dict[str, str | int | bool] = Field(default_factory=dict)
     case_id_key: str = "caseId"

@@ -112,3 +112,21 @@ def test_console_script_runs(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "no such file" in result.stderr
+
+
+def test_pipes_and_devices_are_refused_not_read(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    folder = tmp_path / "job"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.stl")
+    (folder / "gone.stl").symlink_to(tmp_path / "missing.stl")
+    single = run_cli("inspect", str(folder / "pipe.stl"))
+    assert single.code == 1
+    assert single.err.strip() == (f"error: {folder / 'pipe.stl'}: not a regular file "
+                                  "(a pipe, device or socket)")
+    walked = run_cli("inspect", str(folder))
+    assert walked.code == 1
+    assert "pipe.stl: not a regular file" in walked.err and "gone.stl: broken link" in walked.err
+    device = run_cli("inspect", "/dev/zero")
+    assert device.code == 1 and "not a regular file" in device.err

@@ -126,8 +126,17 @@ class Harvester:
             outcome.errors.append(HarvestError(root, "no such file or folder"))
             return
         if root.is_dir():
-            files = sorted(p for p in root.rglob("*")
-                           if p.is_file() and not _ignored(p, root, self.hidden_names))
+            entries = sorted(p for p in root.rglob("*")
+                             if not p.is_dir() and not _ignored(p, root, self.hidden_names))
+            files = []
+            for path in entries:
+                if path.is_file():
+                    files.append(path)
+                elif path.is_symlink() and not path.exists():
+                    outcome.errors.append(HarvestError(path, "broken link, nothing to read"))
+                else:
+                    outcome.errors.append(CorruptFileError(
+                        path, "not a regular file (a pipe, device or socket)"))
             for path in files:
                 parts = path.relative_to(root).parts
                 yield from self._probe_one(path, str(path), parts, scratch, outcome, depth)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import os
+import stat
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -101,7 +103,7 @@ def probe_file(
     size = 0
     shown = display_path or str(path)
     try:
-        with path.open("rb") as fh:
+        with _open_regular(path, shown) as fh:
             while chunk := fh.read(_CHUNK):
                 digest.update(chunk)
                 if len(head) < WINDOW:
@@ -123,6 +125,24 @@ def probe_file(
         zip_members=members,
         relative_parts=relative_parts or (path.name,),
     )
+
+
+def _open_regular(path: Path, shown: str) -> BinaryIO:
+    """Open ``path`` for reading only if it is a regular file.
+
+    Opened non-blocking first, so that a named pipe or a device dropped into the inbox is
+    refused at once instead of blocking (or streaming forever) on read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CorruptFileError(shown, "not a regular file (a pipe, device or socket)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _zip_members(path: Path) -> tuple[str, ...] | None:

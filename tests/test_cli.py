@@ -130,3 +130,19 @@ def test_pipes_and_devices_are_refused_not_read(tmp_path: Path, run_cli) -> None
     assert "pipe.stl: not a regular file" in walked.err and "gone.stl: broken link" in walked.err
     device = run_cli("inspect", "/dev/zero")
     assert device.code == 1 and "not a regular file" in device.err
+
+
+def test_ingest_of_one_job_folder_makes_one_case(home: Path, sample_jobs_copy: Path,
+                                                 run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    job = sample_jobs_copy / "3DP-2026-001_kidney"
+    plain = sample_jobs_copy / "liver job"
+    shutil.copytree(sample_jobs_copy / "3DP-2026-002_mandible", plain)
+    monkeypatch.chdir(sample_jobs_copy)
+    assert run_cli("--home", str(home), "ingest", job.name).code == 0
+    assert run_cli("--home", str(home), "ingest", str(plain)).code == 0
+    listing = json.loads(run_cli("--home", str(home), "cases", "list", "--json").out)
+    # The lab job number rule names the first; the second is keyed by its folder name.
+    assert [(c["case_key"], len(c["records"])) for c in listing] == [
+        ("3DP-2026-001", 3), ("liver job", 3)]
+    # Stored paths are absolute, whatever folder the command ran from.
+    assert all(Path(r["source"]["path"]).is_absolute() for c in listing for r in c["records"])

@@ -60,7 +60,7 @@ class App:
     @cached_property
     def harvester(self) -> Harvester:
         """Harvester over the loaded connectors and rules."""
-        return Harvester(self.host, self.rules)
+        return Harvester(self.host, self.rules, self.home.inboxes)
 
     @property
     def store(self) -> Store:

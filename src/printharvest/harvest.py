@@ -61,9 +61,11 @@ class HarvestOutcome:
 class Harvester:
     """Turns files and folders into records using the plugin host and the rules."""
 
-    def __init__(self, host: PluginHost, rules: Rules) -> None:
+    def __init__(self, host: PluginHost, rules: Rules, inboxes: Iterable[Path] = ()) -> None:
         self.host = host
         self.rules = rules
+        # Folders that always hold jobs (never are one), whatever lies in them.
+        self.inboxes = {p.resolve() for p in inboxes}
         # Hidden files are skipped unless a connector names one outright (OctoPrint's
         # ".metadata.json"): then that exact name is read like any other file.
         self.hidden_names = {p.lower() for c in host.connectors.values()
@@ -137,8 +139,12 @@ class Harvester:
                 else:
                     outcome.errors.append(CorruptFileError(
                         path, "not a regular file (a pipe, device or socket)"))
+            # A folder with files of its own is one job (its name is the top-level folder for
+            # case keys); a folder of folders is an inbox of jobs, like the watched inbox.
+            job = root.resolve() not in self.inboxes and any(p.parent == root for p in files)
+            prefix = (root.name,) if job else ()
             for path in files:
-                parts = path.relative_to(root).parts
+                parts = (*prefix, *path.relative_to(root).parts)
                 yield from self._probe_one(path, str(path), parts, scratch, outcome, depth)
         else:
             yield from self._probe_one(root, str(root), (root.name,), scratch, outcome, depth)

@@ -33,9 +33,14 @@ def inspect(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> int:
 @_PATHS
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...]) -> int:
-    """Harvest files into the store, creating or updating cases."""
+    """Harvest files into the store, creating or updating cases.
+
+    A folder holding files is one job (one case, unless case-key rules say otherwise); a
+    folder holding only job folders is treated like the inbox. Stored paths are absolute, so
+    provenance keeps pointing at the file whatever folder the command ran from.
+    """
     app = get_app(ctx)
-    outcome = app.harvester.harvest_paths(paths, grouping="case")
+    outcome = app.harvester.harvest_paths([p.absolute() for p in paths], grouping="case")
     report = app.cases.ingest(outcome)
     click.echo(
         f"{report.new_records} new record(s), {report.duplicates} already known; "

@@ -309,3 +309,20 @@ def test_doctor_reports_registry_reachability(home: Path, emulator: EmulatorServ
     down = run_cli("--home", str(home), "doctor")
     # Unreachable is a warning: exports still work offline.
     assert down.code == 0 and "warn  registry: emulator" in down.out and "not reachable" in down.out
+
+
+def test_giving_up_records_every_attempt_and_a_later_submit_resumes(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli) -> None:  # type: ignore[no-untyped-def]
+    configure(home, emulator, max_attempts=3)
+    app = harvested_home(home)
+    ids = make_ready(app)
+    assert run_cli("--home", str(home), "nrdr", "login").code == 0
+    emulator.state.set_faults(Faults(rate=1.0, kinds=("500",), latency_seconds=0.0, seed=1))
+    first = run_cli("--home", str(home), "submit")
+    assert first.code == 1 and "gave up after 3 attempt(s)" in first.out + first.err
+    rows = Outbox(app.store).all_rows()
+    assert [(r.state, r.attempts) for r in rows] == [("failed", 3)] * len(ids)
+    emulator.state.set_faults(Faults())
+    assert run_cli("--home", str(home), "submit").code == 0
+    assert all(app.cases.get(i).status == "accepted" for i in ids)
+    assert len(emulator.state.transactions) == len(ids)

@@ -129,7 +129,14 @@ class AuthError(RegistryError):
 
 
 class TransmissionError(RegistryError):
-    """The registry could not be reached or answered with something unusable."""
+    """The registry could not be reached or answered with something unusable.
+
+    ``attempts`` says how many requests were made before giving up (0 when none was sent).
+    """
+
+    def __init__(self, message: str, attempts: int = 0) -> None:
+        self.attempts = attempts
+        super().__init__(message)
 
 
 class EgressError(RegistryError):

@@ -108,7 +108,7 @@ class NrdrClient:
                 self.sleep(self.backoff(attempt, retry_after))
         if refused:
             raise AuthError(f"{last}: {LOG_IN_AGAIN}")
-        raise TransmissionError(f"gave up after {attempt} attempt(s): {last}")
+        raise TransmissionError(f"gave up after {attempt} attempt(s): {last}", attempts=attempt)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -128,7 +128,8 @@ class Submitter:
             self._poll(row, guard, report)
         except TransmissionError as exc:
             with self.store.transaction():
-                self.outbox.update(row.id, state="failed", last_error=str(exc))
+                self.outbox.update(row.id, state="failed", last_error=str(exc),
+                                   attempts=row.attempts + exc.attempts)
             report.failed.append((row.case_id, str(exc)))
         except AuthError:
             raise

@@ -150,12 +150,15 @@ class DicomConnector(FileConnector):
             warnings.append(f"{missing} file(s) lack StudyInstanceUID or SeriesInstanceUID:"
                             " grouped together")
         patients = {f.patient for f in facts if f.patient}
-        if len(patients) > 1:
-            warnings.append(f"files of {len(patients)} different PatientID values in one set")
         sexes = Counter(f.sex for f in facts if f.sex)
-        if len(sexes) > 1:
-            warnings.append("PatientSex differs between files: the most frequent is used")
         ages = [f.age_years for f in facts if f.age_years is not None]
+        if len(patients) > 1:
+            # Age and sex of which patient? Better unknown than a mix of two people.
+            warnings.append(f"files of {len(patients)} different PatientID values in one set: "
+                            "patient age and sex left unknown")
+            sexes, ages = Counter(), []
+        elif len(sexes) > 1:
+            warnings.append("PatientSex differs between files: the most frequent is used")
         thickness = [f.slice_thickness_mm for f in facts if f.slice_thickness_mm is not None]
         contrast_flags = {f.contrast for f in facts}
         contrast = True if True in contrast_flags else (False if False in contrast_flags

@@ -40,6 +40,7 @@ CASE = "3DP-2026-090"
 NAME_TOKENS = {
     "folder": "NAMETOKFOLDERQ", "series": "NAMETOKSERIESQ", "file": "NAMETOKFILEQ",
     "job": "NAMETOKJOBQ", "gcode": "NAMETOKGCODEQ",
+    "spool": "NAMETOKSPOOLQ", "printer": "NAMETOKPRINTERQ",
 }
 _TEXT_VRS = {"PN", "LO", "SH", "LT", "ST", "UT", "UC", "CS", "UR", "AE"}
 
@@ -147,6 +148,11 @@ def make_job(inbox: Path) -> tuple[list[str], list[str]]:
     values = plant(job / f"series {NAME_TOKENS['series']}")
     gcode = (DEMO_CASES / "3DP-2026-001_kidney" / "kidney_tumour.gcode").read_text()
     gcode = f"; printing object {NAME_TOKENS['job']}\n" + gcode
+    # Free text in the slicer's own settings: a spool label and a printer name a lab typed.
+    gcode = gcode.replace('; filament_settings_id = "Prusament PLA"',
+                          f'; filament_settings_id = "Prusament PLA {NAME_TOKENS["spool"]}"')
+    gcode = gcode.replace("; printer_model = MK4S",
+                          f"; printer_model = MK4S {NAME_TOKENS['printer']}")
     (job / f"{NAME_TOKENS['gcode']}.gcode").write_text(gcode)
     return values, sorted(NAME_TOKENS.values())
 

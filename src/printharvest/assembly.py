@@ -191,18 +191,26 @@ class Assembler:
 
         printer = record.printer
         if printer is not None:
+            # Free text from a file (a printer's name, a profile name) is never a value that
+            # may leave: only what the lab's printer library or model rules recognise is.
+            known = self.rules.printer_model(printer)
             if printer.label:
                 put("printer_label", printer.label, notes.get("printer.label"))
-            else:
-                fallback = " ".join(filter(None, (printer.manufacturer, printer.model)))
-                put("printer_label", fallback or None,
-                    "default: manufacturer and model (printer not in the printer library)")
+            elif known:
+                # The manufacturer only when a rule gave it (a file may name anything there).
+                maker = printer.manufacturer if notes.get("printer.manufacturer") else None
+                fallback = " ".join(filter(None, (maker, known[0])))
+                put("printer_label", fallback,
+                    f"{known[1]}: manufacturer and model (printer not in the printer library)")
             put("printer_manufacturer", printer.manufacturer, notes.get("printer.manufacturer"))
-            put("printer_model", printer.model, notes.get("printer.model"))
+            if known:
+                put("printer_model", known[0], known[1])
         put("technology", record.technology, notes.get("technology"))
         models = [(i, m) for i, m in enumerate(record.materials) if m.role == "model"]
         if models:
-            put("material", " + ".join(m.name or m.type or "?" for _, m in models))
+            labels = [found for _, m in models if (found := self.rules.material_label(m))]
+            if len(labels) == len(models):  # every model material recognised by a rule
+                put("material", " + ".join(name for name, _ in labels), labels[0][1])
             index, material = models[0]
             put("material_class", material.material_class,
                 notes.get(f"materials.{index}.material_class"))

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .models import HarvestRecord, Printer
+from .models import HarvestRecord, Material, Printer
 from .poller_rules import PollerEntry
 from .resources import shipped_rules
 from .vocab import Technology
@@ -90,6 +90,8 @@ class MaterialRule(_Rule):
 
     name: str
     match: str
+    label: str | None = None
+    """The material name that may leave the lab (default: the words the rule matched)."""
     material_class: str | None = None
     optical_property: str | None = None
     technology: Technology | None = None
@@ -211,6 +213,37 @@ class Rules:
                     if e.model and e.model.strip().lower() == printer.model.strip().lower()]
             if len(same) == 1:
                 return same[0]
+        return None
+
+    def material_label(self, material: Material) -> tuple[str, str] | None:
+        """A material's name in the lab's own words, and the rule that gave it.
+
+        The name comes from the first material rule that matches (its ``label``, else the
+        words it matched), never the free text a slicer profile holds: that text may carry a
+        spool label, a job name or worse, and must not leave the lab.
+        """
+        subject = " ".join(filter(None, (material.name, material.code, material.type)))
+        for rule in self.materials.materials:
+            found = re.search(rule.match, subject, re.IGNORECASE) if subject else None
+            if found and (rule.label or found.group(0).strip()):
+                return rule.label or found.group(0).strip(), f"{MATERIALS_FILE}#{rule.name}"
+        return None
+
+    def printer_model(self, printer: Printer) -> tuple[str, str] | None:
+        """A printer's model in the lab's own words, and the rule that gave it.
+
+        From the printer library entry (typed by the lab), else the words a model rule
+        matched in the model name: never the whole name a file or printer reports, which may
+        carry anything a person typed into the printer or the slicer.
+        """
+        entry = self.library_entry(printer)
+        if entry is not None:
+            return (entry.model, f"{PRINTERS_FILE}#library:{entry.label}") if entry.model else None
+        if printer.model:
+            for model_rule in self.printers.models:
+                found = re.search(model_rule.match, printer.model, re.IGNORECASE)
+                if found and found.group(0).strip():
+                    return found.group(0).strip(), f"{PRINTERS_FILE}#{model_rule.name}"
         return None
 
     def material_rule(self, subject: str) -> MaterialRule | None:

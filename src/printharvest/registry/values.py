@@ -15,6 +15,7 @@ from ..anatomy import ANATOMY_FILE
 from ..case import Case, Provenance
 from ..dictionary import Dictionary, Element
 from ..exceptions import ValidationError
+from ..rules import MATERIALS_FILE, PRINTERS_FILE
 
 UNKNOWN_WORDS = frozenset({"unknown", "unk", "u", "?"})
 
@@ -115,10 +116,11 @@ def element_values(case: Case, dictionary: Dictionary) -> dict[str, Any]:
     """Every dictionary element of ``case`` that has a value, typed, keyed by field name.
 
     Fields that are not dictionary elements (print time, material used: the lab's own
-    numbers) are left out: only dictionary elements ever leave. A clinical free-text element
-    (structure, comment, software) leaves only when the data manager typed it, or when a lab
-    rule file gave it in the rule's own words (anatomy hints): any other harvested guess there
-    could be a file or object name.
+    numbers) are left out: only dictionary elements ever leave. A free-text element leaves
+    only when the data manager typed it, or when one of the lab's rule files gave it (anatomy
+    hints in the rule's own words; printer library labels, printer and material names a
+    printers.yaml or materials.yaml rule recognised): text harvested straight from a file
+    could be a file, job or patient name.
     """
     elements = {e.id: e for e in dictionary.elements}
     result: dict[str, Any] = {}
@@ -126,19 +128,19 @@ def element_values(case: Case, dictionary: Dictionary) -> dict[str, Any]:
         element = elements.get(element_id(name))
         if element is None or field.value is None or field.value in ("", []):
             continue
-        if (element.type == "text" and element.source == "clinical"
-                and field.provenance.origin != "user" and not _rule_words(field.provenance)):
+        if (element.type == "text" and field.provenance.origin != "user"
+                and not _rule_words(field.provenance)):
             continue
         result[name] = typed_value(element, name, field.value)
     return result
 
 
-ANATOMY_RULE_PREFIX = f"{ANATOMY_FILE}#"
+LAB_RULE_PREFIXES = tuple(f"{name}#" for name in (ANATOMY_FILE, PRINTERS_FILE, MATERIALS_FILE))
 
 
 def _rule_words(provenance: Provenance) -> bool:
-    """True when the value is the wording of a rule in the lab's anatomy rules file."""
-    return (provenance.rule or "").startswith(ANATOMY_RULE_PREFIX)
+    """True when one of the lab's rule files (anatomy, printers, materials) gave the value."""
+    return (provenance.rule or "").startswith(LAB_RULE_PREFIXES)
 
 
 def element_id(field_name: str) -> str:

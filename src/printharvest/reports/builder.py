@@ -38,7 +38,7 @@ def build_report(app: App, period_from: date | None = None,
     """Every number of the report, for cases whose day falls in the period (inclusive)."""
     facts: list[CaseFacts] = []
     for case in app.cases.list():
-        fact = case_facts(case)
+        fact = case_facts(case, app.rules)
         if (period_from and fact.day < period_from) or (period_to and fact.day > period_to):
             continue
         facts.append(fact)

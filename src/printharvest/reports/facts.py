@@ -13,6 +13,7 @@ from typing import Any
 
 from ..case import Case
 from ..models import HarvestRecord
+from ..rules import Rules
 
 EFFORT_KINDS: tuple[str, ...] = (
     "consultation_clinician", "consultation_nonclinician",
@@ -94,30 +95,37 @@ def case_day(case: Case) -> date:
     return date.fromisoformat(case.created_at[:10])
 
 
-def material_label(record: HarvestRecord) -> str:
-    """A model material as vocabulary: its type (PLA, resin code...), else its class."""
+def material_label(record: HarvestRecord, rules: Rules) -> str:
+    """A model material in the lab's own words (its materials rule), never a profile's text."""
     for material in record.materials:
         if material.role == "model":
-            return material.type or material.code or material.material_class or "unrecognised"
+            found = rules.material_label(material)
+            return found[0] if found else "not recognised by the material rules"
     return "unknown"
 
 
-def printer_label(record: HarvestRecord) -> str:
-    """The library label (typed by the lab), else the printer model, else 'unknown'."""
-    if record.printer is not None:
-        return record.printer.label or record.printer.model or "unknown"
-    return "unknown"
+def printer_label(record: HarvestRecord, rules: Rules) -> str:
+    """The library label (typed by the lab), else a model the printer rules know."""
+    printer = record.printer
+    if printer is None:
+        return "unknown"
+    if printer.label:
+        return printer.label
+    known = rules.printer_model(printer)
+    if known:
+        return known[0]
+    return "not in the printer library"
 
 
-def _job(record: HarvestRecord) -> PrintJob:
+def _job(record: HarvestRecord, rules: Rules) -> PrintJob:
     seconds = record.print_duration_s
     if seconds is None:
         seconds = record.print_time_s
     grams = [m.used_g for m in record.materials if m.used_g is not None]
     mls = [m.used_ml for m in record.materials if m.used_ml is not None]
     return PrintJob(
-        printer=printer_label(record),
-        material=material_label(record),
+        printer=printer_label(record, rules),
+        material=material_label(record, rules),
         time_h=None if seconds is None else seconds / 3600,
         used_g=sum(grams) if grams else None,
         used_ml=sum(mls) if mls else None,
@@ -129,7 +137,7 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def case_facts(case: Case) -> CaseFacts:
+def case_facts(case: Case, rules: Rules) -> CaseFacts:
     """Reduce a case to the facts the report counts."""
     fields = {name: fv.value for name, fv in case.fields.items()}
     technologies = sorted({str(v) for k, v in fields.items()
@@ -152,9 +160,9 @@ def case_facts(case: Case) -> CaseFacts:
         part_count=part_count if isinstance(part_count, int) else None,
         modalities=sorted(str(m) for m in modalities) if isinstance(modalities, list) else [],
         technologies=technologies,
-        materials=sorted({material_label(r) for r in prints}),
+        materials=sorted({material_label(r, rules) for r in prints}),
         effort_minutes={k: duration_minutes(fields.get(f"effort.{k}")) for k in EFFORT_KINDS},
         volume_ml=float(volume) if isinstance(volume, int | float) else None,
-        jobs=[_job(r) for r in prints],
+        jobs=[_job(r, rules) for r in prints],
         missing=list(case.missing),
     )

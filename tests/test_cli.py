@@ -146,3 +146,15 @@ def test_ingest_of_one_job_folder_makes_one_case(home: Path, sample_jobs_copy: P
         ("3DP-2026-001", 3), ("liver job", 3)]
     # Stored paths are absolute, whatever folder the command ran from.
     assert all(Path(r["source"]["path"]).is_absolute() for c in listing for r in c["records"])
+
+
+def test_truncated_zip_says_so(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import SAMPLE_JOBS
+
+    data = (SAMPLE_JOBS / "formats" / "ufp" / "block.ufp").read_bytes()
+    cut = tmp_path / "cut.ufp"
+    cut.write_bytes(data[: len(data) // 2])
+    result = run_cli("inspect", str(cut))
+    assert result.code == 1
+    assert result.err.strip() == (f"error: {cut}: zip archive is truncated or damaged "
+                                  "(no readable member list)")

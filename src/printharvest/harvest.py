@@ -112,8 +112,7 @@ class Harvester:
             for probe, winner in probes(Path(scratch), outcome):
                 outcome.files_seen += 1
                 if winner is None:
-                    outcome.errors.append(UnsupportedFileError(
-                        probe.display_path, "no connector recognises this file"))
+                    outcome.errors.append(_unclaimed(probe))
                     continue
                 claimed.append((probe, winner))
             self._harvest_claimed(claimed, grouping, outcome)
@@ -241,6 +240,14 @@ class Harvester:
             notes = self.rules.enrich(record)
             notes["case_key"] = f"connector {loaded.id}" if own_key else key_rule
             outcome.items.append(HarvestedRecord(record, notes))
+
+
+def _unclaimed(probe: FileProbe) -> HarvestError:
+    """Why nobody took a file: a damaged zip says so rather than 'unknown format'."""
+    if probe.head[:4] == b"PK\x03\x04" and probe.zip_members is None:
+        return CorruptFileError(probe.display_path,
+                                "zip archive is truncated or damaged (no readable member list)")
+    return UnsupportedFileError(probe.display_path, "no connector recognises this file")
 
 
 def _ignored(path: Path, root: Path, hidden_names: set[str]) -> bool:

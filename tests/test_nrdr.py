@@ -326,3 +326,23 @@ def test_giving_up_records_every_attempt_and_a_later_submit_resumes(
     assert run_cli("--home", str(home), "submit").code == 0
     assert all(app.cases.get(i).status == "accepted" for i in ids)
     assert len(emulator.state.transactions) == len(ids)
+
+
+def test_an_accepted_version_edited_back_takes_its_answer_again(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli) -> None:  # type: ignore[no-untyped-def]
+    configure(home, emulator)
+    app = harvested_home(home)
+    ids = make_ready(app)
+    assert run_cli("--home", str(home), "nrdr", "login").code == 0
+    assert run_cli("--home", str(home), "submit").code == 0
+    case_id = ids[0]
+    assert app.cases.get(case_id).status == "accepted"
+    before = app.cases.get(case_id).value("imaging.organ_system")
+    app.cases.set_values(case_id, {"imaging.organ_system": "not_an_organ_system"}, "dm")
+    assert app.cases.get(case_id).status == "needs_clinical"
+    app.cases.set_values(case_id, {"imaging.organ_system": before}, "dm")
+    app.cases.mark_ready(case_id, "dm")
+    again = run_cli("--home", str(home), "submit")
+    assert again.code == 0 and "already sent (accepted)" in again.out + again.err
+    assert app.cases.get(case_id).status == "accepted"
+    assert len(emulator.state.transactions) == len(ids)  # nothing sent twice

@@ -91,6 +91,11 @@ class Submitter:
             key = idempotency_key(case.id, version)
             existing = self.outbox.find(self.env_name, key)
             if existing is not None:
+                if existing.state in FINAL and case.status == "ready":
+                    # Edited and edited back: this exact version already has the registry's
+                    # answer, so the case takes that answer again instead of waiting forever.
+                    with self.store.transaction():
+                        self.store.set_status(case.id, existing.state, "registry")
                 report.skipped.append((case.id, f"this version was already sent "
                                                 f"({existing.state})"))
                 continue

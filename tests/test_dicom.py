@@ -320,3 +320,11 @@ def test_encapsulated_obj_is_a_mesh_or_one_line(tmp_path: Path, run_cli: Any) ->
     else:
         assert records == [] and len(result.err.strip().splitlines()) == 1
         assert "no mesh connector reads the encapsulated model/obj" in result.err
+
+
+def test_inspect_writes_nothing_into_the_home(tmp_path: Path, run_cli: Any) -> None:
+    home = tmp_path / "not-yet"
+    result = run_cli("--home", str(home), "inspect", "--json",
+                     str(DEMO_CASES / "3DP-2026-001_kidney" / "dicom"))
+    assert result.code == 0 and '"patient_age_years": 63' in result.out
+    assert not home.exists()  # no salt file, no store, no home made by a command that looks

@@ -5,6 +5,7 @@ Loading is lazy so that a command pays only for what it uses.
 
 from __future__ import annotations
 
+import secrets
 from functools import cached_property
 from pathlib import Path
 
@@ -23,8 +24,10 @@ from .store import Store
 class App:
     """The lab's printharvest, opened on one home."""
 
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, *, read_only: bool = False) -> None:
         self.home = home
+        self.read_only = read_only
+        """True for commands that only look (inspect): nothing is written into the home."""
         self._store: Store | None = None
 
     @classmethod
@@ -39,7 +42,13 @@ class App:
         set_lab_rules_dir(self.home.rules_dir)
         host = PluginHost.load(self.home.connectors_dir,
                                entry_points=self.home.config.entry_point_plugins)
-        phi.hand_salt(host, lambda: phi.home_salt(self.home.root))
+        if self.read_only:
+            # Nothing is stored, so the hashes need not match later ones: a salt for this run
+            # alone, and no salt file (nor home) created by a command that only looks.
+            salt = secrets.token_bytes(phi.SALT_BYTES)
+            phi.hand_salt(host, lambda: salt)
+        else:
+            phi.hand_salt(host, lambda: phi.home_salt(self.home.root))
         return host
 
     @cached_property

@@ -20,6 +20,7 @@ _PATHS = click.argument("paths", nargs=-1, required=True,
 def inspect(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> int:
     """Detect and harvest files, folders or zips without storing anything."""
     app = get_app(ctx)
+    app.read_only = True
     outcome = app.harvester.harvest_paths(paths, grouping="root")
     if as_json:
         echo_json([r.to_json_dict() for r in outcome.records])

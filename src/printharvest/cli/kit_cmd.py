@@ -50,6 +50,7 @@ def new_connector(ctx: click.Context, name: str, force: bool) -> None:
 def test_connectors(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> int:
     """Show every connector's score for each FILE, the winner, and what the winner harvests."""
     app = get_app(ctx)
+    app.read_only = True
     host = app.host
     _show_load_problems(host)
     failed = 0

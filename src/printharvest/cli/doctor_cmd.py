@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import click
 
@@ -65,7 +66,9 @@ def registry_reachability(app: App, timeout: float = 3.0) -> tuple[bool, str]:
     try:
         httpx.get(environment.api_base, timeout=timeout)
     except httpx.HTTPError as exc:
-        hint = " (start it: printharvest nrdr-emulator)" if name == "emulator" else ""
+        port = urlsplit(environment.api_base).port
+        hint = (f" (start it: printharvest nrdr-emulator --port {port})"
+                if name == "emulator" else "")
         return False, (f"{name} at {environment.api_base} not reachable "
                        f"({type(exc).__name__}){hint}")
     return True, f"{name} at {environment.api_base} answers"

@@ -62,7 +62,8 @@ def describe(record: HarvestRecord) -> str:
         bits.append(record.technology)
     for material in record.materials:
         amount = f" {material.used_g:g} g" if material.used_g is not None else ""
-        bits.append(f"{material.role} {material.name or material.type}{amount}")
+        what = material.name or material.type or material.code or "material"
+        bits.append(f"{material.role} {what}{amount}")
     if record.print_time_s is not None:
         bits.append(f"{record.print_time_s / 3600:.2f} h")
     if record.part_count is not None:

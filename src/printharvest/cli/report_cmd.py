@@ -32,6 +32,8 @@ def report(ctx: click.Context, period_from: date | None, period_to: date | None,
     """Cases by month, organ system, technology, material, effort, printers and backlog."""
     from ..reports import build_report, render_csv, render_html
 
+    if period_from and period_to and period_from > period_to:
+        raise click.BadParameter("--from is after --to", ctx, param_hint="--from")
     app = get_app(ctx)
     built = build_report(app, period_from, period_to)
     text = render_html(built) if fmt == "html" else render_csv(built)

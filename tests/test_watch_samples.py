@@ -37,5 +37,13 @@ def test_sample_jobs_through_watch_once(tmp_path: Path) -> None:
                 "distinct salted study UIDs")
         assert len(files_below(home / "archive")) == dropped
         assert files_below(home / "inbox") == []
+        # Provenance follows the originals into the archive.
+        for case in app.cases.list():
+            for record in case.records:
+                if record.kind != "imaging":
+                    assert Path(record.source.path).is_file(), record.source.path
+                    assert "/archive/" in record.source.path
+            technology = case.fields["prints.1.technology"].provenance.path
+            assert technology is not None and Path(technology).is_file()
     finally:
         app.close()

@@ -94,6 +94,12 @@ class CaseService:
         if case_id not in report.new_cases and case_id not in report.updated_cases:
             target.append(case_id)
 
+    def relocate(self, old: str, new: str, actor: str) -> None:
+        """A harvested original moved (into the archive): provenance follows it."""
+        with self.store.transaction():
+            for case_id in self.store.relocate_records(old, new):
+                self._reassemble(case_id, actor)
+
     def _reassemble(self, case_id: int, actor: str) -> None:
         records = self.store.records_for_case(case_id)
         fields = self.assembler.assemble(records, series_keys_for_case(self.store, case_id))

@@ -192,6 +192,23 @@ class Store:
         return [StoredRecord(row[0], row[1], HarvestRecord.model_validate_json(row[2]),
                              json.loads(row[3]), row[4]) for row in rows]
 
+    def relocate_records(self, old: str, new: str) -> list[int]:
+        """Point records read from ``old`` (and from members of a zip at ``old``) at ``new``.
+
+        The watch service calls this after moving an original into the archive, so that
+        provenance keeps leading to the file. Returns the cases whose records moved.
+        """
+        pattern = old.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "!/%"
+        rows = self.conn.execute(
+            "SELECT id, case_id, path FROM records WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+            (old, pattern)).fetchall()
+        for record_id, _, path in rows:
+            moved = new + path[len(old):]
+            self.conn.execute(
+                "UPDATE records SET path = ?, body = json_set(body, '$.source.path', ?)"
+                " WHERE id = ?", (moved, moved, record_id))
+        return sorted({case_id for _, case_id, _ in rows})
+
     def record_count(self) -> int:
         """How many records the store holds."""
         return int(self.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])

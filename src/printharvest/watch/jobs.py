@@ -254,6 +254,8 @@ class JobRunner:
             self.journal.finish(row.id, "vanished", "the file was taken out of the inbox")
             return False
         self.journal.finish(row.id, "quarantined" if failed else "archived")
+        if not failed:
+            self.app.cases.relocate(str(src), str(dest), "watch")
         log.info("%s -> %s%s", src, dest, f" ({row.reason})" if failed else "")
         return False
 

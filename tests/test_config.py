@@ -74,3 +74,24 @@ def test_init_writes_commented_config_and_rules(home: Path, run_cli) -> None:  #
     (home / "printharvest.yaml").write_text("settle_seconds: 5\n")
     run_cli("--home", str(home), "init")
     assert Home.open(home).config.settle_seconds == 5
+
+
+def test_a_typo_key_is_named_before_the_key_it_hides(home: Path) -> None:
+    rules = home / "rules"
+    rules.mkdir()
+    (rules / "case_keys.yaml").write_text("rules:\n  - name: job\n    patern: '(?P<key>A)'\n")
+    with pytest.raises(ConfigError, match=r"case_keys.yaml:3: rules.0.patern .*[Ee]xtra"):
+        Rules.load(rules)
+
+
+def test_unclosed_bracket_on_the_last_line_names_that_line(home: Path) -> None:
+    (home / "printharvest.yaml").write_text("inbox: in\nextra_inboxes: [a, b\n")
+    with pytest.raises(ConfigError, match=r"printharvest.yaml:2: not valid YAML"):
+        Home.open(home)
+
+
+def test_doctor_exits_2_on_a_broken_rules_file(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    (home / "rules").mkdir()
+    (home / "rules" / "case_keys.yaml").write_text("rules:\n  - {name: x, pattern: '(?P<key>['}\n")
+    result = run_cli("--home", str(home), "doctor")
+    assert result.code == 2 and "FAIL  rules" in result.out

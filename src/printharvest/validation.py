@@ -154,6 +154,10 @@ def check_value(element: Element, value: Any) -> str | None:
     elif element.type == "duration":
         if value != UNKNOWN and not _is_duration(value):
             return f"{label} is {value!r}; expected {expected(element)}"
+        if (value != UNKNOWN and element.max is not None
+                and value["hours"] + value["minutes"] / 60 > element.max):
+            return f"{label} is {value['hours']} h {value['minutes']} min; expected at most " \
+                   f"{element.max:g} hours, or unknown"
     elif not isinstance(value, str):
         return f"{label} is {value!r}; expected a text"
     return None

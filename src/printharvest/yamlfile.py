@@ -27,7 +27,9 @@ def read_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
+        # At the end of the file the parser's mark is one past the last line.
+        last = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
+        where = f":{min(mark.line + 1, last)}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise ConfigError(f"{path}{where}: not valid YAML: {problem}") from exc
     lines: dict[Location, int] = {}
@@ -71,7 +73,10 @@ def validate_data(
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
+        # An unknown key first: a typo ("patern:") also makes its real key "missing", and
+        # the typo is the line the lab has to fix.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = errors[0]
         loc = tuple(first["loc"])
         line = line_of(lines, loc)
         key = ".".join(str(p) for p in loc) or "(top level)"

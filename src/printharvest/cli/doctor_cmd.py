@@ -9,7 +9,7 @@ import click
 
 from ..app import App
 from ..config import Home
-from ..exceptions import PrintharvestError
+from ..exceptions import ConfigError, PrintharvestError
 from ._common import _LazyApp
 
 Check = tuple[str, Callable[[App], str]]
@@ -101,11 +101,13 @@ def doctor(ctx: click.Context) -> int:
                + ("" if home.config_path.exists() else " (not written yet: defaults in use)"))
     app = lazy.get()
     failed = 0
+    misconfigured = False
     for name, check in CHECKS:
         try:
             click.echo(f"ok    {name}: {check(app)}")
         except PrintharvestError as exc:
             failed += 1
+            misconfigured = misconfigured or isinstance(exc, ConfigError)
             click.echo(f"FAIL  {name}: {exc}")
     try:
         reachable, text = registry_reachability(app)
@@ -113,4 +115,5 @@ def doctor(ctx: click.Context) -> int:
     except PrintharvestError as exc:
         failed += 1
         click.echo(f"FAIL  registry: {exc}")
-    return 1 if failed else 0
+    # A broken rules file is a configuration error (2), like for every other command.
+    return 2 if misconfigured else (1 if failed else 0)

@@ -158,3 +158,10 @@ def test_truncated_zip_says_so(tmp_path: Path, run_cli) -> None:  # type: ignore
     assert result.code == 1
     assert result.err.strip() == (f"error: {cut}: zip archive is truncated or damaged "
                                   "(no readable member list)")
+
+
+def test_status_on_a_mistyped_home_creates_nothing(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "typo"
+    result = run_cli("--home", str(home), "status")
+    assert result.code == 2 and "no printharvest store" in result.err
+    assert not home.exists()

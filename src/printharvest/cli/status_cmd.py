@@ -44,6 +44,10 @@ def service_running(root: Path, beat: ServiceBeat | None) -> bool:
 def status(ctx: click.Context, limit: int, as_json: bool) -> int:
     """Show the inbox service's queue, last jobs and last errors."""
     app = get_app(ctx)
+    if not app.home.store_path.exists():
+        # Looking must not create: a mistyped --home would otherwise become a new empty home.
+        raise click.UsageError(f"no printharvest store at {app.home.store_path} "
+                               "(check --home, or run printharvest init)")
     journal = Journal(app.store)
     beat = journal.service()
     running = service_running(app.home.root, beat)

@@ -90,12 +90,21 @@ def test_case_key_rule_joins_loose_files(home: Path, tmp_path: Path, run_cli) ->
     assert [(c["case_key"], len(c["records"])) for c in listing] == [("3DP-2026-777", 2)]
 
 
-def test_demo_prints_prefilled_cases(run_cli) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("demo")
+def test_demo_prints_prefilled_cases(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "demo"
+    result = run_cli("demo", "--keep", str(home))
     assert result.code == 0, result.err
     assert "3DP-2026-001" in result.out and "clinical to fill" in result.out
     assert "still to type: imaging.indication" in result.out
     assert "effort.* (8)" in result.out
+    # The jobs went the inbox service's way: inbox emptied, originals archived, and case
+    # numbers in inbox order (the README's walk-through relies on them).
+    assert "6 record(s) into 2 case(s)" in result.out
+    assert not any(p.is_file() for p in (home / "inbox").rglob("*"))
+    assert any(p.is_file() for p in (home / "archive").rglob("*"))
+    listing = json.loads(run_cli("--home", str(home), "cases", "list", "--json").out)
+    assert [(c["id"], c["case_key"]) for c in listing] == [(1, "3DP-2026-001"),
+                                                           (2, "3DP-2026-002")]
 
 
 def test_doctor_and_connectors_list(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -7,10 +7,13 @@ import tempfile
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from ..app import App
 from ..resources import shipped_demo_cases
-from ._common import report_errors, set_app
+from ..watch.display import Reporter
+from ..watch.service import WatchService
+from ._common import set_app
 from .cases_cmd import cases_table, split_missing
 from .init_cmd import init_home
 
@@ -23,7 +26,8 @@ NOT_JOB_FILES = shutil.ignore_patterns("*.expected.json", "README*")
               help="Use this folder as the demo home instead of a temporary one.")
 @click.pass_context
 def demo(ctx: click.Context, keep: Path | None) -> int:
-    """Ingest the sample jobs into a throw-away home and show the prefilled cases."""
+    """Drop the sample jobs into a throw-away home's inbox, run the inbox service once over
+    them (the same path a lab's jobs take), and show the prefilled cases."""
     root = keep or Path(tempfile.mkdtemp(prefix="printharvest-demo-"))
     init_home(root)
     app = App.open(root)
@@ -35,10 +39,13 @@ def demo(ctx: click.Context, keep: Path | None) -> int:
     for job in jobs:
         shutil.copytree(job, app.home.inbox / job.name, dirs_exist_ok=True,
                         ignore=NOT_JOB_FILES)
-    outcome = app.harvester.harvest_paths([app.home.inbox], grouping="case")
-    report = app.cases.ingest(outcome)
-    click.echo(f"{report.new_records} record(s) into {len(report.new_cases)} case(s)\n")
+    # One worker: the jobs become cases in inbox order, so case numbers are the same on every
+    # run (the README's walk-through refers to them).
+    app.home.config.watch.workers = 1
+    stats = WatchService(app, Reporter(Console(highlight=False, soft_wrap=True))).run(once=True)
     found = app.cases.list()
+    click.echo(f"{stats.records} record(s) into {len(found)} case(s); originals filed in "
+               f"{app.home.archive}\n")
     click.echo(cases_table(found, app.dictionary))
     click.echo("")
     for case in found:
@@ -51,7 +58,11 @@ def demo(ctx: click.Context, keep: Path | None) -> int:
     click.echo(f"Open the UI with:    printharvest --home {root} serve")
     click.echo(f"Try the registry:    printharvest --home {root} nrdr-emulator  (then nrdr login, "
                "submit: README, 'To the registry')")
-    return report_errors(outcome.errors)
+    if stats.quarantined:
+        click.echo(f"{stats.quarantined} file(s) could not be read: see {app.home.quarantine}",
+                   err=True)
+        return 1
+    return 0
 
 
 def _names(names: list[str], limit: int = 6) -> str:

@@ -26,7 +26,7 @@ def watch(ctx: click.Context, once: bool) -> int:
     app.home.ensure()
     settings = app.home.config.watch
     handler = setup_logging(app.home.logs, settings.log_max_bytes, settings.log_backups)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     service = WatchService(app, Reporter(console))
     pollers = PollerService(app)
     if pollers.entries:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from printharvest.harvest import Harvester
+from printharvest.models import Material
 from printharvest.plugins import PluginHost
 from printharvest.probe import probe_file
 from printharvest.rules import Rules
@@ -195,5 +196,5 @@ def test_every_formlabs_material_code_gets_a_class() -> None:
     assert len(table) > 100 and table["FLGPGR05"][0] == "Grey V5"
     for code, (label, machines) in table.items():
         kind = "powder" if any(m.startswith(("FS30", "PILK")) for m in machines) else "resin"
-        rule = rules.material_rule(f"{label} {code} {kind}")
-        assert rule is not None and rule.material_class, code
+        matched = rules.material_rule(Material(name=label, code=code, type=kind))
+        assert matched is not None and matched[0].material_class, code

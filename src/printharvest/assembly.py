@@ -229,8 +229,8 @@ class Assembler:
     def _optical(self, put: Any, materials: list[Any]) -> None:
         found: list[tuple[str, str]] = []
         for material in materials:
-            subject = " ".join(filter(None, (material.name, material.code, material.type)))
-            rule = self.rules.material_rule(subject) if subject else None
+            matched = self.rules.material_rule(material)
+            rule = matched[0] if matched else None
             if rule is None or rule.optical_property is None:
                 return  # one material of unknown optics: the object's optics are unknown
             found.append((rule.optical_property, f"{MATERIALS_FILE}#{rule.name}"))

@@ -159,15 +159,15 @@ class Rules:
         if record.printer is not None:
             tech_from.extend(self._enrich_printer(record.printer, notes))
         for i, material in enumerate(record.materials):
-            for rule in self.materials.materials:
-                subject = " ".join(filter(None, (material.name, material.code, material.type)))
-                if subject and re.search(rule.match, subject, re.IGNORECASE):
-                    if material.material_class is None and rule.material_class:
-                        material.material_class = rule.material_class
-                        notes[f"materials.{i}.material_class"] = f"{MATERIALS_FILE}#{rule.name}"
-                    if rule.technology and material.role == "model":
-                        tech_from.append((rule.technology, f"{MATERIALS_FILE}#{rule.name}"))
-                    break
+            matched = self.material_rule(material)
+            if matched is None:
+                continue
+            rule = matched[0]
+            if material.material_class is None and rule.material_class:
+                material.material_class = rule.material_class
+                notes[f"materials.{i}.material_class"] = f"{MATERIALS_FILE}#{rule.name}"
+            if rule.technology and material.role == "model":
+                tech_from.append((rule.technology, f"{MATERIALS_FILE}#{rule.name}"))
         if record.technology is None and tech_from and record.kind == "print":
             record.technology, notes["technology"] = tech_from[0]
         return notes
@@ -189,17 +189,25 @@ class Rules:
                 notes["printer.model"] = rule
             if entry.technology:
                 found.append((entry.technology, rule))
-        if printer.model:
-            for model_rule in self.printers.models:
-                if re.search(model_rule.match, printer.model, re.IGNORECASE):
-                    rule = f"{PRINTERS_FILE}#{model_rule.name}"
-                    if printer.manufacturer is None and model_rule.manufacturer:
-                        printer.manufacturer = model_rule.manufacturer
-                        notes["printer.manufacturer"] = rule
-                    if model_rule.technology:
-                        found.append((model_rule.technology, rule))
-                    break
+        matched = self._model_rule(printer.model)
+        if matched is not None:
+            model_rule = matched[0]
+            rule = f"{PRINTERS_FILE}#{model_rule.name}"
+            if printer.manufacturer is None and model_rule.manufacturer:
+                printer.manufacturer = model_rule.manufacturer
+                notes["printer.manufacturer"] = rule
+            if model_rule.technology:
+                found.append((model_rule.technology, rule))
         return found
+
+    def _model_rule(self, model: str | None) -> tuple[PrinterModelRule, re.Match[str]] | None:
+        """The first printer model rule matching ``model``, and its match."""
+        if model:
+            for model_rule in self.printers.models:
+                found = re.search(model_rule.match, model, re.IGNORECASE)
+                if found:
+                    return model_rule, found
+        return None
 
     def library_entry(self, printer: Printer) -> PrinterEntry | None:
         """The library printer with the same serial, else the only one of the same model."""
@@ -222,12 +230,12 @@ class Rules:
         words it matched), never the free text a slicer profile holds: that text may carry a
         spool label, a job name or worse, and must not leave the lab.
         """
-        subject = " ".join(filter(None, (material.name, material.code, material.type)))
-        for rule in self.materials.materials:
-            found = re.search(rule.match, subject, re.IGNORECASE) if subject else None
-            if found and (rule.label or found.group(0).strip()):
-                return rule.label or found.group(0).strip(), f"{MATERIALS_FILE}#{rule.name}"
-        return None
+        matched = self.material_rule(material)
+        if matched is None:
+            return None
+        rule, found = matched
+        name = rule.label or found.group(0).strip()
+        return (name, f"{MATERIALS_FILE}#{rule.name}") if name else None
 
     def printer_model(self, printer: Printer) -> tuple[str, str] | None:
         """A printer's model in the lab's own words, and the rule that gave it.
@@ -239,18 +247,22 @@ class Rules:
         entry = self.library_entry(printer)
         if entry is not None:
             return (entry.model, f"{PRINTERS_FILE}#library:{entry.label}") if entry.model else None
-        if printer.model:
-            for model_rule in self.printers.models:
-                found = re.search(model_rule.match, printer.model, re.IGNORECASE)
-                if found and found.group(0).strip():
-                    return found.group(0).strip(), f"{PRINTERS_FILE}#{model_rule.name}"
-        return None
+        matched = self._model_rule(printer.model)
+        if matched is None or not matched[1].group(0).strip():
+            return None
+        return matched[1].group(0).strip(), f"{PRINTERS_FILE}#{matched[0].name}"
 
-    def material_rule(self, subject: str) -> MaterialRule | None:
-        """The first material rule matching a material name, code or type."""
-        for rule in self.materials.materials:
-            if re.search(rule.match, subject, re.IGNORECASE):
-                return rule
+    def material_rule(self, material: Material) -> tuple[MaterialRule, re.Match[str]] | None:
+        """The first material rule matching a material's name, code and type, and its match.
+
+        One rule describes a material: its class, optics, technology and outgoing name.
+        """
+        subject = " ".join(filter(None, (material.name, material.code, material.type)))
+        if subject:
+            for rule in self.materials.materials:
+                found = re.search(rule.match, subject, re.IGNORECASE)
+                if found:
+                    return rule, found
         return None
 
 

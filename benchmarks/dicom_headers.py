@@ -19,13 +19,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from printharvest import phi
-from printharvest.connectors.dicom import DicomConnector
-from printharvest.dicom_synth import uid, write_slice
-from printharvest.harvest import Harvester
-from printharvest.plugins import PluginHost
-from printharvest.probe import probe_file
-from printharvest.rules import Rules
+from printharvest.connectors.dicom.connector import DicomConnector
+from printharvest.harvest.harvester import Harvester
+from printharvest.harvest.plugins import PluginHost
+from printharvest.harvest.probe import probe_file
+from printharvest.privacy import phi
+from printharvest.rules.lab import Rules
+from printharvest.testing.dicom_synth import uid, write_slice
 
 # A realistic CT header: the usual acquisition and identification attributes (~2 KiB).
 CT_ATTRIBUTES = {

@@ -177,8 +177,8 @@ def main() -> None:
         print(f"  traced allocations during harvest (tracemalloc, numpy included) "
               f"{traced / 1e6:.0f} MB: / file size = {traced / size:.2f} (target < 3)")
 
-        from printharvest.connectors.stl import read_ascii
-        from printharvest.probe import probe_file
+        from printharvest.connectors.mesh.stl import read_ascii
+        from printharvest.harvest.probe import probe_file
 
         ascii_path = folder / "ascii.stl"
         numbers = (folder / "numbers.txt").read_bytes()
@@ -198,8 +198,8 @@ def main() -> None:
 def _traced_peak(stl: Path) -> int:
     """Peak traced allocation of harvesting ``stl`` in a fresh process."""
     code = ("import sys, tracemalloc; from pathlib import Path; "
-            "from printharvest.probe import probe_file; "
-            "from printharvest.connectors.stl import StlConnector; "
+            "from printharvest.harvest.probe import probe_file; "
+            "from printharvest.connectors.mesh.stl import StlConnector; "
             "import scipy.sparse.csgraph; p = probe_file(Path(sys.argv[1])); "
             "tracemalloc.start(); StlConnector().harvest(p); "
             "print(tracemalloc.get_traced_memory()[1])")

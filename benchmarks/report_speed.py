@@ -15,7 +15,7 @@ from pathlib import Path
 
 from printharvest.app import App
 from printharvest.reports import build_report, render_csv, render_html
-from printharvest.synthetic import fill_synthetic
+from printharvest.testing.synthetic import fill_synthetic
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from printharvest.dicom_synth import (
+from printharvest.testing.dicom_synth import (
     uid,
     write_dicomdir_like,
     write_encapsulated_mesh,

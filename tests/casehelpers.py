@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from printharvest.dictionary import Element
+from printharvest.dictionary.elements import Element
 
 
 def valid_value(element: Element) -> Any:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from printharvest.anatomy import AnatomyRules
-from printharvest.assembly import UNPLACED_PRINTS, assemble
-from printharvest.dictionary import Dictionary
+from printharvest.cases.assembly import UNPLACED_PRINTS, assemble
+from printharvest.dictionary.elements import Dictionary
 from printharvest.exceptions import ConfigError
 from printharvest.models import HarvestRecord, Material, Part, Printer, Source
-from printharvest.rules import Rules
+from printharvest.rules.anatomy import AnatomyRules
+from printharvest.rules.lab import Rules
 from printharvest.store import StoredRecord
 
 
@@ -98,7 +98,7 @@ def test_doctor_flags_anatomy_hints_the_dictionary_would_refuse(home: Path, run_
 
 
 def test_unplaced_prints_read_as_text(draft: Dictionary) -> None:
-    from printharvest.validation import format_value
+    from printharvest.dictionary.validation import format_value
 
     records = [job(10 + i, f"P{i}", "PLA") for i in range(6)]
     fields = assemble(records, draft)

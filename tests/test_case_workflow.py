@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from printharvest.app import App
-from printharvest.cases import CaseService
+from printharvest.cases.service import CaseService
+from printharvest.dictionary.validation import CaseNotReadyError
 from printharvest.exceptions import ValidationError
-from printharvest.validation import CaseNotReadyError
 
 from .casehelpers import valid_value
 

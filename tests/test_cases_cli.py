@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from printharvest.dictionary import Dictionary
-from printharvest.validation import format_value
+from printharvest.dictionary.elements import Dictionary
+from printharvest.dictionary.validation import format_value
 
 from .casehelpers import valid_value
 

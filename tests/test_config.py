@@ -8,7 +8,7 @@ import pytest
 
 from printharvest.config import HOME_ENV, Config, Home, default_home
 from printharvest.exceptions import ConfigError
-from printharvest.rules import Rules
+from printharvest.rules.lab import Rules
 
 
 def test_missing_config_uses_defaults(home: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from printharvest.plugins import PluginHost
+from printharvest.harvest.plugins import PluginHost
 from printharvest.testing import GOLDEN_SUFFIX, check_connector_contract
 
 from .conftest import SAMPLE_JOBS
@@ -31,8 +31,8 @@ def test_builtin_connector_keeps_the_contract(connector_id: str) -> None:
 
 def test_every_sample_is_claimed_by_some_builtin() -> None:
     """Every sample is read by a built-in (a zip container through its members)."""
-    from printharvest.harvest import Harvester
-    from printharvest.rules import Rules
+    from printharvest.harvest.harvester import Harvester
+    from printharvest.rules.lab import Rules
 
     harvester = Harvester(PluginHost.load(None, entry_points=False), Rules.load(None))
     unclaimed = []

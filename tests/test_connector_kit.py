@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from printharvest import FileConnector, FileProbe, HarvestRecord
-from printharvest.plugins import PluginHost
+from printharvest.harvest.plugins import PluginHost
 from printharvest.testing import check_connector_contract, check_golden
 
 from .conftest import REPO, SAMPLE_JOBS, CliResult
@@ -232,7 +232,7 @@ def test_example_package_installs_and_loads_through_its_entry_point(
         assert loaded.route == "entry point"
         assert "printharvest_lab_connector" in loaded.origin
         sample = EXAMPLE / "tests" / "samples" / "bench.printlog.jsonl"
-        from printharvest.probe import probe_file
+        from printharvest.harvest.probe import probe_file
 
         probe = probe_file(sample)
         assert host.select(probe) is loaded

@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-from printharvest import phi
 from printharvest.app import App
-from printharvest.connectors.dicom import DicomConnector
-from printharvest.dicom_synth import (
+from printharvest.connectors.dicom.connector import DicomConnector
+from printharvest.harvest.probe import FileProbe
+from printharvest.privacy import phi
+from printharvest.testing.dicom_synth import (
     uid,
     write_dicomdir_like,
     write_encapsulated_mesh,
     write_slice,
 )
-from printharvest.probe import FileProbe
 
 from .conftest import DEMO_CASES
 
@@ -261,7 +261,7 @@ def _sample_script_importable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_process_pool_gives_the_same_record(tmp_path: Path) -> None:
-    from printharvest.probe import probe_file
+    from printharvest.harvest.probe import probe_file
 
     paths = series(tmp_path, "CT", uid("pool"), "a", count=3, SliceThickness="2")
     paths += series(tmp_path, "CT", uid("pool2"), "b", count=3, SliceThickness="1")

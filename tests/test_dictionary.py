@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from printharvest.dictionary import Dictionary
+from printharvest.dictionary.elements import Dictionary
+from printharvest.dictionary.validation import parse_value, validate
 from printharvest.exceptions import ConfigError, ValidationError
-from printharvest.validation import parse_value, validate
 
 from .casehelpers import valid_value
 

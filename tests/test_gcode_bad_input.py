@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from printharvest.exceptions import HarvestError
-from printharvest.plugins import PluginHost
-from printharvest.probe import probe_file
+from printharvest.harvest.plugins import PluginHost
+from printharvest.harvest.probe import probe_file
 
 from .conftest import SAMPLE_JOBS
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from printharvest.plugins import PluginHost
-from printharvest.probe import probe_file
+from printharvest.harvest.plugins import PluginHost
+from printharvest.harvest.probe import probe_file
 
 from .conftest import SAMPLE_JOBS
 

@@ -10,19 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from printharvest.connectors.bambustudio import BambuStudioConnector
-from printharvest.connectors.bgcode import BgcodeConnector
-from printharvest.connectors.cura import CuraConnector
-from printharvest.connectors.gcode3mf import SlicedThreeMfConnector
-from printharvest.connectors.ideamaker import IdeaMakerConnector
-from printharvest.connectors.legacycura import LegacyCuraConnector
-from printharvest.connectors.orcaslicer import OrcaSlicerConnector
-from printharvest.connectors.prusaslicer import PrusaSlicerConnector
-from printharvest.connectors.simplify3d import Simplify3DConnector
-from printharvest.connectors.ufp import UfpConnector
+from printharvest.connectors.gcode.bambustudio import BambuStudioConnector
+from printharvest.connectors.gcode.bgcode import BgcodeConnector
+from printharvest.connectors.gcode.cura import CuraConnector
+from printharvest.connectors.gcode.gcode3mf import SlicedThreeMfConnector
+from printharvest.connectors.gcode.ideamaker import IdeaMakerConnector
+from printharvest.connectors.gcode.legacycura import LegacyCuraConnector
+from printharvest.connectors.gcode.orcaslicer import OrcaSlicerConnector
+from printharvest.connectors.gcode.prusaslicer import PrusaSlicerConnector
+from printharvest.connectors.gcode.simplify3d import Simplify3DConnector
+from printharvest.connectors.gcode.ufp import UfpConnector
 from printharvest.exceptions import CorruptFileError, UnsupportedFileError
+from printharvest.harvest.probe import WINDOW, probe_file
 from printharvest.models import HarvestRecord
-from printharvest.probe import WINDOW, probe_file
 
 from .conftest import SAMPLE_JOBS
 

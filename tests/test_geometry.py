@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from printharvest import geometry
-from printharvest.geometry import InvalidMeshError, split_bodies, whole_body
+from printharvest.connectors.mesh import geometry
+from printharvest.connectors.mesh.geometry import InvalidMeshError, split_bodies, whole_body
 
 from .meshgen import (
     box,

@@ -10,11 +10,11 @@ from pathlib import Path
 import openpyxl  # type: ignore[import-untyped]
 import pytest
 
-from printharvest.connectors.joblog import JobLogConnector
+from printharvest.connectors.joblog.cells import parse_number, parse_seconds
+from printharvest.connectors.joblog.connector import JobLogConnector
+from printharvest.connectors.joblog.maps import load_map, load_maps, set_lab_rules_dir
 from printharvest.exceptions import ConfigError, CorruptFileError
-from printharvest.joblog_maps import load_map, load_maps, set_lab_rules_dir
-from printharvest.joblog_values import parse_number, parse_seconds
-from printharvest.probe import probe_file
+from printharvest.harvest.probe import probe_file
 
 from .conftest import SAMPLE_JOBS
 
@@ -247,9 +247,9 @@ def test_rows_are_keyed_by_their_job_file(tmp_path: Path) -> None:
 
 
 def test_harvester_keeps_row_keys_and_falls_back_to_the_file(tmp_path: Path) -> None:
-    from printharvest.harvest import Harvester
-    from printharvest.plugins import PluginHost
-    from printharvest.rules import Rules
+    from printharvest.harvest.harvester import Harvester
+    from printharvest.harvest.plugins import PluginHost
+    from printharvest.rules.lab import Rules
 
     path = _pjh(tmp_path, [ROW.replace('"a.gcode"', '"3DP-2026-001_kidney.gcode"'),
                            ROW.replace('"a.gcode"', '""')], name="history.csv")

@@ -190,7 +190,7 @@ def test_planted_tokens_never_leave(home: Path, emulator: EmulatorServer,
 
 
 def test_a_harvested_free_text_guess_does_not_leave(home: Path) -> None:
-    from printharvest.case import FieldValue, Provenance
+    from printharvest.cases.model import FieldValue, Provenance
     from printharvest.cli.export_cmd import exporter_for
 
     app = harvested_home(home)

@@ -3,7 +3,7 @@
 Two kinds of planted tokens (DESIGN.md section 4):
 
 * **DICOM value tokens**, one per identifying attribute pydicom knows (the Annex E basic
-  profile widened by :func:`printharvest.phi.identifying_keywords`), in private tags and
+  profile widened by :func:`printharvest.privacy.phi.identifying_keywords`), in private tags and
   inside sequences: never anywhere (no output, no byte in the home, no log, no warning);
 * **name tokens** in folder names, file names and a print job name inside G-code: they may
   sit in the local store and the local terminal (a record's ``source.path``), but never in
@@ -26,12 +26,12 @@ from typing import Any
 
 import pytest
 
-from printharvest import phi
 from printharvest.app import App
-from printharvest.dicom_synth import write_slice
-from printharvest.harvest import Harvester
-from printharvest.plugins import PluginHost
-from printharvest.rules import Rules
+from printharvest.harvest.harvester import Harvester
+from printharvest.harvest.plugins import PluginHost
+from printharvest.privacy import phi
+from printharvest.rules.lab import Rules
+from printharvest.testing.dicom_synth import write_slice
 
 from .casehelpers import valid_value
 from .conftest import DEMO_CASES

@@ -9,9 +9,9 @@ import pytest
 
 from printharvest.app import App
 from printharvest.exceptions import ConfigError
-from printharvest.pollers.common import resolve_secret
+from printharvest.pollers.base import resolve_secret
 from printharvest.pollers.service import PollerService
-from printharvest.rules import Rules
+from printharvest.rules.lab import Rules
 
 from .conftest import CliResult
 from .fake_printers import FakeStratasys

@@ -8,9 +8,9 @@ import time
 import httpx
 import pytest
 
-from printharvest.connectors.values import as_float, iso_time, ms_to_s, seconds
+from printharvest.connectors.units import as_float, iso_time, ms_to_s, seconds
 from printharvest.exceptions import PollerError
-from printharvest.pollers.common import request_json, retry_after
+from printharvest.pollers.base import request_json, retry_after
 
 
 def test_retry_after_forms() -> None:

@@ -15,7 +15,7 @@ import yaml
 
 from printharvest.app import App
 from printharvest.pollers.service import PollerService, PollReport
-from printharvest.resources import shipped_rules
+from printharvest.rules.shipped import shipped_rules
 from printharvest.store.cursors import load_cursor
 
 from .fake_printers import FakeHttp, FakeStratasys
@@ -388,8 +388,8 @@ def test_records_and_cursor_commit_together(home: Path, monkeypatch: pytest.Monk
 def test_a_hung_poll_is_given_up_and_not_started_twice(home: Path) -> None:
     import threading
 
-    from printharvest.connectors.base import PollBatch, PrinterPoller
-    from printharvest.plugins import LoadedPoller
+    from printharvest.harvest.plugins import LoadedPoller
+    from printharvest.pollers.base import PollBatch, PrinterPoller
 
     release = threading.Event()
     calls: list[str | None] = []

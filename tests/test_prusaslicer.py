@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from printharvest.connectors.gcode_text import parse_duration
-from printharvest.connectors.prusaslicer import PrusaSlicerConnector
-from printharvest.probe import probe_file
+from printharvest.connectors.gcode.prusaslicer import PrusaSlicerConnector
+from printharvest.connectors.gcode.text import parse_duration
+from printharvest.harvest.probe import probe_file
 
 from .conftest import DEMO_CASES
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from printharvest.egress import EgressGuard, release
 from printharvest.exceptions import EgressError
+from printharvest.privacy.egress import EgressGuard, release
 from printharvest.registry.layout import UploadLayout, expand
 from printharvest.registry.mapping import NrdrMapping, from_record
 from printharvest.store.exports import ExportLog

@@ -18,7 +18,7 @@ from printharvest.cli.demo_cmd import NOT_JOB_FILES
 from printharvest.models import HarvestRecord
 from printharvest.reports import build_report, render_csv, render_html
 from printharvest.reports.facts import duration_minutes, printer_label
-from printharvest.synthetic import fill_synthetic
+from printharvest.testing.synthetic import fill_synthetic
 
 from .conftest import DEMO_CASES
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from printharvest.harvest import Harvester
+from printharvest.harvest.harvester import Harvester
+from printharvest.harvest.plugins import PluginHost
+from printharvest.harvest.probe import probe_file
 from printharvest.models import Material
-from printharvest.plugins import PluginHost
-from printharvest.probe import probe_file
-from printharvest.rules import Rules
+from printharvest.rules.lab import Rules
 
 from .conftest import SAMPLE_JOBS, CliResult
 from .fake_printers import FakeHttp
@@ -189,7 +189,7 @@ def test_form_file_through_preformserver(harvester: Harvester, tmp_path: Path,
 
 
 def test_every_formlabs_material_code_gets_a_class() -> None:
-    from printharvest.connectors.formlabs import material_table
+    from printharvest.connectors.vendor.formlabs import material_table
 
     rules = Rules.load(None)
     table = material_table()

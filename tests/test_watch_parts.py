@@ -12,7 +12,7 @@ import pytest
 
 from printharvest.app import App
 from printharvest.exceptions import ArchiveError
-from printharvest.store.jobs import Journal
+from printharvest.store.journal import Journal
 from printharvest.watch.mover import _copy_then_remove, move_file, resume_move
 from printharvest.watch.scan import free_name, snapshot, top_entries
 from printharvest.watch.service import WatchService

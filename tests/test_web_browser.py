@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from printharvest.app import App
-from printharvest.dictionary import Element
+from printharvest.dictionary.elements import Element
 from printharvest.web import create_app
 
 from .webserver import serving

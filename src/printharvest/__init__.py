@@ -5,10 +5,11 @@ The public facade: the models, the connector base classes, the errors, and the A
 
 from __future__ import annotations
 
-from .app import App
-from .case import Case, FieldValue, Provenance
-from .connectors.base import FileConnector, PollBatch, PrinterPoller
-from .exceptions import (
+from typing import TYPE_CHECKING, Any
+
+from printharvest.cases.model import Case, FieldValue, Provenance
+from printharvest.connectors.base import FileConnector
+from printharvest.exceptions import (
     ConfigError,
     CorruptFileError,
     HarvestError,
@@ -19,8 +20,12 @@ from .exceptions import (
     UnsupportedFileError,
     ValidationError,
 )
-from .models import HarvestRecord, Imaging, Material, Part, Printer, Slicer, Source
-from .probe import FileProbe, probe_file
+from printharvest.harvest.probe import FileProbe, probe_file
+from printharvest.models import HarvestRecord, Imaging, Material, Part, Printer, Slicer, Source
+from printharvest.pollers.base import PollBatch, PrinterPoller
+
+if TYPE_CHECKING:
+    from printharvest.app import App
 
 __version__ = "0.1.0"
 
@@ -52,3 +57,13 @@ __all__ = [
     "__version__",
     "probe_file",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The App pulls in the store, rules and plugin host: load it only when asked for, so that
+    # ``import printharvest`` stays light for connector authors.
+    if name == "App":
+        from printharvest.app import App
+
+        return App
+    raise AttributeError(f"module 'printharvest' has no attribute {name!r}")

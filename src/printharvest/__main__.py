@@ -1,5 +1,5 @@
 """``python -m printharvest``."""
 
-from .cli import main
+from printharvest.cli import main
 
 main()

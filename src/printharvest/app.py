@@ -9,16 +9,16 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from . import phi
-from .anatomy import AnatomyRules
-from .cases import CaseService
-from .config import Home
-from .dictionary import Dictionary
-from .harvest import Harvester
-from .joblog_maps import set_lab_rules_dir
-from .plugins import PluginHost
-from .rules import Rules
-from .store import Store
+from printharvest.cases.service import CaseService
+from printharvest.config import Home
+from printharvest.connectors.joblog.maps import set_lab_rules_dir
+from printharvest.dictionary.elements import Dictionary
+from printharvest.harvest.harvester import Harvester
+from printharvest.harvest.plugins import PluginHost
+from printharvest.privacy import phi
+from printharvest.rules.anatomy import AnatomyRules
+from printharvest.rules.lab import Rules
+from printharvest.store import Store
 
 
 class App:

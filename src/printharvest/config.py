@@ -15,9 +15,9 @@ from typing import Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field
 
-from .exceptions import ConfigError
-from .nrdr.config import DEFAULT_NRDR_TEXT, NrdrConfig
-from .yamlfile import validate_yaml
+from printharvest.exceptions import ConfigError
+from printharvest.nrdr.config import DEFAULT_NRDR_TEXT, NrdrConfig
+from printharvest.rules.yamlfile import validate_yaml
 
 CONFIG_NAME = "printharvest.yaml"
 HOME_ENV = "PRINTHARVEST_HOME"

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .vocab import MaterialRole, Outcome, RecordKind, Technology
+from printharvest.vocab import MaterialRole, Outcome, RecordKind, Technology
 
 
 class _Strict(BaseModel):

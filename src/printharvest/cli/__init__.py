@@ -11,8 +11,8 @@ import sys
 
 import click
 
-from ..exceptions import PrintharvestError
-from ._common import cli
+from printharvest.cli._common import cli
+from printharvest.exceptions import PrintharvestError
 
 # Each command's module is imported only when that command runs (or for --help), so that
 # `inspect` does not pay for the web server, the registry client or the spreadsheet writer.

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from ..app import App
-from ..exceptions import HarvestError
+from printharvest.app import App
+from printharvest.exceptions import HarvestError
 
 
 class LazyGroup(click.Group):

@@ -7,11 +7,16 @@ from typing import Any
 
 import click
 
-from ..case import CASE_STATUSES, Case
-from ..dictionary import Dictionary
-from ..exceptions import ValidationError
-from ..validation import CaseNotReadyError, check_value, format_value, parse_value
-from ._common import echo_json, get_app, table
+from printharvest.cases.model import CASE_STATUSES, Case
+from printharvest.cli._common import echo_json, get_app, table
+from printharvest.dictionary.elements import Dictionary
+from printharvest.dictionary.validation import (
+    CaseNotReadyError,
+    check_value,
+    format_value,
+    parse_value,
+)
+from printharvest.exceptions import ValidationError
 
 
 @click.group()
@@ -102,8 +107,8 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
     click.echo("still needs: " + (", ".join(case.missing) or "nothing"))
     # Imported here: the registry client pulls in httpx and openpyxl, which every other
     # command would otherwise pay for at start-up.
-    from ..nrdr.outbox import registry_lines
-    from ..store.outbox import Outbox
+    from printharvest.nrdr.outbox import registry_lines
+    from printharvest.store.outbox import Outbox
 
     for line in registry_lines(Outbox(get_app(ctx).store), case.id):
         click.echo(line)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ._common import get_app, table
-from .kit_cmd import new_connector, test_connectors
+from printharvest.cli._common import get_app, table
+from printharvest.cli.kit_cmd import new_connector, test_connectors
 
 
 @click.group()

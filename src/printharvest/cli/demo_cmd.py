@@ -9,13 +9,13 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ..app import App
-from ..resources import shipped_demo_cases
-from ..watch.display import Reporter
-from ..watch.service import WatchService
-from ._common import set_app
-from .cases_cmd import cases_table, split_missing
-from .init_cmd import init_home
+from printharvest.app import App
+from printharvest.cli._common import set_app
+from printharvest.cli.cases_cmd import cases_table, split_missing
+from printharvest.cli.init_cmd import init_home
+from printharvest.rules.shipped import shipped_demo_cases
+from printharvest.watch.display import Reporter
+from printharvest.watch.service import WatchService
 
 NOT_JOB_FILES = shutil.ignore_patterns("*.expected.json", "README*")
 """Golden files and READMEs sit beside the samples but are not part of a job."""

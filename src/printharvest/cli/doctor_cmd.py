@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 
 import click
 
-from ..app import App
-from ..config import Home
-from ..exceptions import ConfigError, PrintharvestError
-from ._common import _LazyApp
+from printharvest.app import App
+from printharvest.cli._common import _LazyApp
+from printharvest.config import Home
+from printharvest.exceptions import ConfigError, PrintharvestError
 
 Check = tuple[str, Callable[[App], str]]
 

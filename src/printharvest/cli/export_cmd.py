@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..app import App
-from ..registry.exporter import Exporter, ExportFormat, ExportResult
-from ._common import get_app
+from printharvest.app import App
+from printharvest.cli._common import get_app
+from printharvest.registry.exporter import Exporter, ExportFormat, ExportResult
 
 
 def exporter_for(app: App) -> Exporter:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..models import HarvestRecord
-from ._common import echo_json, get_app, report_errors
+from printharvest.cli._common import echo_json, get_app, report_errors
+from printharvest.models import HarvestRecord
 
 _PATHS = click.argument("paths", nargs=-1, required=True,
                         type=click.Path(path_type=Path))

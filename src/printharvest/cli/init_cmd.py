@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..config import CONFIG_NAME, DEFAULT_CONFIG_TEXT, Home, default_home
-from ..resources import shipped_rules
+from printharvest.config import CONFIG_NAME, DEFAULT_CONFIG_TEXT, Home, default_home
+from printharvest.rules.shipped import shipped_rules
 
 
 @click.command()

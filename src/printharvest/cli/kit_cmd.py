@@ -7,15 +7,15 @@ from pathlib import Path
 import click
 import pydantic
 
-from ..exceptions import HarvestError
-from ..joblog_maps import load_maps
-from ..models import HarvestRecord
-from ..plugins import MIN_SCORE, LoadedConnector, PluginHost
-from ..probe import FileProbe, probe_file
-from ..rules import Rules
-from ..skeleton import SkeletonError, write_skeleton
-from ._common import echo_json, get_app, table
-from .harvest_cmd import describe
+from printharvest.cli._common import echo_json, get_app, table
+from printharvest.cli.harvest_cmd import describe
+from printharvest.connectors.joblog.maps import load_maps
+from printharvest.connectors.skeleton import SkeletonError, write_skeleton
+from printharvest.exceptions import HarvestError
+from printharvest.harvest.plugins import MIN_SCORE, LoadedConnector, PluginHost
+from printharvest.harvest.probe import FileProbe, probe_file
+from printharvest.models import HarvestRecord
+from printharvest.rules.lab import Rules
 
 SHOWN_RECORDS = 20
 

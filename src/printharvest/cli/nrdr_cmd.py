@@ -12,19 +12,19 @@ from dataclasses import dataclass
 import click
 import httpx
 
-from ..app import App
-from ..dictionary import Dictionary
-from ..exceptions import ConfigError
-from ..nrdr.auth import Session, TokenClient, login
-from ..nrdr.client import NrdrClient
-from ..nrdr.config import NrdrEnvironment
-from ..nrdr.emulator import FAULT_KINDS, EmulatorState, Faults, start
-from ..nrdr.outbox import Submitter, registry_lines
-from ..nrdr.tokens import TokenStore
-from ..registry.mapping import NrdrMapping
-from ..store.outbox import Outbox
-from ._common import echo_json, get_app, table
-from .export_cmd import exporter_for
+from printharvest.app import App
+from printharvest.cli._common import echo_json, get_app, table
+from printharvest.cli.export_cmd import exporter_for
+from printharvest.dictionary.elements import Dictionary
+from printharvest.exceptions import ConfigError
+from printharvest.nrdr.auth import Session, TokenClient, login
+from printharvest.nrdr.client import NrdrClient
+from printharvest.nrdr.config import NrdrEnvironment
+from printharvest.nrdr.emulator import FAULT_KINDS, EmulatorState, Faults, start
+from printharvest.nrdr.outbox import Submitter, registry_lines
+from printharvest.nrdr.tokens import TokenStore
+from printharvest.registry.mapping import NrdrMapping
+from printharvest.store.outbox import Outbox
 
 ENV_OPTION = click.option("--env", "env_name", default=None,
                           help="Registry environment from printharvest.yaml (default: nrdr: "

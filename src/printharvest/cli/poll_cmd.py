@@ -6,8 +6,8 @@ import time
 
 import click
 
-from ..pollers.service import PollerService, PollReport
-from ._common import get_app
+from printharvest.cli._common import get_app
+from printharvest.pollers.service import PollerService, PollReport
 
 TICK_SECONDS = 1.0
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._common import get_app
+from printharvest.cli._common import get_app
 
 
 def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -30,7 +30,7 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date 
 def report(ctx: click.Context, period_from: date | None, period_to: date | None, fmt: str,
            out: Path | None) -> None:
     """Cases by month, organ system, technology, material, effort, printers and backlog."""
-    from ..reports import build_report, render_csv, render_html
+    from printharvest.reports import build_report, render_csv, render_html
 
     if period_from and period_to and period_from > period_to:
         raise click.BadParameter("--from is after --to", ctx, param_hint="--from")

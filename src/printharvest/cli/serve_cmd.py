@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import get_app
+from printharvest.cli._common import get_app
 
 
 @click.command()
@@ -18,7 +18,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the case list and case pages in the browser."""
     import uvicorn
 
-    from ..web import create_app
+    from printharvest.web import create_app
 
     app = get_app(ctx)
     web = app.home.config.web
@@ -41,7 +41,7 @@ def users() -> None:
                        help="The password (asked for when not given).")
 def hash_user(name: str, password: str) -> None:
     """Print the printharvest.yaml line for user NAME (paste it under web: users:)."""
-    from ..web.auth import hash_password
+    from printharvest.web.auth import hash_password
 
     if len(password) < 8:
         raise click.BadParameter("use at least 8 characters", param_hint="password")

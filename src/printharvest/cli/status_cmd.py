@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from ..store.jobs import OPEN_STATES, Journal, ServiceBeat
-from ..watch.service import BEAT_SECONDS
-from ._common import echo_json, get_app, table
+from printharvest.cli._common import echo_json, get_app, table
+from printharvest.store.journal import OPEN_STATES, Journal, ServiceBeat
+from printharvest.watch.service import BEAT_SECONDS
 
 
 def service_running(root: Path, beat: ServiceBeat | None) -> bool:

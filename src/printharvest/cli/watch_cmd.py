@@ -7,11 +7,11 @@ import logging
 import click
 from rich.console import Console
 
-from ..pollers.service import PollerService
-from ..watch.display import Reporter, setup_logging
-from ..watch.service import WatchService, install_signal_handlers
-from ._common import get_app
-from .poll_cmd import poll_line
+from printharvest.cli._common import get_app
+from printharvest.cli.poll_cmd import poll_line
+from printharvest.pollers.service import PollerService
+from printharvest.watch.display import Reporter, setup_logging
+from printharvest.watch.service import WatchService, install_signal_handlers
 
 POLL_CHECK_SECONDS = 5.0
 

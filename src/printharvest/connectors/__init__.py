@@ -1,7 +1,11 @@
-"""Built-in connectors. They register exactly like third-party ones: through ``CONNECTORS``."""
+"""File connectors: the contract (:mod:`.base`) and the built-in families, one folder each.
+
+Built-ins register exactly like third-party connectors, through a module-level
+``CONNECTORS`` list (:mod:`.builtin`).
+"""
 
 from __future__ import annotations
 
-from .base import FileConnector, PollBatch, PrinterPoller
+from printharvest.connectors.base import FileConnector
 
-__all__ = ["FileConnector", "PollBatch", "PrinterPoller"]
+__all__ = ["FileConnector"]

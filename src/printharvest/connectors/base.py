@@ -14,23 +14,21 @@ A connector that sets ``collective = True`` (DICOM) receives every file it won b
 input root at once, through ``harvest_files`` (records plus one error per unreadable file;
 by default ``harvest_collection`` and no errors).
 
-A **printer poller** talks to a printer or its cloud API and returns new jobs since a
-cursor (see :class:`PrinterPoller`).
+Printer pollers have their own contract in :mod:`printharvest.pollers.base`.
 
 Connectors are registered by listing them in a module-level ``CONNECTORS`` list (or
-``POLLERS`` for pollers); see :mod:`printharvest.plugins` for the three routes.
+``POLLERS`` for pollers); see :mod:`printharvest.harvest.plugins` for the three routes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from ..exceptions import HarvestError
-from ..models import HarvestRecord, Source
-from ..probe import FileProbe
-from ..vocab import RecordKind
+from printharvest.exceptions import HarvestError
+from printharvest.harvest.probe import FileProbe
+from printharvest.models import HarvestRecord, Source
+from printharvest.vocab import RecordKind
 
 
 class FileConnector:
@@ -80,30 +78,3 @@ class FileConnector:
             index=index,
         )
         return HarvestRecord(kind=kind, source=source, **fields)
-
-
-@dataclass
-class PollBatch:
-    """What one poll returned: new records and the cursor to resume from next time."""
-
-    records: list[HarvestRecord] = field(default_factory=list)
-    cursor: str | None = None
-
-
-class PrinterPoller:
-    """Base class for live connectors that pull finished jobs from a printer or its API.
-
-    The service stores ``PollBatch.cursor`` after the batch's records are stored, and passes
-    it back as ``since`` so that a restart neither loses nor repeats jobs.
-    """
-
-    id: ClassVar[str] = ""
-    label: ClassVar[str] = ""
-    version: ClassVar[str] = "0"
-
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.settings = dict(settings)
-
-    def poll(self, since: str | None) -> PollBatch:
-        """Return jobs finished after ``since`` and the new cursor."""
-        raise NotImplementedError

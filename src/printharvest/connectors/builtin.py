@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-from ..pollers.formlabs import FormlabsWebPoller
-from ..pollers.moonraker import MoonrakerPoller
-from ..pollers.octoprint import OctoPrintPoller
-from ..pollers.stratasys import StratasysPoller
-from .bambustudio import BambuStudioConnector
-from .base import FileConnector, PrinterPoller
-from .bgcode import BgcodeConnector
-from .cura import CuraConnector
-from .dicom import DicomConnector
-from .formlabs import FormlabsPrintsConnector
-from .gcode3mf import SlicedThreeMfConnector
-from .icesl import IceSLConnector
-from .ideamaker import IdeaMakerConnector
-from .joblog import JobLogConnector
-from .kirimoto import KiriMotoConnector
-from .kisslicer import KISSlicerConnector
-from .legacycura import LegacyCuraConnector
-from .mesh import MESH_CONNECTORS
-from .moonraker import MoonrakerHistoryConnector
-from .octoprint import OctoPrintMetadataConnector
-from .orcaslicer import OrcaSlicerConnector
-from .preform import PreFormConnector
-from .prusaslicer import PrusaSlicerConnector
-from .simplify3d import Simplify3DConnector
-from .stratasys import StratasysStatusConnector
-from .ufp import UfpConnector
+from printharvest.connectors.base import FileConnector
+from printharvest.connectors.dicom.connector import DicomConnector
+from printharvest.connectors.gcode.bambustudio import BambuStudioConnector
+from printharvest.connectors.gcode.bgcode import BgcodeConnector
+from printharvest.connectors.gcode.cura import CuraConnector
+from printharvest.connectors.gcode.gcode3mf import SlicedThreeMfConnector
+from printharvest.connectors.gcode.icesl import IceSLConnector
+from printharvest.connectors.gcode.ideamaker import IdeaMakerConnector
+from printharvest.connectors.gcode.kirimoto import KiriMotoConnector
+from printharvest.connectors.gcode.kisslicer import KISSlicerConnector
+from printharvest.connectors.gcode.legacycura import LegacyCuraConnector
+from printharvest.connectors.gcode.orcaslicer import OrcaSlicerConnector
+from printharvest.connectors.gcode.prusaslicer import PrusaSlicerConnector
+from printharvest.connectors.gcode.simplify3d import Simplify3DConnector
+from printharvest.connectors.gcode.ufp import UfpConnector
+from printharvest.connectors.joblog.connector import JobLogConnector
+from printharvest.connectors.mesh import MESH_CONNECTORS
+from printharvest.connectors.vendor.formlabs import FormlabsPrintsConnector
+from printharvest.connectors.vendor.moonraker import MoonrakerHistoryConnector
+from printharvest.connectors.vendor.octoprint import OctoPrintMetadataConnector
+from printharvest.connectors.vendor.preform import PreFormConnector
+from printharvest.connectors.vendor.stratasys import StratasysStatusConnector
 
 CONNECTORS: list[type[FileConnector]] = [
     # Meshes and imaging.
@@ -54,10 +50,4 @@ CONNECTORS: list[type[FileConnector]] = [
     StratasysStatusConnector,
     OctoPrintMetadataConnector,
     MoonrakerHistoryConnector,
-]
-POLLERS: list[type[PrinterPoller]] = [
-    FormlabsWebPoller,
-    StratasysPoller,
-    OctoPrintPoller,
-    MoonrakerPoller,
 ]

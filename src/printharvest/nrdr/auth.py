@@ -22,10 +22,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from ..egress import EgressGuard, release, release_headers
-from ..exceptions import AuthError, ConfigError, TransmissionError
-from .config import NrdrEnvironment, is_loopback, require_safe_url
-from .tokens import TokenStore
+from printharvest.exceptions import AuthError, ConfigError, TransmissionError
+from printharvest.nrdr.config import NrdrEnvironment, is_loopback, require_safe_url
+from printharvest.nrdr.tokens import TokenStore
+from printharvest.privacy.egress import EgressGuard, release, release_headers
 
 LOG_IN_AGAIN = "log in again with `printharvest nrdr login`"
 EXPIRY_MARGIN = 30.0

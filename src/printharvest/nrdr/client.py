@@ -2,7 +2,7 @@
 
 Network errors, timeouts, 429 (honouring Retry-After) and 5xx are retried with exponential
 back-off; a 401 renews the access token (a 401 on every attempt ends in "log in again").
-Every request's body and headers pass :func:`printharvest.egress.release`. Tokens never
+Every request's body and headers pass :func:`printharvest.privacy.egress.release`. Tokens never
 appear in messages.
 """
 
@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 
-from ..egress import EgressGuard, release, release_headers
-from ..exceptions import AuthError, TransmissionError
-from ..registry.mapping import ApiPaths
-from .auth import LOG_IN_AGAIN, Session
-from .config import NrdrConfig, NrdrEnvironment, require_safe_url
+from printharvest.exceptions import AuthError, TransmissionError
+from printharvest.nrdr.auth import LOG_IN_AGAIN, Session
+from printharvest.nrdr.config import NrdrConfig, NrdrEnvironment, require_safe_url
+from printharvest.privacy.egress import EgressGuard, release, release_headers
+from printharvest.registry.mapping import ApiPaths
 
 USER_AGENT = "printharvest-nrdr-client"
 

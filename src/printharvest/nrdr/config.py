@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..exceptions import ConfigError
+from printharvest.exceptions import ConfigError
 
 LOOPBACK_NAMES = frozenset({"localhost"})
 

@@ -28,8 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from ..dictionary import Dictionary
-from ..registry.mapping import NrdrMapping, from_record, unknown_keys
+from printharvest.dictionary.elements import Dictionary
+from printharvest.registry.mapping import NrdrMapping, from_record, unknown_keys
 
 API_BASE_PATH = "/api/3dp"
 FAULT_KINDS = ("500", "429", "drop", "latency", "expired")

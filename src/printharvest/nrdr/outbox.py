@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..egress import EgressGuard, release
-from ..exceptions import AuthError, EgressError, TransmissionError
-from ..registry.exporter import Exporter, problems_for, version_hash
-from ..store.outbox import Outbox, OutboxRow
-from .client import NrdrClient
-from .config import NrdrEnvironment
+from printharvest.exceptions import AuthError, EgressError, TransmissionError
+from printharvest.nrdr.client import NrdrClient
+from printharvest.nrdr.config import NrdrEnvironment
+from printharvest.privacy.egress import EgressGuard, release
+from printharvest.registry.exporter import Exporter, problems_for, version_hash
+from printharvest.store.outbox import Outbox, OutboxRow
 
 FINAL = ("accepted", "rejected")
 

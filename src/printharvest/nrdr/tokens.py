@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from ..exceptions import AuthError, ConfigError
+from printharvest.exceptions import AuthError, ConfigError
 
 KEYRING_SERVICE = "printharvest-nrdr"
 

@@ -15,11 +15,18 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..connectors.base import PollBatch, PrinterPoller
-from ..connectors.formlabs import is_finished, print_run_fields, print_runs
-from ..connectors.values import iso_time
-from ..exceptions import PollerError
-from .common import as_dict, polled_record, request_json, secret, timeout_of
+from printharvest.connectors.units import iso_time
+from printharvest.connectors.vendor.formlabs import is_finished, print_run_fields, print_runs
+from printharvest.exceptions import PollerError
+from printharvest.pollers.base import (
+    PollBatch,
+    PrinterPoller,
+    as_dict,
+    polled_record,
+    request_json,
+    secret,
+    timeout_of,
+)
 
 if TYPE_CHECKING:
     import httpx

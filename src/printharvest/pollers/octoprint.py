@@ -13,12 +13,20 @@ import hashlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..connectors.base import PollBatch, PrinterPoller
-from ..connectors.octoprint import print_fields
-from ..connectors.values import as_float
-from ..exceptions import PollerError
-from ..models import Printer
-from .common import as_dict, base_url, polled_record, request_json, secret, timeout_of
+from printharvest.connectors.units import as_float
+from printharvest.connectors.vendor.octoprint import print_fields
+from printharvest.exceptions import PollerError
+from printharvest.models import Printer
+from printharvest.pollers.base import (
+    PollBatch,
+    PrinterPoller,
+    as_dict,
+    base_url,
+    polled_record,
+    request_json,
+    secret,
+    timeout_of,
+)
 
 if TYPE_CHECKING:
     pass

@@ -20,20 +20,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ..cases import IngestReport
-from ..config import PollerSettings
-from ..connectors.base import PollBatch, PrinterPoller
-from ..exceptions import ConfigError, PrintharvestError, StoreError
-from ..harvest import HarvestedRecord
-from ..models import HarvestRecord
-from ..poller_rules import PollerEntry
-from ..store.cursors import CursorState, load_cursor, save_cursor
+from printharvest.cases.service import IngestReport
+from printharvest.config import PollerSettings
+from printharvest.exceptions import ConfigError, PrintharvestError, StoreError
+from printharvest.harvest.harvester import HarvestedRecord
+from printharvest.models import HarvestRecord
+from printharvest.pollers.base import PollBatch, PrinterPoller
+from printharvest.rules.pollers import PollerEntry
+from printharvest.store.cursors import CursorState, load_cursor, save_cursor
 
 DEADLINE_FACTOR = 6
 """A whole poll (all pages) may take this many request timeouts before it is given up."""
 
 if TYPE_CHECKING:
-    from ..app import App
+    from printharvest.app import App
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,14 @@ from __future__ import annotations
 import socket
 import time
 
-from ..connectors.base import PollBatch, PrinterPoller
-from ..connectors.stratasys import finished_jobs, job_fields, job_start, parse_status
-from ..exceptions import PollerError
-from .common import polled_record, timeout_of
+from printharvest.connectors.vendor.stratasys import (
+    finished_jobs,
+    job_fields,
+    job_start,
+    parse_status,
+)
+from printharvest.exceptions import PollerError
+from printharvest.pollers.base import PollBatch, PrinterPoller, polled_record, timeout_of
 
 DEFAULT_PORT = 53742
 FIELD = 64

@@ -17,18 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from ..case import Case
-from ..cases import CaseService
-from ..dictionary import Dictionary
-from ..egress import EgressGuard, check_values, release
-from ..exceptions import EgressError, PrintharvestError, RegistryError, ValidationError
-from ..store.exports import ExportLog
-from ..validation import validate
-from .layout import UploadLayout, expand, rows
-from .mapping import NrdrMapping, to_record
-from .sheet import sheet_html
-from .upload import UploadFile, psv_files, xlsx_files
-from .values import element_values
+from printharvest.cases.model import Case
+from printharvest.cases.service import CaseService
+from printharvest.dictionary.elements import Dictionary
+from printharvest.dictionary.validation import validate
+from printharvest.exceptions import EgressError, PrintharvestError, RegistryError, ValidationError
+from printharvest.privacy.egress import EgressGuard, check_values, release
+from printharvest.registry.layout import UploadLayout, expand, rows
+from printharvest.registry.mapping import NrdrMapping, to_record
+from printharvest.registry.sheet import sheet_html
+from printharvest.registry.upload import UploadFile, psv_files, xlsx_files
+from printharvest.registry.values import element_values
+from printharvest.store.exports import ExportLog
 
 ExportFormat = Literal["psv", "xlsx", "json", "sheet"]
 SUFFIX = {"psv": ".txt", "xlsx": ".xlsx", "json": ".json", "sheet": ".html"}

@@ -12,12 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..case import Case
-from ..dictionary import Dictionary, Element
-from ..exceptions import ConfigError
-from ..rules import rules_file
-from ..yamlfile import validate_yaml
-from .values import Duration
+from printharvest.cases.model import Case
+from printharvest.dictionary.elements import Dictionary, Element
+from printharvest.exceptions import ConfigError
+from printharvest.registry.values import Duration
+from printharvest.rules.lab import rules_file
+from printharvest.rules.yamlfile import validate_yaml
 
 LAYOUT_FILE = "registry/upload_layout.yaml"
 DurationPart = Literal["hours", "minutes", "total_minutes", "hours_minutes"]

@@ -11,13 +11,13 @@ from typing import Any
 
 from pydantic import Field
 
-from ..case import Case
-from ..dictionary import Dictionary
-from ..exceptions import ConfigError
-from ..rules import rules_file
-from ..yamlfile import validate_yaml
-from .layout import RegistryFileInfo, RegistryItem
-from .values import Duration
+from printharvest.cases.model import Case
+from printharvest.dictionary.elements import Dictionary
+from printharvest.exceptions import ConfigError
+from printharvest.registry.layout import RegistryFileInfo, RegistryItem
+from printharvest.registry.values import Duration
+from printharvest.rules.lab import rules_file
+from printharvest.rules.yamlfile import validate_yaml
 
 MAPPING_FILE = "registry/nrdr_mapping.yaml"
 

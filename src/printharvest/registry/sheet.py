@@ -9,9 +9,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from ..case import Case
-from ..dictionary import Dictionary, Element
-from .values import Duration, element_values
+from printharvest.cases.model import Case
+from printharvest.dictionary.elements import Dictionary, Element
+from printharvest.registry.values import Duration, element_values
 
 CSS = """
 body { font: 11pt/1.35 system-ui, sans-serif; margin: 1.5em; color: #000; }

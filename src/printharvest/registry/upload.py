@@ -1,7 +1,7 @@
 """Batch upload files: pipe-delimited text (CRLF) and Excel workbooks with plain values.
 
 Both are split into several files rather than exceed the registry's size limit. Every file's
-bytes pass :func:`printharvest.egress.release` before they are written.
+bytes pass :func:`printharvest.privacy.egress.release` before they are written.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 
-from ..egress import EgressGuard, release
-from .layout import Cell
+from printharvest.privacy.egress import EgressGuard, release
+from printharvest.registry.layout import Cell
 
 FORMULA_START = ("=", "+", "-", "@")
 """A text cell starting with one of these is read as a formula by spreadsheet programs."""
@@ -113,7 +113,7 @@ def xlsx_files(header: Sequence[str] | None, rows: Sequence[Sequence[Cell]], lim
 
 
 def _too_big(index: int, size: int, limit: int) -> Exception:
-    from ..exceptions import RegistryError
+    from printharvest.exceptions import RegistryError
 
     return RegistryError(f"case number {index + 1} of the export alone takes {size} bytes, "
                          f"more than the {limit}-byte limit")

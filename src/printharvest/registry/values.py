@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..anatomy import ANATOMY_FILE
-from ..case import Case, Provenance
-from ..dictionary import Dictionary, Element
-from ..exceptions import ValidationError
-from ..rules import MATERIALS_FILE, PRINTERS_FILE
+from printharvest.cases.model import Case, Provenance
+from printharvest.dictionary.elements import Dictionary, Element
+from printharvest.exceptions import ValidationError
+from printharvest.rules.anatomy import ANATOMY_FILE
+from printharvest.rules.lab import MATERIALS_FILE, PRINTERS_FILE
 
 UNKNOWN_WORDS = frozenset({"unknown", "unk", "u", "?"})
 

@@ -6,7 +6,7 @@ write the same tables. Nothing in a report names a file, job, folder or case key
 
 from __future__ import annotations
 
-from .builder import Report, build_report
-from .render import render_csv, render_html
+from printharvest.reports.builder import Report, build_report
+from printharvest.reports.render import render_csv, render_html
 
 __all__ = ["Report", "build_report", "render_csv", "render_html"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from ..app import App
-from ..store.outbox import Outbox, OutboxRow
-from .facts import CaseFacts, case_facts
-from .tables import Section, Table, build_sections
+from printharvest.app import App
+from printharvest.reports.facts import CaseFacts, case_facts
+from printharvest.reports.tables import Section, Table, build_sections
+from printharvest.store.outbox import Outbox, OutboxRow
 
 SUBMISSION_STATUSES = ("exported", "submitted", "accepted", "rejected")
 

@@ -6,7 +6,7 @@ import io
 import re
 from typing import Any
 
-from .tables import Table
+from printharvest.reports.tables import Table
 
 _WIDTH_IN = 6.4
 _COLOUR = "#2f6f8f"

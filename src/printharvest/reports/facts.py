@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..case import Case
-from ..models import HarvestRecord
-from ..rules import Rules
+from printharvest.cases.model import Case
+from printharvest.models import HarvestRecord
+from printharvest.rules.lab import Rules
 
 EFFORT_KINDS: tuple[str, ...] = (
     "consultation_clinician", "consultation_nonclinician",

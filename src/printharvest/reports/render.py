@@ -8,8 +8,8 @@ import io
 import jinja2
 from markupsafe import Markup
 
-from .builder import Report
-from .charts import render_chart
+from printharvest.reports.builder import Report
+from printharvest.reports.charts import render_chart
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("printharvest.reports", "templates"),

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .facts import EFFORT_KINDS, CaseFacts
+from printharvest.reports.facts import EFFORT_KINDS, CaseFacts
 
 NOT_SET = "not yet set"
 VOLUME_BINS: tuple[tuple[float, float], ...] = (

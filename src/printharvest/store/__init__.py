@@ -7,6 +7,6 @@ crash between two records loses neither. Schema changes are migrations
 
 from __future__ import annotations
 
-from .core import CaseRow, Store, StoredRecord
+from printharvest.store.core import CaseRow, Store, StoredRecord
 
 __all__ = ["CaseRow", "Store", "StoredRecord"]

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..case import FieldValue, Provenance
-from ..exceptions import RecordNotFoundError, StoreError
-from ..models import HarvestRecord
-from .migrations import migrate
+from printharvest.cases.model import FieldValue, Provenance
+from printharvest.exceptions import RecordNotFoundError, StoreError
+from printharvest.models import HarvestRecord
+from printharvest.store.migrations import migrate
 
 
 def now() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .core import Store, now
+from printharvest.store.core import Store, now
 
 
 @dataclass(frozen=True)

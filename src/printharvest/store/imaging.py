@@ -2,15 +2,15 @@
 
 One row per series an imaging record counted, so that a case can count distinct studies
 across ingests: a second series of a study dropped later adds a series, not a study.
-The hashes are HMAC-SHA256 with the home's secret salt (:mod:`printharvest.phi`).
+The hashes are HMAC-SHA256 with the home's secret salt (:mod:`printharvest.privacy.phi`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..imaging import SeriesKey
-from .core import Store
+from printharvest.connectors.dicom.series import SeriesKey
+from printharvest.store.core import Store
 
 
 def save_series_keys(store: Store, record_id: int, keys: Iterable[SeriesKey]) -> None:

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..exceptions import MigrationError
+from printharvest.exceptions import MigrationError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .core import Store, now
+from printharvest.store.core import Store, now
 
 OPEN_STATES = ("pending", "sent", "failed")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .core import Store, now
+from printharvest.store.core import Store, now
 
 
 def change_status(store: Store, case_id: int, status: str, actor: str) -> str:

@@ -18,7 +18,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from .jobs import JobSummary
+    from printharvest.watch.job_runner import JobSummary
 
 LOG_NAME = "printharvest.log"
 

@@ -15,8 +15,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ..exceptions import ArchiveError as MoveError
-from .scan import sha256_of
+from printharvest.exceptions import ArchiveError as MoveError
+from printharvest.watch.scan import sha256_of
 
 
 def move_file(src: Path, dest: Path) -> None:

@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ..app import App
-from ..exceptions import ConfigError
-from ..store.jobs import Journal
-from .display import Reporter
-from .jobs import Deferred, Job, JobRunner, JobSummary
-from .scan import Snapshot, snapshot, top_entries, top_name
-from .worker import Task, WorkerPool
+from printharvest.app import App
+from printharvest.exceptions import ConfigError
+from printharvest.store.journal import Journal
+from printharvest.watch.display import Reporter
+from printharvest.watch.job_runner import Deferred, Job, JobRunner, JobSummary
+from printharvest.watch.scan import Snapshot, snapshot, top_entries, top_name
+from printharvest.watch.worker import Task, WorkerPool
 
 log = logging.getLogger("printharvest.watch")
 

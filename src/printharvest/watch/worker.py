@@ -276,7 +276,7 @@ def _answer(task_id: Any, root: Path, files: list[Path], harvester: Any) -> dict
         return {"task": task_id, "fatal": "harvest ran out of memory"}
     except Exception as exc:  # the worker must answer, whatever a connector did
         return {"task": task_id, "fatal": f"harvest failed ({type(exc).__name__})"}
-    from ..imaging import series_keys
+    from printharvest.connectors.dicom.series import series_keys
 
     return {
         "task": task_id,
@@ -295,12 +295,12 @@ def main(argv: list[str]) -> int:
     sys.stdout = sys.stderr
     threading.Thread(target=_exit_with_parent, daemon=True).start()
 
-    from ..config import Home
+    from printharvest.config import Home
 
     home = Home.open(Path(argv[0]))
     _limit_memory(home.config.watch.worker_memory_mb)
 
-    from ..app import App
+    from printharvest.app import App
 
     app = App(home)
     harvester = app.harvester

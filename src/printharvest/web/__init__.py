@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .app import WebApp, create_app
+from printharvest.web.app import WebApp, create_app
 
 __all__ = ["WebApp", "create_app"]

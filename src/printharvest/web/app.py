@@ -25,11 +25,16 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..app import App
-from ..case import CASE_STATUSES
-from ..exceptions import ConfigError, PrintharvestError, RecordNotFoundError, ValidationError
-from ..validation import CaseNotReadyError, expected, format_value
-from .auth import (
+from printharvest.app import App
+from printharvest.cases.model import CASE_STATUSES
+from printharvest.dictionary.validation import CaseNotReadyError, expected, format_value
+from printharvest.exceptions import (
+    ConfigError,
+    PrintharvestError,
+    RecordNotFoundError,
+    ValidationError,
+)
+from printharvest.web.auth import (
     COOKIE,
     Session,
     Sessions,
@@ -38,8 +43,8 @@ from .auth import (
     is_loopback,
     verify_password,
 )
-from .forms import FIELD_LIST, build_form, changes, read_form
-from .report_page import report_response
+from printharvest.web.forms import FIELD_LIST, build_form, changes, read_form
+from printharvest.web.report_page import report_response
 
 HERE = Path(__file__).resolve().parent
 MAX_FORM_BYTES = 1_000_000

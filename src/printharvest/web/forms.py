@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..case import Case, Conflict, FieldValue
-from ..dictionary import Dictionary, Element, FieldRef, empty
-from ..exceptions import ValidationError
-from ..validation import UNKNOWN, Problem, duration, format_value, parse_value
+from printharvest.cases.model import Case, Conflict, FieldValue
+from printharvest.dictionary.elements import Dictionary, Element, FieldRef, empty
+from printharvest.dictionary.validation import UNKNOWN, Problem, duration, format_value, parse_value
+from printharvest.exceptions import ValidationError
 
 FIELD_LIST = "_f"
 

@@ -7,9 +7,9 @@ from datetime import date
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from ..app import App
-from ..exceptions import ValidationError
-from ..reports import build_report, render_csv, render_html
+from printharvest.app import App
+from printharvest.exceptions import ValidationError
+from printharvest.reports import build_report, render_csv, render_html
 
 # The report is one self-contained document: its styles and SVG charts are inline.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

@@ -1,0 +1,244 @@
+"""Case service: ingest harvest outcomes into the store, read cases back, and move them
+through their workflow.
+
+A value the data manager typed always wins over a harvested one and is never overwritten
+by a later harvest. Typing over a harvested value settles it against that value; a later
+harvest that says something else shows up as a conflict until the data manager keeps the
+typed value or takes the harvested one.
+
+Status: ``needs_clinical`` -> ``ready`` (only when the case validates) -> ``exported`` /
+``submitted`` -> ``accepted`` / ``rejected``. Every change goes to the audit log.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from printharvest.cases.assembly import Assembler
+from printharvest.cases.model import CASE_STATUSES, Case, Conflict, FieldValue
+from printharvest.connectors.dicom.series import series_keys
+from printharvest.dictionary.elements import Dictionary
+from printharvest.dictionary.validation import CaseNotReadyError, Problem, validate
+from printharvest.exceptions import StoreError, ValidationError
+from printharvest.harvest.harvester import HarvestedRecord, HarvestOutcome
+from printharvest.rules.anatomy import AnatomyRules
+from printharvest.rules.lab import Rules
+from printharvest.store import Store
+from printharvest.store.imaging import save_series_keys, series_keys_for_case
+from printharvest.store.workflow import (
+    acknowledge_conflict,
+    acknowledged_conflicts,
+    change_status,
+    status_counts,
+)
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "needs_clinical": ("ready",),
+    "ready": ("needs_clinical", "exported", "submitted"),
+    "exported": ("ready", "needs_clinical", "exported", "submitted"),
+    "submitted": ("accepted", "rejected", "ready", "needs_clinical"),
+    "accepted": ("ready", "needs_clinical"),
+    "rejected": ("ready", "needs_clinical", "submitted"),
+}
+"""Which status may follow which. ``ready`` and the ones after it need a valid case."""
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did."""
+
+    new_records: int = 0
+    duplicates: int = 0
+    new_cases: list[int] = field(default_factory=list)
+    updated_cases: list[int] = field(default_factory=list)
+
+
+class CaseService:
+    """Reads and writes cases through the store, keeping harvested fields up to date."""
+
+    def __init__(self, store: Store, dictionary: Dictionary, rules: Rules | None = None,
+                 anatomy: AnatomyRules | None = None) -> None:
+        self.store = store
+        self.dictionary = dictionary
+        self.assembler = Assembler(dictionary, rules or Rules(), anatomy or AnatomyRules())
+
+    # -- harvest ------------------------------------------------------------------------
+
+    def ingest(self, outcome: HarvestOutcome, actor: str = "harvest") -> IngestReport:
+        """Store every record (one transaction each) and re-assemble the cases touched."""
+        report = IngestReport()
+        for item in outcome.items:
+            self.ingest_one(item, report, actor)
+        return report
+
+    def ingest_one(self, item: HarvestedRecord, report: IngestReport, actor: str) -> None:
+        """Store one record and update its case, atomically."""
+        record = item.record
+        if record.case_key is None:
+            raise StoreError(f"{record.source.path}: record has no case key")
+        with self.store.transaction():
+            if self.store.has_record(record.source.sha256, record.source.index):
+                report.duplicates += 1
+                return
+            case_id, created = self.store.ensure_case(record.case_key)
+            record_id = self.store.insert_record(case_id, record, item.rule_notes)
+            keys = series_keys(record)
+            if keys is not None:
+                save_series_keys(self.store, record_id, keys)
+            self.store.log(case_id, actor, "record", None, None, str(record_id))
+            self._reassemble(case_id, actor)
+        report.new_records += 1
+        target = report.new_cases if created else report.updated_cases
+        if case_id not in report.new_cases and case_id not in report.updated_cases:
+            target.append(case_id)
+
+    def relocate(self, old: str, new: str, actor: str) -> None:
+        """A harvested original moved (into the archive): provenance follows it."""
+        with self.store.transaction():
+            for case_id in self.store.relocate_records(old, new):
+                self._reassemble(case_id, actor)
+
+    def _reassemble(self, case_id: int, actor: str) -> None:
+        records = self.store.records_for_case(case_id)
+        fields = self.assembler.assemble(records, series_keys_for_case(self.store, case_id))
+        self.store.replace_harvested_fields(case_id, fields)
+        self.store.touch_case(case_id)
+        self._recheck(case_id, actor)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, case_id: int) -> Case:
+        """One case with its records, effective fields, conflicts and missing elements."""
+        row = self.store.case_row(case_id)
+        stored = self.store.field_values(case_id)
+        kept = acknowledged_conflicts(self.store, case_id)
+        fields: dict[str, FieldValue] = {}
+        conflicts: list[Conflict] = []
+        for name, by_origin in sorted(stored.items()):
+            user, harvested = by_origin.get("user"), by_origin.get("harvest")
+            fields[name] = user or harvested  # type: ignore[assignment]
+            if (user is not None and harvested is not None and user.value != harvested.value
+                    and kept.get(name, object()) != harvested.value):
+                conflicts.append(Conflict(field=name, user_value=user.value,
+                                          harvested_value=harvested.value))
+        return Case(
+            id=row.id, case_key=row.case_key, registry_id=row.registry_id,
+            status=row.status,  # type: ignore[arg-type]
+            created_at=row.created_at, updated_at=row.updated_at,
+            records=[s.record for s in self.store.records_for_case(case_id)],
+            fields=fields, conflicts=conflicts,
+            missing=self.dictionary.missing({k: v.value for k, v in fields.items()}),
+        )
+
+    def list(self, status: str | None = None, search: str | None = None) -> list[Case]:
+        """Every case (of one status, matching a search text), oldest first."""
+        found = [self.get(row.id) for row in self.store.case_rows(status)]
+        if search:
+            needle = search.strip().lower()
+            found = [c for c in found if needle in c.case_key.lower()
+                     or needle in c.registry_id.lower() or needle == str(c.id)]
+        return found
+
+    def counts(self) -> dict[str, int]:
+        """Cases per status, every status present (0 when none)."""
+        counts = status_counts(self.store)
+        return {status: counts.get(status, 0) for status in CASE_STATUSES}
+
+    def validate(self, case_id: int) -> builtins.list[Problem]:
+        """Every problem of a case against the dictionary (unresolved conflicts included)."""
+        case = self.get(case_id)
+        problems = validate(case, self.dictionary)
+        problems += [Problem(c.field, f"typed {c.user_value!r} but the harvest says "
+                                      f"{c.harvested_value!r}: keep one")
+                     for c in case.conflicts]
+        return problems
+
+    def audit(self, case_id: int) -> builtins.list[dict[str, Any]]:
+        """A case's audit entries, oldest first."""
+        self.store.case_row(case_id)
+        return self.store.audit_log(case_id)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def set_values(self, case_id: int, values: dict[str, Any], actor: str) -> Case:
+        """Store values the data manager typed (None clears one).
+
+        Every name must be a dictionary element (numbered within the group's limit);
+        a case that no longer validates goes back to ``needs_clinical``.
+        """
+        self.store.case_row(case_id)
+        for name in values:
+            self.check_field_name(name)
+        stored = self.store.field_values(case_id)
+        with self.store.transaction():
+            for name, value in values.items():
+                self.store.set_user_field(case_id, name, value, actor)
+                harvested = stored.get(name, {}).get("harvest")
+                if value is not None and harvested is not None:
+                    # Typing over a harvested value is a decision against it; only a later
+                    # harvest that says something else again is a conflict.
+                    acknowledge_conflict(self.store, case_id, name, harvested.value, actor,
+                                         log=False)
+            self._recheck(case_id, actor, edited=True)
+        return self.get(case_id)
+
+    def check_field_name(self, name: str) -> None:
+        """ValidationError unless ``name`` is a dictionary element a data manager may set."""
+        ref = self.dictionary.resolve(name)
+        if ref is None:
+            raise ValidationError(name, "not an element of the registry dictionary")
+        if ref.number is not None:
+            group = self.dictionary.group(ref.element.group or "")
+            if not 1 <= ref.number <= group.max:
+                raise ValidationError(name, f"{group.label.lower()} numbers run from 1 to "
+                                            f"{group.max}")
+
+    def resolve_conflict(self, case_id: int, name: str, keep: Literal["typed", "harvested"],
+                         actor: str) -> Case:
+        """Settle a conflict: keep the typed value, or drop it for the harvested one."""
+        conflict = next((c for c in self.get(case_id).conflicts if c.field == name), None)
+        if conflict is None:
+            raise ValidationError(name, "has no conflict to resolve")
+        with self.store.transaction():
+            if keep == "typed":
+                acknowledge_conflict(self.store, case_id, name, conflict.harvested_value, actor)
+            else:
+                self.store.set_user_field(case_id, name, None, actor)
+            self._recheck(case_id, actor, edited=True)
+        return self.get(case_id)
+
+    def mark_ready(self, case_id: int, actor: str) -> Case:
+        """Mark a case ready; CaseNotReadyError (a ValidationError) lists what remains."""
+        return self.set_status(case_id, "ready", actor)
+
+    def set_status(self, case_id: int, status: str, actor: str) -> Case:
+        """Move a case to ``status`` if the workflow allows it (and, from ready on, it
+        validates); the change is audited."""
+        if status not in CASE_STATUSES:
+            raise ValidationError("status", f"{status!r} is not one of {', '.join(CASE_STATUSES)}")
+        old = self.store.case_row(case_id).status
+        if status == old and status != "exported":
+            return self.get(case_id)
+        if status not in TRANSITIONS.get(old, ()):
+            raise ValidationError("status", f"case {case_id} is {old} and cannot become {status}")
+        if status != "needs_clinical":
+            problems = self.validate(case_id)
+            if problems:
+                raise CaseNotReadyError(case_id, problems)
+        with self.store.transaction():
+            change_status(self.store, case_id, status, actor)
+        return self.get(case_id)
+
+    def _recheck(self, case_id: int, actor: str, edited: bool = False) -> None:
+        """After a change (inside a transaction): a case past needs_clinical that no longer
+        validates goes back to needs_clinical; an edited exported/submitted case is ready
+        again (its export or submission is out of date)."""
+        status = self.store.case_row(case_id).status
+        if status == "needs_clinical":
+            return
+        if self.validate(case_id):
+            change_status(self.store, case_id, "needs_clinical", actor)
+        elif edited and status != "ready":
+            change_status(self.store, case_id, "ready", actor)

@@ -1,0 +1,279 @@
+"""One inbox job from settled files to archived originals, step by journalled step.
+
+:class:`JobRunner` prepares a job (hash, dedupe by content, journal rows), turns worker
+replies into stored records, decides each file's fate, and moves originals into the archive
+or quarantine. It also finishes what a killed service left half done (:meth:`recover`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from printharvest.app import App
+from printharvest.cases.service import IngestReport
+from printharvest.connectors.dicom.series import record_from_json
+from printharvest.exceptions import ArchiveError, PrintharvestError
+from printharvest.harvest.harvester import HarvestedRecord
+from printharvest.store.journal import FileRow, Journal
+from printharvest.watch.mover import prune_empty, resume_move, write_reason
+from printharvest.watch.scan import Snapshot, free_name, sha256_of
+from printharvest.watch.worker import TaskResult
+
+log = logging.getLogger("printharvest.watch")
+
+
+@dataclass
+class Job:
+    """A job in flight: its journal rows and what has been decided so far."""
+
+    id: int
+    inbox: Path
+    name: str
+    rows: dict[int, FileRow]
+    harvest: list[FileRow]
+    duplicate_of: dict[int, int] = field(default_factory=dict)
+    decisions: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    pending: int = 0
+    records: int = 0
+    cases: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    connectors: set[str] = field(default_factory=set)
+
+
+@dataclass
+class JobSummary:
+    """What a finished job did, for the terminal line and the exit code."""
+
+    name: str
+    files: int
+    records: int
+    duplicates: int
+    quarantined: list[tuple[str, str]]
+    cases: list[int]
+
+
+class Deferred(Exception):
+    """The job shares content with one being harvested right now: try again shortly."""
+
+
+class JobRunner:
+    """Prepares, completes and files away inbox jobs."""
+
+    def __init__(self, app: App, journal: Journal) -> None:
+        self.app = app
+        self.journal = journal
+        self.keep = app.home.config.archive_mode == "keep"
+        self.max_attempts = app.home.config.watch.max_attempts
+        self._hashes: dict[tuple[str, str], tuple[int, int, str]] = {}
+
+    # -- preparing ----------------------------------------------------------------------
+
+    def prepare(self, inbox: Path, name: str, snap: Snapshot) -> Job | None:
+        """Journal a settled entry as a job; None when nothing in it needs work.
+
+        Raises :class:`Deferred` when its content is being harvested by another job, and
+        OSError when a file changed or vanished while being hashed (the entry settles again).
+        """
+        key = str(inbox)
+        work: list[tuple[str, int, int, str]] = []
+        for rel, (size, mtime) in sorted(snap.items()):
+            if self.keep and self.journal.is_kept(key, rel, size, mtime):
+                continue
+            row = self.journal.open_file(key, rel)
+            if row is not None and row.state not in ("seen", "harvesting") \
+                    and (row.size, row.mtime_ns) == (size, mtime):
+                continue  # already read; filing it away is :meth:`recover`'s work
+            work.append((rel, size, mtime, self._hash(inbox, rel, size, mtime)))
+        if not work:
+            return None
+        for rel, _, _, sha in work:
+            row = self.journal.open_file(key, rel)
+            if self.journal.content_verdict(sha, row.id if row else -1) == "busy":
+                raise Deferred(rel)
+        job = Job(self.journal.new_job(key, name), inbox, name, {}, [])
+        first_of: dict[str, int] = {}
+        for rel, size, mtime, sha in work:
+            row = self.journal.track(job.id, key, rel, size, mtime)
+            if row.sha256 != sha:
+                self.journal.set_sha256(row.id, sha)
+                row = self.journal.file(row.id)
+            job.rows[row.id] = row
+            self._hashes.pop((key, rel), None)  # the journal row holds it from now on
+            verdict = self.journal.content_verdict(sha, row.id)
+            if row.attempts >= self.max_attempts:
+                job.decisions[row.id] = ("failed", f"harvest was interrupted {row.attempts} times;"
+                                         " given up")
+            elif verdict == "harvested":
+                job.decisions[row.id] = ("duplicate", None)
+            elif sha in first_of:
+                job.duplicate_of[row.id] = first_of[sha]
+            else:
+                first_of[sha] = row.id
+                job.harvest.append(row)
+        if job.harvest:
+            self.journal.start_harvest([r.id for r in job.harvest])
+        return job
+
+    def _hash(self, inbox: Path, rel: str, size: int, mtime: int) -> str:
+        cached = self._hashes.get((str(inbox), rel))
+        if cached and cached[:2] == (size, mtime):
+            return cached[2]
+        row = self.journal.open_file(str(inbox), rel)
+        if row and row.sha256 and (row.size, row.mtime_ns) == (size, mtime):
+            return row.sha256
+        path = inbox / rel
+        sha = sha256_of(path)
+        st = path.stat()
+        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+            raise OSError(f"{path}: changed while being read")
+        self._hashes[(str(inbox), rel)] = (size, mtime, sha)
+        return sha
+
+    # -- results ------------------------------------------------------------------------
+
+    def absorb(self, job: Job, result: TaskResult) -> None:
+        """Store the records of a finished task and decide the fate of its files."""
+        by_path = {str(job.inbox / r.rel_path): r for r in job.harvest}
+        task_rows = [by_path[str(p)] for p in result.task.files if str(p) in by_path]
+        if result.fatal is not None:
+            for row in task_rows:
+                job.decisions[row.id] = ("failed", result.fatal)
+            log.warning("job %s: %s", job.name, result.fatal)
+            return
+        with_records: set[int] = set()
+        report = IngestReport()
+        for item in result.reply.get("items", []):
+            origin = by_path.get(str(item["record"]["source"]["path"]).split("!/")[0])
+            try:
+                record = record_from_json(item["record"], item.get("series_keys"))
+                self.app.cases.ingest_one(HarvestedRecord(record, item.get("rule_notes", {})),
+                                          report, "watch")
+            except (PrintharvestError, ValueError) as exc:
+                if origin is not None:
+                    job.decisions[origin.id] = ("failed", f"cannot store its record ({exc})")
+                continue
+            if origin is not None:
+                with_records.add(origin.id)
+            job.connectors.add(record.source.connector)
+        job.records += report.new_records
+        job.cases.extend(report.new_cases + report.updated_cases)
+        errors: dict[int, list[str]] = {}
+        for error in result.reply.get("errors", []):
+            origin = by_path.get(str(error.get("path", "")).split("!/")[0])
+            if origin is None:
+                job.notes.append(str(error.get("reason")))
+                continue
+            errors.setdefault(origin.id, []).append(str(error.get("reason")))
+        for row in task_rows:
+            if row.id in job.decisions:
+                continue
+            if row.id not in with_records and row.id in errors:
+                job.decisions[row.id] = ("failed", "; ".join(dict.fromkeys(errors[row.id])))
+            else:
+                job.decisions[row.id] = ("harvested", None)
+                for reason in errors.get(row.id, []):
+                    log.info("job %s: %s: %s", job.name, row.rel_path, reason)
+
+    # -- finishing ----------------------------------------------------------------------
+
+    def finish(self, job: Job) -> JobSummary:
+        """Record every decision, move the originals, and close the job row."""
+        for dup, first in job.duplicate_of.items():
+            outcome, reason = job.decisions.get(first, ("harvested", None))
+            if outcome == "failed":
+                job.decisions[dup] = ("failed", f"same content as a file that failed: {reason}")
+            else:
+                job.decisions[dup] = ("duplicate", None)
+        self.journal.decide(job.decisions)
+        quarantined: list[tuple[str, str]] = []
+        for row_id in sorted(job.rows):
+            row = self.journal.file(row_id)
+            self.settle(row)
+            if row.outcome == "failed":
+                quarantined.append((row.rel_path, row.reason or "could not be read"))
+        if not self.keep:
+            prune_empty(job.inbox / job.name, job.inbox)
+        duplicates = sum(1 for o, _ in job.decisions.values() if o == "duplicate")
+        error = f"{len(quarantined)} file(s) quarantined" if quarantined else None
+        self.journal.finish_job(job.id, files=len(job.rows), records=job.records,
+                                duplicates=duplicates, quarantined=len(quarantined),
+                                cases=job.cases, error=error)
+        return JobSummary(job.name, len(job.rows), job.records, duplicates, quarantined,
+                          sorted(set(job.cases)))
+
+    def settle(self, row: FileRow) -> None:
+        """Put one decided file where it belongs: archive, quarantine, or left in place."""
+        inbox = Path(row.inbox)
+        src = inbox / row.rel_path
+        try:
+            st = src.stat()
+        except OSError:
+            self.journal.finish(row.id, "vanished", "the file was taken out of the inbox")
+            log.warning("%s: gone from the inbox before it was filed", src)
+            return
+        if (st.st_size, st.st_mtime_ns) != (row.size, row.mtime_ns):
+            # New content arrived under the same name: it is a new job; this row is done.
+            self.journal.finish(row.id, "changed", "changed after it was read; read again")
+            return
+        failed = row.outcome == "failed"
+        if not failed and self.keep:
+            self.journal.finish(row.id, "kept")
+            return
+        for _ in range(3):  # a fresh name if the planned one is taken meanwhile
+            if failed:
+                dest = free_name(self.app.home.quarantine / row.rel_path, self._planned)
+            else:
+                month = datetime.now().strftime("%Y/%m")
+                dest = free_name(self.app.home.archive / month / row.rel_path, self._planned)
+            self.journal.plan_move(row.id, "quarantining" if failed else "archiving", str(dest))
+            if not self._move(self.journal.file(row.id), src, dest):
+                return
+
+    def _planned(self, path: Path) -> bool:
+        return self.journal.is_planned(str(path))
+
+    def _move(self, row: FileRow, src: Path, dest: Path) -> bool:
+        """Carry out a planned move; True when a new destination must be chosen."""
+        failed = row.state == "quarantining"
+        try:
+            done = resume_move(src, dest)
+            if done and failed:
+                # After the move: the name is ours now, so no other file's reason is touched.
+                write_reason(dest, row.reason or "could not be read")
+        except ArchiveError as exc:
+            log.error("%s: %s; choosing another name", src, exc)
+            self.journal.plan_move(row.id, "harvested", None)
+            return True
+        except OSError as exc:
+            log.error("%s: cannot file it away (%s); will retry", src, exc)
+            return False
+        if not done:
+            self.journal.finish(row.id, "vanished", "the file was taken out of the inbox")
+            return False
+        self.journal.finish(row.id, "quarantined" if failed else "archived")
+        if not failed:
+            self.app.cases.relocate(str(src), str(dest), "watch")
+        log.info("%s -> %s%s", src, dest, f" ({row.reason})" if failed else "")
+        return False
+
+    def recover(self, busy: set[int]) -> None:
+        """Finish moves and decisions a stopped service left behind (rows not in ``busy``)."""
+        for row in self.journal.files_in(("harvested", "archiving", "quarantining")):
+            if row.id in busy:
+                continue
+            if row.state == "harvested":
+                self.settle(row)
+            elif row.destination and self._move(row, Path(row.inbox) / row.rel_path,
+                                                Path(row.destination)):
+                self.settle(self.journal.file(row.id))
+
+    def reset_interrupted(self) -> None:
+        """At start: harvests a killed service left running are to be done again."""
+        for row in self.journal.files_in(("harvesting", "seen")):
+            if not (Path(row.inbox) / row.rel_path).is_file():
+                self.journal.finish(row.id, "vanished", "the file was taken out of the inbox")
+            elif row.state == "harvesting":
+                self.journal.plan_move(row.id, "seen", None)

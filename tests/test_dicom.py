@@ -242,7 +242,7 @@ def test_app_hands_the_home_salt(tmp_path: Path) -> None:
     app = App.open(tmp_path / "home")
     connector = app.host.connectors["dicom"].connector
     assert isinstance(connector, DicomConnector)
-    assert connector.salt_source() == phi.home_salt(tmp_path / "home")
+    assert connector.context.salt() == phi.home_salt(tmp_path / "home")
     app.close()
 
 

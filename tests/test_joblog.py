@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl  # type: ignore[import-untyped]
 import pytest
 
+from printharvest.connectors.base import HarvestContext
 from printharvest.connectors.joblog.cells import parse_number, parse_seconds
 from printharvest.connectors.joblog.connector import JobLogConnector
-from printharvest.connectors.joblog.maps import load_map, load_maps, set_lab_rules_dir
+from printharvest.connectors.joblog.maps import load_map, load_maps
 from printharvest.exceptions import ConfigError, CorruptFileError
 from printharvest.harvest.probe import probe_file
 
@@ -47,15 +47,15 @@ defaults:
 """
 
 
-@pytest.fixture(autouse=True)
-def _shipped_maps_only() -> Iterator[None]:
-    set_lab_rules_dir(None)
-    yield
-    set_lab_rules_dir(None)
+def _harvest(path: Path, rules_dir: Path | None = None) -> list:  # type: ignore[type-arg]
+    return _connector(rules_dir).harvest(probe_file(path))
 
 
-def _harvest(path: Path) -> list:  # type: ignore[type-arg]
-    return JobLogConnector().harvest(probe_file(path))
+def _connector(rules_dir: Path | None = None) -> JobLogConnector:
+    """The job-log connector as the host hands it a lab's rules folder."""
+    connector = JobLogConnector()
+    connector.context = HarvestContext(rules_dir=rules_dir)
+    return connector
 
 
 def _pjh(tmp_path: Path, rows: list[str], *, name: str = "log.csv", newline: str = "\r\n",
@@ -151,9 +151,8 @@ def test_lab_map_from_rules_dir(tmp_path: Path) -> None:
         "EagerSnail;Clear V4;95,5;0,0123;02/03/2026 14:00;réussi\r\n"
         "EagerSnail;Grey V4;60;1e9;02/03/2026 18:00;échoué\r\n".encode("cp1252"))
     assert JobLogConnector().detect(probe_file(log)) == 0.0  # not without the lab's maps
-    set_lab_rules_dir(rules)
-    assert JobLogConnector().detect(probe_file(log)) == pytest.approx(0.95)
-    first, second = _harvest(log)
+    assert _connector(rules).detect(probe_file(log)) == pytest.approx(0.95)
+    first, second = _harvest(log, rules)
     assert first.printer is not None and first.printer.model == "Form 3B"
     assert first.technology == "vat_photopolymerization"
     assert first.print_duration_s == 5730

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from printharvest.cases.service import CaseService
 from printharvest.config import Home
-from printharvest.connectors.joblog.maps import set_lab_rules_dir
 from printharvest.dictionary.elements import Dictionary
 from printharvest.harvest.harvester import Harvester
 from printharvest.harvest.plugins import PluginHost
@@ -38,17 +37,15 @@ class App:
     @cached_property
     def host(self) -> PluginHost:
         """Loaded connectors (built-in, entry points, drop-in folder)."""
-        # The job-log connector reads the lab's column maps from <rules_dir>/joblogs/.
-        set_lab_rules_dir(self.home.rules_dir)
         host = PluginHost.load(self.home.connectors_dir,
                                entry_points=self.home.config.entry_point_plugins)
         if self.read_only:
             # Nothing is stored, so the hashes need not match later ones: a salt for this run
             # alone, and no salt file (nor home) created by a command that only looks.
             salt = secrets.token_bytes(phi.SALT_BYTES)
-            phi.hand_salt(host, lambda: salt)
+            host.bind(self.home.rules_dir, lambda: salt)
         else:
-            phi.hand_salt(host, lambda: phi.home_salt(self.home.root))
+            host.bind(self.home.rules_dir, lambda: phi.home_salt(self.home.root))
         return host
 
     @cached_property

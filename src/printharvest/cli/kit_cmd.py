@@ -52,7 +52,7 @@ def test_connectors(ctx: click.Context, files: tuple[Path, ...], as_json: bool) 
     app = get_app(ctx)
     app.read_only = True
     host = app.host
-    _show_load_problems(host)
+    _show_load_problems(host, app.home.rules_dir)
     failed = 0
     records_json: list[dict[str, object]] = []
     for path in files:
@@ -68,11 +68,11 @@ def test_connectors(ctx: click.Context, files: tuple[Path, ...], as_json: bool) 
     return 1 if failed else 0
 
 
-def _show_load_problems(host: PluginHost) -> None:
+def _show_load_problems(host: PluginHost, rules_dir: Path | None) -> None:
     for failure in host.failures:
         click.echo(f"connector failed to load: [{failure.route}] {failure.origin}: "
                    f"{failure.reason}", err=True)
-    for problem in load_maps().problems:
+    for problem in load_maps(rules_dir).problems:
         click.echo(f"job-log map skipped: {problem}", err=True)
 
 

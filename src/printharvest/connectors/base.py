@@ -22,17 +22,51 @@ Connectors are registered by listing them in a module-level ``CONNECTORS`` list 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from printharvest.exceptions import HarvestError
 from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Source
+from printharvest.privacy.phi import ephemeral_salt
 from printharvest.vocab import RecordKind
+
+NestedHarvest = Callable[[FileProbe, str], list[HarvestRecord]]
+"""Harvest a file found inside another through the plugin host, skipping one connector id."""
+
+
+def _no_nesting(probe: FileProbe, exclude: str) -> list[HarvestRecord]:
+    raise HarvestError(probe.display_path, "no connector host to read a nested file with")
+
+
+@dataclass(frozen=True)
+class HarvestContext:
+    """What a connector may know about the lab it runs for, handed in by the plugin host.
+
+    Every loaded connector gets the same context (:meth:`PluginHost.bind`); a connector used
+    outside a host (a unit test) sees the default: shipped rules only, a salt for this run
+    alone, and no nested harvest.
+    """
+
+    rules_dir: Path | None = None
+    """The lab's editable rules folder (job-log column maps, case-key rules), or None."""
+    salt: Callable[[], bytes] = ephemeral_salt
+    """The per-home salt for hashing identifiers (DICOM UIDs); called when needed."""
+    harvest_nested: NestedHarvest = _no_nesting
+    """Read a file found inside another (a mesh inside a DICOM object) with the best other
+    connector of the host, the lab's own included."""
 
 
 class FileConnector:
-    """Base class for connectors that read files. Subclass and fill in the four attributes."""
+    """Base class for connectors that read files. Subclass and fill in the four attributes.
+
+    ``self.context`` (:class:`HarvestContext`) tells a connector the lab's rules folder, the
+    salt for identifiers, and how to harvest a nested file; the host sets it before use.
+    """
+
+    context: HarvestContext = HarvestContext()
 
     id: ClassVar[str] = ""
     label: ClassVar[str] = ""

@@ -35,15 +35,18 @@ import inspect
 import math
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from printharvest.connectors.base import FileConnector
+from printharvest.connectors.base import FileConnector, HarvestContext
+from printharvest.exceptions import CorruptFileError
 from printharvest.harvest.probe import FileProbe
+from printharvest.models import HarvestRecord
 from printharvest.pollers.base import PrinterPoller
+from printharvest.privacy.phi import ephemeral_salt
 
 ENTRY_POINT_GROUP = "printharvest"
 BUILTIN_MODULES = ("printharvest.connectors.builtin", "printharvest.pollers.builtin")
@@ -125,6 +128,7 @@ class PluginHost:
             host.load_entry_points()
         if dropin_dir is not None:
             host.load_dropin_dir(dropin_dir)
+        host.bind(None, ephemeral_salt)
         return host
 
     # -- routes -------------------------------------------------------------------------
@@ -236,6 +240,20 @@ class PluginHost:
         results = [guarded_score(c, probe) for c in self.ordered()]
         # sorted() is stable, so equal scores keep the tie-break order of ordered().
         return sorted(results, key=lambda s: -s.score)
+
+    def bind(self, rules_dir: Path | None, salt: Callable[[], bytes]) -> None:
+        """Hand every loaded connector the lab's context (rules folder, salt, nested harvest)."""
+        context = HarvestContext(rules_dir=rules_dir, salt=salt,
+                                 harvest_nested=self.harvest_nested)
+        for loaded in self.connectors.values():
+            loaded.connector.context = context
+
+    def harvest_nested(self, probe: FileProbe, exclude: str) -> list[HarvestRecord]:
+        """Harvest a file found inside another with the best connector other than ``exclude``."""
+        ranked = [s for s in self.scores(probe) if s.connector.id != exclude]
+        if not ranked or ranked[0].score < MIN_SCORE:
+            raise CorruptFileError(probe.display_path, "no connector reads the nested file")
+        return ranked[0].connector.connector.harvest(probe)
 
     def select(self, probe: FileProbe) -> LoadedConnector | None:
         """The winning connector for ``probe``, or None when nothing claims it."""

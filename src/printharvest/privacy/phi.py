@@ -29,7 +29,6 @@ import tempfile
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from printharvest.exceptions import ConfigError
 
@@ -229,14 +228,6 @@ def home_salt(root: Path) -> bytes:
         return _read_salt(path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot create the PHI salt ({exc.strerror})") from exc
-
-
-def hand_salt(host: Any, source: SaltSource) -> None:
-    """Give ``source`` to every loaded connector that hashes identifiers (``use_salt``)."""
-    for loaded in host.connectors.values():
-        use = getattr(loaded.connector, "use_salt", None)
-        if callable(use):
-            use(source)
 
 
 def _read_salt(path: Path) -> bytes:

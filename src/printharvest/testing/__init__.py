@@ -23,7 +23,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from printharvest.connectors.joblog.maps import set_lab_rules_dir
 from printharvest.harvest.harvester import Harvester, HarvestOutcome
 from printharvest.harvest.plugins import PluginHost
 from printharvest.rules.lab import Rules
@@ -54,7 +53,6 @@ def harvest_sample(sample: Path, root: Path, host: PluginHost | None = None) -> 
 
     The shipped rules are used, including the shipped job-log column maps only.
     """
-    set_lab_rules_dir(None)
     harvester = Harvester(host or PluginHost.load(None, entry_points=False), Rules.load(None))
     return harvester.harvest_paths([sample], grouping="root")
 

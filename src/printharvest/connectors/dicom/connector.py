@@ -26,7 +26,6 @@ import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,10 +36,9 @@ from printharvest.connectors.dicom.structure import looks_like_dicom
 from printharvest.exceptions import CorruptFileError, HarvestError
 from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.models import HarvestRecord, Imaging, Source
-from printharvest.privacy import phi
 
 if TYPE_CHECKING:
-    from printharvest.harvest.plugins import PluginHost
+    pass
 
 PARALLEL_MIN_FILES = 600
 """Below this many files a process pool costs more than it saves (benchmarks/dicom_headers)."""
@@ -65,13 +63,8 @@ class DicomConnector(FileConnector):
     collective = True
 
     def __init__(self) -> None:
-        self.salt_source: phi.SaltSource = phi.ephemeral_salt
         self.parallel_min_files = PARALLEL_MIN_FILES
         self.parallel_min_cpus = PARALLEL_MIN_CPUS
-
-    def use_salt(self, source: phi.SaltSource) -> None:
-        """Hash UIDs with this (per-home) salt from now on; the App hands it in."""
-        self.salt_source = source
 
     def detect(self, probe: FileProbe) -> float:
         """DICM magic, or a plausible first element without preamble; a .dcm name weakly."""
@@ -100,7 +93,7 @@ class DicomConnector(FileConnector):
         self, probes: Sequence[FileProbe]
     ) -> tuple[list[HarvestRecord], list[HarvestError]]:
         """Records of the whole set, and one error per file that could not be read."""
-        salt = self.salt_source()
+        salt = self.context.salt()
         results = self._read_headers(probes, salt)
         errors: list[HarvestError] = [CorruptFileError(*err) for _, err in results
                                       if err is not None]
@@ -218,13 +211,6 @@ def _common_folder(paths: list[str]) -> str:
 # -- encapsulated meshes ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _mesh_host() -> PluginHost:
-    from printharvest.harvest.plugins import PluginHost
-
-    return PluginHost.load(None, entry_points=False)
-
-
 def _mesh_records(connector: DicomConnector, probe: FileProbe,
                   facts: HeaderFacts) -> list[HarvestRecord]:
     """The mesh inside an Encapsulated STL/OBJ object, read by the registered mesh connector."""
@@ -235,12 +221,11 @@ def _mesh_records(connector: DicomConnector, probe: FileProbe,
         inner.write_bytes(data)
         shown = f"{probe.display_path}#EncapsulatedDocument"
         inner_probe = probe_file(inner, display_path=shown, relative_parts=probe.relative_parts)
-        host = _mesh_host()
-        ranked = [s for s in host.scores(inner_probe) if s.connector.id != connector.id]
-        if not ranked or ranked[0].score < 0.2:
-            raise CorruptFileError(probe.display_path,
-                                   f"no mesh connector reads the encapsulated {facts.mime}")
-        records = ranked[0].connector.connector.harvest(inner_probe)
+        try:
+            records = connector.context.harvest_nested(inner_probe, connector.id)
+        except CorruptFileError as exc:
+            raise CorruptFileError(probe.display_path, f"the encapsulated {facts.mime} "
+                                   f"cannot be read ({exc.reason})") from exc
     result: list[HarvestRecord] = []
     for index, record in enumerate(records):
         record.source = Source(path=probe.display_path, sha256=probe.sha256, size=probe.size,

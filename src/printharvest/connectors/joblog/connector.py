@@ -93,7 +93,7 @@ class JobLogConnector(FileConnector):
     def detect(self, probe: FileProbe) -> float:
         """The best header score of any map on the first rows of the probe's head."""
         try:
-            maps = load_maps().maps
+            maps = load_maps(self.context.rules_dir).maps
             if not maps:
                 return 0.0
             if is_xlsx(probe.zip_members):
@@ -112,7 +112,7 @@ class JobLogConnector(FileConnector):
 
     def harvest(self, probe: FileProbe) -> list[HarvestRecord]:
         """One print record per job row of the table."""
-        map_set = load_maps()
+        map_set = load_maps(self.context.rules_dir)
         xlsx = is_xlsx(probe.zip_members)
         sheets = _read_xlsx(probe) if xlsx else _read_csv(probe, map_set.maps)
         fit = best_fit(map_set.maps, sheets)
@@ -141,7 +141,8 @@ class JobLogConnector(FileConnector):
         for index, row in enumerate(body):
             if all(_blank(c) for c in row):
                 continue
-            fields, warnings = row_record(column_map, columns, row, len(header))
+            fields, warnings = row_record(column_map, columns, row, len(header),
+                                          self.context.rules_dir)
             if fields is None:
                 continue  # nothing mapped in this row (a footer or a note line)
             record = self.new_record(probe, "print", index=index, **fields)

@@ -8,9 +8,9 @@ material and the technology. ``docs/connectors.md`` has a worked example.
 
 Where maps come from: every ``*.yaml`` file in the shipped ``rules/joblogs/`` folder, plus
 every ``*.yaml`` file in the lab's ``<rules_dir>/joblogs/`` (a lab map with the same
-``name`` as a shipped one replaces it). Connectors get no reference to the home, so the App
-tells this module where the lab's rules are with :func:`set_lab_rules_dir` (a module-level
-setting, ``None`` = shipped maps only). Maps are loaded lazily and cached by file mtimes.
+``name`` as a shipped one replaces it). The connector knows the lab's rules folder from its
+harvest context (``None`` = shipped maps only). Maps are loaded lazily and cached by file
+mtimes.
 
 A map that does not validate is skipped; :func:`load_maps` returns it as a one-line problem
 naming the file, the key and the line (shown by ``printharvest connectors test``).
@@ -239,19 +239,7 @@ class MapSet:
     problems: tuple[str, ...]
 
 
-_lab_rules_dir: Path | None = None
 _cache: dict[tuple[tuple[str, float], ...], MapSet] = {}
-
-
-def set_lab_rules_dir(rules_dir: Path | None) -> None:
-    """Tell the job-log connector where the lab's rules are (called by the App)."""
-    global _lab_rules_dir
-    _lab_rules_dir = rules_dir
-
-
-def lab_rules_dir() -> Path | None:
-    """The lab's rules folder set by :func:`set_lab_rules_dir`, if any."""
-    return _lab_rules_dir
 
 
 def map_files(rules_dir: Path | None) -> list[Path]:
@@ -273,13 +261,11 @@ def load_map(path: Path) -> ColumnMap:
     return validate_yaml(ColumnMap, path)
 
 
-def load_maps(rules_dir: Path | None = None, *, use_lab: bool = True) -> MapSet:
+def load_maps(rules_dir: Path | None) -> MapSet:
     """Every valid map (a lab map replaces a shipped one of the same name), cached by mtime.
 
-    ``rules_dir`` defaults to the folder set with :func:`set_lab_rules_dir`.
+    ``rules_dir`` is the lab's rules folder, or None for the shipped maps alone.
     """
-    if rules_dir is None and use_lab:
-        rules_dir = _lab_rules_dir
     files = map_files(rules_dir)
     key = tuple((str(p), _mtime(p)) for p in files)
     cached = _cache.get(key)

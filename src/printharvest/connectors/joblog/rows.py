@@ -7,6 +7,7 @@ names and free text, and records may leave the lab.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from printharvest.connectors.joblog.cells import (
@@ -23,7 +24,6 @@ from printharvest.connectors.joblog.maps import (
     ColumnMap,
     ColumnSpec,
     MaterialDefaults,
-    lab_rules_dir,
 )
 from printharvest.exceptions import ConfigError
 from printharvest.models import Material, Printer, Slicer
@@ -33,9 +33,13 @@ Column = tuple[int, str, ColumnSpec]
 
 
 def row_record(
-    column_map: ColumnMap, columns: list[Column], row: list[Any], header_len: int
+    column_map: ColumnMap, columns: list[Column], row: list[Any], header_len: int,
+    rules_dir: Path | None,
 ) -> tuple[dict[str, Any] | None, list[str]]:
-    """Record fields for ``row`` and the warnings; ``None`` when no mapped cell has a value."""
+    """Record fields for ``row`` and the warnings; ``None`` when no mapped cell has a value.
+
+    ``rules_dir`` is the lab's rules folder, whose case-key rules key a row naming its job file.
+    """
     warnings: list[str] = []
     width = len(row)
     while width and is_blank(row[width - 1]):
@@ -50,7 +54,7 @@ def row_record(
             continue
         filled += 1
         try:
-            values[spec.field] = _convert(spec, row[i], column_map)
+            values[spec.field] = _convert(spec, row[i], column_map, rules_dir)
         except ValueError as exc:
             warnings.append(f"column '{name}': {exc}; left unknown")
     if not filled:
@@ -58,7 +62,9 @@ def row_record(
     return _assemble(column_map, values, warnings), warnings
 
 
-def _convert(spec: ColumnSpec, cell: Any, column_map: ColumnMap) -> Any:
+def _convert(
+    spec: ColumnSpec, cell: Any, column_map: ColumnMap, rules_dir: Path | None
+) -> Any:
     field = spec.field
     leaf = field.rsplit(".", 1)[-1]
     unit = spec.unit or ""
@@ -72,7 +78,7 @@ def _convert(spec: ColumnSpec, cell: Any, column_map: ColumnMap) -> Any:
     if field == "technology":
         return parse_technology(cell)
     if field == "case_key":
-        return job_case_key(text_value(cell))
+        return job_case_key(text_value(cell), rules_dir)
     if field == "part_count":
         return int(check_limit("part_count", parse_count(cell)))
     if field in ("print_time_s", "print_duration_s"):
@@ -138,7 +144,7 @@ def _elapsed(start: str, end: str, warnings: list[str]) -> int | None:
     return round(total)
 
 
-def job_case_key(job_file: str) -> str | None:
+def job_case_key(job_file: str, rules_dir: Path | None) -> str | None:
     """The case key of a job named by its file (``/cases/3DP-2026-014/liver.gcode``).
 
     The lab's case-key rules are applied to the path as written in the log; without a
@@ -148,7 +154,7 @@ def job_case_key(job_file: str) -> str | None:
     parts = tuple(p for p in job_file.replace("\\", "/").split("/") if p.strip())
     if not parts:
         return None
-    rules = _case_rules()
+    rules = _case_rules(rules_dir)
     key, rule = rules.case_key(parts)
     if not rule.startswith(CASE_KEYS_FILE):
         key, _ = rules.case_key(parts[-1:])
@@ -158,9 +164,8 @@ def job_case_key(job_file: str) -> str | None:
 _rules_cache: dict[tuple[str, float], Rules] = {}
 
 
-def _case_rules() -> Rules:
+def _case_rules(folder: Path | None) -> Rules:
     """The case-key rules of the lab (cached until the file changes)."""
-    folder = lab_rules_dir()
     path = rules_file(folder, CASE_KEYS_FILE)
     try:
         cache_key = (str(path), path.stat().st_mtime)

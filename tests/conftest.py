@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from printharvest.cli import main
 from printharvest.cli.demo_cmd import NOT_JOB_FILES
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_JOBS = REPO / "sample_jobs"
-DEMO_CASES = SAMPLE_JOBS / "cases"
-
-
-@dataclass
-class CliResult:
-    """Exit code and captured output of one CLI run."""
-
-    code: int
-    out: str
-    err: str
+from tests.support.cli import CliResult
+from tests.support.paths import DEMO_CASES
 
 
 @pytest.fixture(autouse=True)

@@ -74,13 +74,14 @@ class Worker:
 
     def _read(self, stream: IO[str] | None) -> None:
         assert stream is not None
-        for line in stream:
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(message, dict):
-                self._events.put((self, message))
+        with stream:  # closed at end of output, so a finished worker leaves no open pipe
+            for line in stream:
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(message, dict):
+                    self._events.put((self, message))
         self._events.put((self, None))
 
     def send(self, task: Task) -> None:
@@ -99,6 +100,9 @@ class Worker:
             self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
 
     def stop(self) -> None:
         """Ask the process to finish (end of input), then make sure it is gone."""

@@ -1,0 +1,59 @@
+"""``cases set / validate / ready / resolve / log`` from the terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from printharvest.dictionary.elements import Dictionary
+from printharvest.dictionary.validation import format_value
+from tests.support.cases import valid_value
+
+
+def test_set_validate_ready(home: Path, sample_jobs_copy: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    h = ("--home", str(home))
+    assert run_cli(*h, "ingest", str(sample_jobs_copy)).code == 0
+    result = run_cli(*h, "cases", "validate", "2")
+    assert result.code == 1
+    lines = result.out.strip().splitlines()
+    assert "model.guide_type: Guide type is required: one of cutting, drilling, positioning, "\
+           "implant_placement, other (because model.object_type is anatomic_guide)" in lines
+    refused = run_cli(*h, "cases", "ready", "2")
+    assert refused.code == 1 and "is not ready" in refused.err
+    assert refused.out.strip().splitlines() == lines
+
+    bad = run_cli(*h, "cases", "set", "2", "imaging.study_count=many")
+    assert bad.code == 1 and "imaging.study_count: 'many' is not a whole number" in bad.err
+    unknown = run_cli(*h, "cases", "set", "2", "imaging.bogus=1")
+    assert unknown.code == 2 and "imaging.bogus: not an element" in unknown.err
+    assert run_cli(*h, "cases", "set", "2", "no-equals-sign").code == 2
+    warned = run_cli(*h, "cases", "set", "2", "imaging.patient_age=120")
+    assert warned.code == 1 and "expected a whole number from 0 to 90" in warned.err
+
+    dictionary = Dictionary.load(None)
+    shown = json.loads(run_cli(*h, "cases", "show", "2", "--json").out)
+    assignments = []
+    for name in shown["missing"] + ["imaging.patient_age"]:
+        ref = dictionary.resolve(name)
+        assert ref is not None
+        assignments.append(f"{name}={format_value(ref.element, valid_value(ref.element))}")
+    assignments.append("effort.cad_clinician=unknown")
+    done = run_cli(*h, "cases", "set", "2", *assignments)
+    assert done.code == 0, done.err
+    assert run_cli(*h, "cases", "validate", "2").out.strip() == "case 2: valid"
+    ready = run_cli(*h, "cases", "ready", "2")
+    assert ready.code == 0 and ready.out.strip() == "case 2: ready"
+    listing = json.loads(run_cli(*h, "cases", "list", "--json", "--status", "ready").out)
+    assert [c["id"] for c in listing] == [2] and listing[0]["missing"] == []
+    shown = json.loads(run_cli(*h, "cases", "show", "2", "--json").out)
+    assert shown["fields"]["effort.cad_clinician"]["value"] == "unknown"
+    assert shown["fields"]["effort.cad_clinician"]["provenance"]["origin"] == "user"
+
+    # Clearing a required clinical value sends the case back.
+    assert run_cli(*h, "cases", "set", "2", "procedure.use=").code == 0
+    assert json.loads(run_cli(*h, "cases", "show", "2", "--json").out)["status"] \
+        == "needs_clinical"
+    log = run_cli(*h, "cases", "log", "2").out
+    assert "needs_clinical" in log and "procedure.use" in log
+    table = run_cli(*h, "cases", "list", "--search", "001").out
+    assert "3DP-2026-001" in table and "3DP-2026-002" not in table

@@ -10,10 +10,10 @@ import pydantic
 from printharvest.cli._common import echo_json, get_app, table
 from printharvest.cli.harvest_cmd import describe
 from printharvest.connectors.joblog.maps import load_maps
+from printharvest.connectors.probe import FileProbe, probe_file
 from printharvest.connectors.skeleton import SkeletonError, write_skeleton
 from printharvest.exceptions import HarvestError
 from printharvest.harvest.plugins import MIN_SCORE, LoadedConnector, PluginHost
-from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.models import HarvestRecord
 from printharvest.rules.lab import Rules
 

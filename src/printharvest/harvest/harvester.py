@@ -17,9 +17,9 @@ from typing import Literal
 
 import pydantic
 
+from printharvest.connectors.probe import FileProbe, probe_file
 from printharvest.exceptions import CorruptFileError, HarvestError, UnsupportedFileError
 from printharvest.harvest.plugins import LoadedConnector, PluginHost
-from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.harvest.unzip import extract_zip
 from printharvest.models import HarvestRecord
 from printharvest.rules.lab import Rules

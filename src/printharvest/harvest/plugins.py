@@ -42,8 +42,8 @@ from types import ModuleType
 from typing import Any
 
 from printharvest.connectors.base import FileConnector, HarvestContext
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord
 from printharvest.pollers.base import PrinterPoller
 from printharvest.privacy.phi import ephemeral_salt

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from printharvest.app import App
+from printharvest.cases.status import move
 from printharvest.exceptions import ConfigError
 from printharvest.nrdr.client import NrdrClient
 from printharvest.nrdr.config import NrdrConfig, NrdrEnvironment, require_safe_url
@@ -166,7 +167,7 @@ def test_planted_tokens_never_leave(home: Path, emulator: EmulatorServer,
         assert run_cli("--home", str(home), "export", "--format", fmt).code == 0
         with app.store.transaction():
             for i in ids:
-                app.store.set_status(i, "ready", "tester")
+                move(app.store, i, "ready", "tester")
     assert run_cli("--home", str(home), "sheet", *map(str, ids)).code == 0
     assert run_cli("--home", str(home), "nrdr", "login").code == 0
     assert run_cli("--home", str(home), "submit").code == 0
@@ -348,3 +349,15 @@ def test_an_accepted_version_edited_back_takes_its_answer_again(
     assert again.code == 0 and "already sent (accepted)" in again.out + again.err
     assert app.cases.get(case_id).status == "accepted"
     assert len(emulator.state.transactions) == len(ids)  # nothing sent twice
+    # ready -> accepted is a step of the one transition table now, audited like every other
+    # status change (action and field "status", old, new), whoever made it.
+    changes = [(e["action"], e["field"], e["actor"], e["old"], e["new"])
+               for e in app.cases.audit(case_id) if e["action"] == "status"]
+    assert changes == [
+        ("status", "status", "tester", "needs_clinical", "ready"),
+        ("status", "status", "submit", "ready", "submitted"),
+        ("status", "status", "registry", "submitted", "accepted"),
+        ("status", "status", "dm", "accepted", "needs_clinical"),
+        ("status", "status", "dm", "needs_clinical", "ready"),
+        ("status", "status", "registry", "ready", "accepted"),
+    ]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from printharvest.app import App
+from printharvest.cases.status import move
 from printharvest.cli.demo_cmd import NOT_JOB_FILES
 from tests.support.paths import DEMO_CASES
 
@@ -98,5 +99,5 @@ def make_ready(app: App, values: dict[str, Any] | None = None) -> list[int]:
     for case_id in ids:
         app.cases.set_values(case_id, dict(values or CLINICAL), "tester")
         with app.store.transaction():
-            app.store.set_status(case_id, "ready", "tester")
+            move(app.store, case_id, "ready", "tester")
     return ids

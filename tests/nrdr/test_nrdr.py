@@ -22,7 +22,7 @@ from printharvest.nrdr.config import NrdrConfig, NrdrEnvironment, require_safe_u
 from printharvest.nrdr.emulator import FAULT_KINDS, EmulatorServer, EmulatorState, Faults, start
 from printharvest.registry.mapping import NrdrMapping
 from printharvest.store.outbox import Outbox
-from tests.support.registry import free_port, harvested_home, make_ready
+from tests.support.registry import accepted_per_case, free_port, harvested_home, make_ready
 
 TOKEN = "Zqx7PlantedPhi"
 
@@ -100,7 +100,7 @@ def test_login_and_submit_with_faults_accepts_each_case_once(
     # seeded: every kind of fault hit this run (about 30% of the API requests)
     assert set(injected) == set(FAULT_KINDS) and sum(injected.values()) >= 10
     registry_ids = {app.cases.get(i).registry_id for i in ids}
-    assert emulator.state.accepted_per_case() == dict.fromkeys(registry_ids, 1)
+    assert accepted_per_case(emulator.state) == dict.fromkeys(registry_ids, 1)
     assert len(emulator.state.transactions) == 6  # retries never made a second transaction
     rows = Outbox(app.store).all_rows()
     assert sorted(r.case_id for r in rows) == ids and {r.state for r in rows} == {"accepted"}

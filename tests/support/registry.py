@@ -10,6 +10,7 @@ from typing import Any
 from printharvest.app import App
 from printharvest.cases.status import move
 from printharvest.cli.demo_cmd import NOT_JOB_FILES
+from printharvest.nrdr.emulator import EmulatorState
 from tests.support.paths import DEMO_CASES
 
 CLINICAL: dict[str, Any] = {
@@ -101,3 +102,12 @@ def make_ready(app: App, values: dict[str, Any] | None = None) -> list[int]:
         with app.store.transaction():
             move(app.store, case_id, "ready", "tester")
     return ids
+
+
+def accepted_per_case(state: EmulatorState) -> dict[str, int]:
+    """How many accepted transactions the emulator holds for each registry case id."""
+    counts: dict[str, int] = {}
+    for item in state.transactions.values():
+        if item["status"] == "accepted":
+            counts[item["caseId"]] = counts.get(item["caseId"], 0) + 1
+    return counts

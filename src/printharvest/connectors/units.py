@@ -30,9 +30,6 @@ LIMITS: dict[str, float] = {
 """Above these (keyed by HarvestRecord / Material field) a harvested value is taken as a
 mistake (a unit mix-up, a placeholder, a broken file): warned about and left unknown."""
 
-MAX_SECONDS = LIMITS["print_time_s"]
-"""The longest plausible single print, in seconds."""
-
 _CLOCK = re.compile(r"^\s*(?:(\d+)\s*[d.:]\s*)??(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?\s*$")
 _DURATION_PART = re.compile(
     r"(\d+(?:\.\d+)?)\s*(d(?:ays?)?|h(?:ours?|rs?)?|m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?)"
@@ -140,14 +137,6 @@ def from_epoch(value: float) -> str | None:
     if math.isnan(value) or value <= 0 or value > 4102444800:  # after 2100: broken
         return None
     return datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
-
-
-def to_epoch(value: str | None) -> float | None:
-    """An ISO 8601 time back to a Unix timestamp, or None."""
-    if not value:
-        return None
-    parsed = _parse_iso(value)
-    return None if parsed is None else parsed.timestamp()
 
 
 def _parse_iso(text: str) -> datetime | None:

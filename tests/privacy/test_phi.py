@@ -136,8 +136,8 @@ def _add_private_and_instance_tokens(path: Path, n: int) -> list[str]:
     block.add_new(0x01, "LO", private[0])
     block.add_new(0x02, "UT", private[1])
     instance = _token_for(9000 + n, "UI")
-    ds.SOPInstanceUID = instance
-    ds.file_meta.MediaStorageSOPInstanceUID = instance
+    ds.SOPInstanceUID = instance  # type: ignore[assignment]
+    ds.file_meta.MediaStorageSOPInstanceUID = instance  # type: ignore[assignment]
     ds.save_as(path, enforce_file_format=True)
     return [creator, *private, instance]
 

@@ -136,8 +136,3 @@ class HarvestRecord(_Strict):
     def to_json_dict(self) -> dict[str, Any]:
         """The contract JSON object, every key present (unknown as ``None``)."""
         return self.model_dump(mode="json")
-
-    @property
-    def dedupe_key(self) -> tuple[str, int]:
-        """Records are the same record when their content hash and index agree."""
-        return (self.source.sha256, self.source.index)

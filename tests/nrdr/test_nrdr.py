@@ -15,13 +15,14 @@ import pytest
 import yaml
 
 from printharvest.app import App
+from printharvest.cases.status import move
 from printharvest.exceptions import ConfigError
 from printharvest.nrdr.client import NrdrClient
 from printharvest.nrdr.config import NrdrConfig, NrdrEnvironment, require_safe_url
 from printharvest.nrdr.emulator import FAULT_KINDS, EmulatorServer, EmulatorState, Faults, start
 from printharvest.registry.mapping import NrdrMapping
 from printharvest.store.outbox import Outbox
-from tests.support.registry import free_port, harvested_home, make_ready
+from tests.support.registry import accepted_per_case, free_port, harvested_home, make_ready
 
 TOKEN = "Zqx7PlantedPhi"
 
@@ -99,7 +100,7 @@ def test_login_and_submit_with_faults_accepts_each_case_once(
     # seeded: every kind of fault hit this run (about 30% of the API requests)
     assert set(injected) == set(FAULT_KINDS) and sum(injected.values()) >= 10
     registry_ids = {app.cases.get(i).registry_id for i in ids}
-    assert emulator.state.accepted_per_case() == dict.fromkeys(registry_ids, 1)
+    assert accepted_per_case(emulator.state) == dict.fromkeys(registry_ids, 1)
     assert len(emulator.state.transactions) == 6  # retries never made a second transaction
     rows = Outbox(app.store).all_rows()
     assert sorted(r.case_id for r in rows) == ids and {r.state for r in rows} == {"accepted"}
@@ -166,7 +167,7 @@ def test_planted_tokens_never_leave(home: Path, emulator: EmulatorServer,
         assert run_cli("--home", str(home), "export", "--format", fmt).code == 0
         with app.store.transaction():
             for i in ids:
-                app.store.set_status(i, "ready", "tester")
+                move(app.store, i, "ready", "tester")
     assert run_cli("--home", str(home), "sheet", *map(str, ids)).code == 0
     assert run_cli("--home", str(home), "nrdr", "login").code == 0
     assert run_cli("--home", str(home), "submit").code == 0
@@ -348,3 +349,15 @@ def test_an_accepted_version_edited_back_takes_its_answer_again(
     assert again.code == 0 and "already sent (accepted)" in again.out + again.err
     assert app.cases.get(case_id).status == "accepted"
     assert len(emulator.state.transactions) == len(ids)  # nothing sent twice
+    # ready -> accepted is a step of the one transition table now, audited like every other
+    # status change (action and field "status", old, new), whoever made it.
+    changes = [(e["action"], e["field"], e["actor"], e["old"], e["new"])
+               for e in app.cases.audit(case_id) if e["action"] == "status"]
+    assert changes == [
+        ("status", "status", "tester", "needs_clinical", "ready"),
+        ("status", "status", "submit", "ready", "submitted"),
+        ("status", "status", "registry", "submitted", "accepted"),
+        ("status", "status", "dm", "accepted", "needs_clinical"),
+        ("status", "status", "dm", "needs_clinical", "ready"),
+        ("status", "status", "registry", "ready", "accepted"),
+    ]

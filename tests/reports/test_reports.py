@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> App:
     return app
 
 
-def _effective(conn: sqlite3.Connection, field: str) -> dict[int, object]:
+def _effective(conn: sqlite3.Connection, field: str) -> dict[int, Any]:
     """field -> value per case, typed values winning, straight from SQL."""
     rows = conn.execute(
         "SELECT case_id, value FROM field_values WHERE field = ? ORDER BY origin = 'user'",
@@ -59,7 +60,7 @@ def test_numbers_match_direct_queries(filled: App) -> None:
     by_status = dict(conn.execute("SELECT status, COUNT(*) FROM cases GROUP BY status"))
     assert report.table("cases_by_status").as_dict() == by_status
 
-    months = Counter()
+    months: Counter[str] = Counter()
     for case_id, created in conn.execute("SELECT id, created_at FROM cases"):
         first = conn.execute(
             "SELECT MIN(json_extract(body, '$.started_at')) FROM records"
@@ -137,7 +138,7 @@ def test_numbers_match_direct_queries(filled: App) -> None:
     assert sum(bins.values()) == len(volumes)
 
     organ_of = _effective(conn, "imaging.organ_system")
-    tech = Counter()
+    tech: Counter[tuple[str, str]] = Counter()
     for (case_id,) in conn.execute("SELECT id FROM cases"):
         techs = {json.loads(v) for (v,) in conn.execute(
             "SELECT value FROM field_values WHERE case_id = ? AND field LIKE 'prints.%.technology'",

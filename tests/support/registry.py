@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from printharvest.app import App
+from printharvest.cases.status import move
 from printharvest.cli.demo_cmd import NOT_JOB_FILES
+from printharvest.nrdr.emulator import EmulatorState
 from tests.support.paths import DEMO_CASES
 
 CLINICAL: dict[str, Any] = {
@@ -98,5 +100,14 @@ def make_ready(app: App, values: dict[str, Any] | None = None) -> list[int]:
     for case_id in ids:
         app.cases.set_values(case_id, dict(values or CLINICAL), "tester")
         with app.store.transaction():
-            app.store.set_status(case_id, "ready", "tester")
+            move(app.store, case_id, "ready", "tester")
     return ids
+
+
+def accepted_per_case(state: EmulatorState) -> dict[str, int]:
+    """How many accepted transactions the emulator holds for each registry case id."""
+    counts: dict[str, int] = {}
+    for item in state.transactions.values():
+        if item["status"] == "accepted":
+            counts[item["caseId"]] = counts.get(item["caseId"], 0) + 1
+    return counts

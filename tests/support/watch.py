@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -112,7 +113,7 @@ def files_below(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def query(home: Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def query(home: Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
     """Read the store with a separate connection (the service may be running)."""
     conn = sqlite3.connect(home / "printharvest.db", timeout=30)
     try:

@@ -7,7 +7,8 @@ harvest that says something else shows up as a conflict until the data manager k
 typed value or takes the harvested one.
 
 Status: ``needs_clinical`` -> ``ready`` (only when the case validates) -> ``exported`` /
-``submitted`` -> ``accepted`` / ``rejected``. Every change goes to the audit log.
+``submitted`` -> ``accepted`` / ``rejected``; the table and the one writer are in
+:mod:`printharvest.cases.status`. Every change goes to the audit log.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Literal
 
 from printharvest.cases.assembly import Assembler
 from printharvest.cases.model import CASE_STATUSES, Case, Conflict, FieldValue
+from printharvest.cases.status import REGISTRY_ANSWERS, StatusTransitionError, allowed, move
 from printharvest.connectors.dicom.series import series_keys
 from printharvest.dictionary.elements import Dictionary
 from printharvest.dictionary.validation import CaseNotReadyError, Problem, validate
@@ -30,19 +32,8 @@ from printharvest.store.imaging import save_series_keys, series_keys_for_case
 from printharvest.store.workflow import (
     acknowledge_conflict,
     acknowledged_conflicts,
-    change_status,
     status_counts,
 )
-
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "needs_clinical": ("ready",),
-    "ready": ("needs_clinical", "exported", "submitted"),
-    "exported": ("ready", "needs_clinical", "exported", "submitted"),
-    "submitted": ("accepted", "rejected", "ready", "needs_clinical"),
-    "accepted": ("ready", "needs_clinical"),
-    "rejected": ("ready", "needs_clinical", "submitted"),
-}
-"""Which status may follow which. ``ready`` and the ones after it need a valid case."""
 
 
 @dataclass
@@ -214,21 +205,25 @@ class CaseService:
         return self.set_status(case_id, "ready", actor)
 
     def set_status(self, case_id: int, status: str, actor: str) -> Case:
-        """Move a case to ``status`` if the workflow allows it (and, from ready on, it
-        validates); the change is audited."""
+        """Move a case to ``status`` for the data manager, if the workflow allows it (and,
+        from ready on, it validates); the change is audited. The registry's answers
+        (accepted / rejected) come only through the outbox."""
         if status not in CASE_STATUSES:
             raise ValidationError("status", f"{status!r} is not one of {', '.join(CASE_STATUSES)}")
         old = self.store.case_row(case_id).status
         if status == old and status != "exported":
             return self.get(case_id)
-        if status not in TRANSITIONS.get(old, ()):
-            raise ValidationError("status", f"case {case_id} is {old} and cannot become {status}")
+        if not allowed(old, status):
+            raise StatusTransitionError(case_id, old, status)
+        if status in REGISTRY_ANSWERS:
+            # the table allows them for the outbox, which writes the registry's own answer
+            raise StatusTransitionError(case_id, old, status, "only the registry answers that")
         if status != "needs_clinical":
             problems = self.validate(case_id)
             if problems:
                 raise CaseNotReadyError(case_id, problems)
         with self.store.transaction():
-            change_status(self.store, case_id, status, actor)
+            move(self.store, case_id, status, actor)
         return self.get(case_id)
 
     def _recheck(self, case_id: int, actor: str, edited: bool = False) -> None:
@@ -239,6 +234,6 @@ class CaseService:
         if status == "needs_clinical":
             return
         if self.validate(case_id):
-            change_status(self.store, case_id, "needs_clinical", actor)
+            move(self.store, case_id, "needs_clinical", actor)
         elif edited and status != "ready":
-            change_status(self.store, case_id, "ready", actor)
+            move(self.store, case_id, "ready", actor)

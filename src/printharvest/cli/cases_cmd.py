@@ -7,6 +7,12 @@ from typing import Any
 
 import click
 
+from printharvest.cases.display import (
+    CLINICAL_LABEL,
+    HARVESTABLE_LABEL,
+    provenance_text,
+    split_missing,
+)
 from printharvest.cases.model import CASE_STATUSES, Case
 from printharvest.cli._common import echo_json, get_app, table
 from printharvest.dictionary.elements import Dictionary
@@ -57,25 +63,15 @@ def list_cases(ctx: click.Context, as_json: bool, status: str | None,
     click.echo(cases_table(found, app.dictionary))
 
 
-def split_missing(case: Case, dictionary: Dictionary) -> tuple[list[str], list[str]]:
-    """A case's missing fields split into (clinical, harvestable)."""
-    clinical: list[str] = []
-    harvestable: list[str] = []
-    for name in case.missing:
-        ref = dictionary.resolve(name)
-        (harvestable if ref is not None and ref.element.harvested else clinical).append(name)
-    return clinical, harvestable
-
-
 def cases_table(found: list[Case], dictionary: Dictionary) -> str:
     """The readable case table used by ``cases list`` and ``demo``: counts, not long lists."""
     rows = []
     for c in found:
-        clinical, harvestable = split_missing(c, dictionary)
-        rows.append((c.id, c.case_key, c.status, len(c.records), len(c.fields), len(clinical),
-                     len(harvestable), len(c.conflicts)))
-    return table(("id", "case", "status", "records", "prefilled", "clinical to fill",
-                  "harvestable missing", "conflicts"), rows)
+        missing = split_missing(c, dictionary)
+        rows.append((c.id, c.case_key, c.status, len(c.records), len(c.fields),
+                     len(missing.clinical), len(missing.harvestable), len(c.conflicts)))
+    return table(("id", "case", "status", "records", "prefilled", CLINICAL_LABEL,
+                  HARVESTABLE_LABEL, "conflicts"), rows)
 
 
 @cases.command("show")
@@ -93,18 +89,18 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
     click.echo(f"{len(case.records)} record(s)")
     rows = []
     for name, fv in case.fields.items():
-        p = fv.provenance
-        source = (f"typed by {p.actor}" if p.origin == "user"
-                  else f"{p.connector} <- {p.path}" + (f" ({p.rule})" if p.rule else ""))
         ref = app.dictionary.resolve(name)
-        rows.append((name, format_value(ref.element if ref else None, fv.value), source))
+        rows.append((name, format_value(ref.element if ref else None, fv.value),
+                     provenance_text(fv, home=str(app.home.root))))
     if rows:
         click.echo(table(("field", "value", "from"), rows))
     for conflict in case.conflicts:
         click.echo(f"conflict: {conflict.field}: typed {conflict.user_value!r}, harvest says "
                    f"{conflict.harvested_value!r} (cases resolve {case.id} {conflict.field} "
                    "--keep typed|harvested)")
-    click.echo("still needs: " + (", ".join(case.missing) or "nothing"))
+    missing = split_missing(case, app.dictionary)
+    click.echo(f"{CLINICAL_LABEL}: " + (", ".join(missing.clinical) or "nothing"))
+    click.echo(f"{HARVESTABLE_LABEL}: " + (", ".join(missing.harvestable) or "nothing"))
     # Imported here: the registry client pulls in httpx and openpyxl, which every other
     # command would otherwise pay for at start-up.
     from printharvest.nrdr.outbox import registry_lines

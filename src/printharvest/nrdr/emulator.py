@@ -87,14 +87,6 @@ class EmulatorState:
             self.injected[kind] = self.injected.get(kind, 0) + 1
             return kind
 
-    def accepted_per_case(self) -> dict[str, int]:
-        """How many accepted transactions each registry case id has."""
-        counts: dict[str, int] = {}
-        for item in self.transactions.values():
-            if item["status"] == "accepted":
-                counts[item["caseId"]] = counts.get(item["caseId"], 0) + 1
-        return counts
-
 
 def check_case(fields: dict[str, Any], dictionary: Dictionary) -> list[dict[str, str | None]]:
     """The registry's field errors for a case's values (empty: acceptable)."""

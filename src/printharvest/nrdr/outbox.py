@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from printharvest.cases.status import allowed, move
 from printharvest.exceptions import AuthError, EgressError, TransmissionError
 from printharvest.nrdr.client import NrdrClient
 from printharvest.nrdr.config import NrdrEnvironment
@@ -95,7 +96,7 @@ class Submitter:
                     # Edited and edited back: this exact version already has the registry's
                     # answer, so the case takes that answer again instead of waiting forever.
                     with self.store.transaction():
-                        self.store.set_status(case.id, existing.state, "registry")
+                        move(self.store, case.id, existing.state, "registry")
                 report.skipped.append((case.id, f"this version was already sent "
                                                 f"({existing.state})"))
                 continue
@@ -156,7 +157,7 @@ class Submitter:
             row = self.outbox.update(row.id, state="sent", transaction_id=transaction_id,
                                      attempts=attempts, clear_error=True)
             if self.store.case_row(row.case_id).status == "ready":
-                self.store.set_status(row.case_id, "submitted", "submit")
+                move(self.store, row.case_id, "submitted", "submit")
         return row
 
     def _poll(self, row: OutboxRow, guard: EgressGuard, report: SubmitReport) -> None:
@@ -179,8 +180,13 @@ class Submitter:
         report.waiting.append(row.case_id)
 
     def _final(self, row: OutboxRow, state: str, messages: list[dict[str, Any]]) -> None:
-        """Write a final answer to the case: status, and the registry's messages in the audit."""
-        self.store.set_status(row.case_id, state, "registry")
+        """Write a final answer to the case: status, and the registry's messages in the audit.
+
+        A case edited back to needs_clinical since it was sent keeps that status (the answer
+        is about the version sent, which the outbox row and the messages record).
+        """
+        if allowed(self.store.case_row(row.case_id).status, state):
+            move(self.store, row.case_id, state, "registry")
         for message in messages:
             self.store.log(row.case_id, "registry", "registry_message", message.get("element"),
                            None, str(message.get("message")))

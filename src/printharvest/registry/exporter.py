@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from printharvest.cases.model import Case
 from printharvest.cases.service import CaseService
+from printharvest.cases.status import move
 from printharvest.dictionary.elements import Dictionary
 from printharvest.dictionary.validation import validate
 from printharvest.exceptions import EgressError, PrintharvestError, RegistryError, ValidationError
@@ -200,7 +201,7 @@ class Exporter:
                     case = chosen[index]
                     log.record(export_id, case.id, fmt, path.name, hashes[case.id], actor)
                     store.log(case.id, actor, "export", None, None, f"{fmt} {path.name}")
-                    store.set_status(case.id, "exported", actor)
+                    move(store, case.id, "exported", actor)
 
 
 def _write_new(path: Path, data: bytes) -> None:

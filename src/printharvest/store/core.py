@@ -152,15 +152,6 @@ class Store:
             args = (status,)
         return [CaseRow(*row) for row in self.conn.execute(sql + " ORDER BY id", args)]
 
-    def set_status(self, case_id: int, status: str, actor: str) -> None:
-        """Change a case's status and log it."""
-        old = self.case_row(case_id).status
-        if old == status:
-            return
-        self.conn.execute("UPDATE cases SET status = ?, updated_at = ? WHERE id = ?",
-                          (status, now(), case_id))
-        self.log(case_id, actor, "status", None, old, status)
-
     def touch_case(self, case_id: int) -> None:
         """Mark a case as changed now."""
         self.conn.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (now(), case_id))

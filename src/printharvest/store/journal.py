@@ -200,11 +200,6 @@ class Journal:
             states)
         return [FileRow(*row) for row in rows]
 
-    def all_files(self) -> list[FileRow]:
-        """Every row, oldest first (tests and audits)."""
-        rows = self.conn.execute(f"SELECT {_FILE_COLUMNS} FROM watch_files ORDER BY id")
-        return [FileRow(*row) for row in rows]
-
     def recent_failures(self, limit: int = 10) -> list[FileRow]:
         """The latest files that were quarantined or failed to move."""
         rows = self.conn.execute(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from printharvest.app import App
 from printharvest.cases.service import IngestReport
+from printharvest.cases.status import move
 from printharvest.harvest.harvester import HarvestedRecord
 from printharvest.models import HarvestRecord, Imaging, Material, Printer, Source
 from printharvest.vocab import Outcome, Technology
@@ -105,7 +106,7 @@ def fill_synthetic(app: App, count: int, seed: int = 7) -> IngestReport:
         if status != "needs_clinical":
             with app.store.transaction():
                 for step in _path_to(status):
-                    app.store.set_status(case_id, step, actor="synthetic")
+                    move(app.store, case_id, step, actor="synthetic")
     return report
 
 

@@ -26,6 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from printharvest.app import App
+from printharvest.cases.display import CLINICAL_LABEL, HARVESTABLE_LABEL, split_missing
 from printharvest.cases.model import CASE_STATUSES
 from printharvest.dictionary.validation import CaseNotReadyError, expected, format_value
 from printharvest.exceptions import (
@@ -72,6 +73,7 @@ class WebApp:
                                autoescape=select_autoescape(["html"]))
         self.env.globals["format_value"] = format_value
         self.env.globals["expected"] = expected
+        self.env.globals["missing_labels"] = (CLINICAL_LABEL, HARVESTABLE_LABEL)
         self.env.filters["q"] = lambda text: quote(str(text))
 
     def starlette(self) -> Starlette:
@@ -175,9 +177,8 @@ class WebApp:
         service = self.app.cases
         rows = []
         for case in service.list(status, search or None):
-            clinical = [n for n in case.missing
-                        if not ((ref := self.app.dictionary.resolve(n)) and ref.element.harvested)]
-            rows.append((case, len(clinical), len(case.missing) - len(clinical)))
+            missing = split_missing(case, self.app.dictionary)
+            rows.append((case, len(missing.clinical), len(missing.harvestable)))
         return self._page(request, session, "list.html", rows=rows, counts=service.counts(),
                           status=status, search=search,
                           dictionary=self.app.dictionary.dictionary)

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from printharvest.cases.model import Case, Conflict, FieldValue
+from printharvest.cases.display import provenance_text
+from printharvest.cases.model import Case, Conflict
 from printharvest.dictionary.elements import Dictionary, Element, FieldRef, empty
 from printharvest.dictionary.validation import UNKNOWN, Problem, duration, format_value, parse_value
 from printharvest.exceptions import ValidationError
@@ -73,25 +74,6 @@ class SectionView:
     problems: int = 0
 
 
-def provenance_text(fv: FieldValue | None, show_paths: bool, home: str = "") -> str:
-    """Where a value came from, for the page (paths only when the lab allows it, shown
-    relative to the home when they are inside it)."""
-    if fv is None:
-        return ""
-    p = fv.provenance
-    if p.origin == "user":
-        return f"typed by {p.actor or 'someone'}" + (f" at {p.at}" if p.at else "")
-    bits = [f"harvested by {p.connector}" if p.connector else "harvested"]
-    if show_paths and p.path:
-        inside = home and p.path.startswith(home.rstrip("/") + "/")
-        bits.append(p.path[len(home.rstrip("/")) + 1:] if inside else p.path)
-    elif p.sha256:
-        bits.append(f"record {p.sha256[:12]}" + (f" #{p.index}" if p.index else ""))
-    if p.rule:
-        bits.append(f"rule {p.rule}")
-    return " · ".join(bits)
-
-
 def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
                show_paths: bool, typed: Mapping[str, Any] | None = None,
                errors: Mapping[str, str] | None = None, home: str = "") -> list[SectionView]:
@@ -112,7 +94,7 @@ def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
             text=value if isinstance(value, str) and ref.name in errors
             else format_value(ref.element, value),
             origin=fv.provenance.origin if fv else None,
-            provenance=provenance_text(fv, show_paths, home),
+            provenance=provenance_text(fv, show_paths=show_paths, home=home),
             required=dictionary.is_required(ref.element, values, ref.number),
             problem=errors.get(ref.name) or by_field.get(ref.name),
             conflict=conflicts.get(ref.name))

@@ -184,7 +184,7 @@ def test_detect_never_raises(tmp_path: Path) -> None:
 
 
 def test_encapsulated_stl_is_a_mesh_record(tmp_path: Path, run_cli: Any) -> None:
-    from sample_jobs_dicom import cube_stl
+    from sample_jobs_dicom import cube_stl  # type: ignore[import-not-found]
 
     study = uid("m3d")
     root = tmp_path / "job"

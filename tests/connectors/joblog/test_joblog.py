@@ -198,14 +198,15 @@ def test_damaged_xlsx_is_a_one_line_error(tmp_path: Path) -> None:
     broken.write_bytes(buffer.getvalue())
     probe = probe_file(broken)
     assert 0.0 <= JobLogConnector().detect(probe) <= 1.0
-    with pytest.raises(CorruptFileError) as info:
+    with pytest.raises(CorruptFileError) as caught:
         JobLogConnector().harvest(probe)
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_xlsx_written_by_openpyxl_with_numbers(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert sheet is not None
     sheet.append(["Print result [success canceled failed]", "Start Datetime [dd.mm.yyyy hh:mm]",
                   "Duration", "Used Weight [g]"])
     sheet.append(["success", "01.02.2026 10:00", "45m", 12.5])

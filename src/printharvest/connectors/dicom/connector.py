@@ -219,7 +219,9 @@ def _mesh_records(connector: DicomConnector, probe: FileProbe,
     with tempfile.TemporaryDirectory(prefix="printharvest-m3d-") as scratch:
         inner = Path(scratch) / f"encapsulated{suffix}"
         inner.write_bytes(data)
-        shown = f"{probe.display_path}#EncapsulatedDocument"
+        # The nested name keeps the mesh's extension, so connectors that match their
+        # `patterns` (the lab's own, and the built-ins' higher scores) recognise it.
+        shown = f"{probe.display_path}#EncapsulatedDocument{suffix}"
         inner_probe = probe_file(inner, display_path=shown, relative_parts=probe.relative_parts)
         try:
             records = connector.context.harvest_nested(inner_probe, connector.id)

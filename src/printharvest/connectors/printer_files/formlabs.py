@@ -21,7 +21,7 @@ from typing import Any
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.probe import FileProbe
-from printharvest.connectors.units import as_float, as_int, iso_time, ms_to_s
+from printharvest.connectors.units import amount, as_int, iso_time, ms_to_s
 from printharvest.exceptions import CorruptFileError
 from printharvest.models import HarvestRecord, Material, Part, Printer
 from printharvest.vocab import Outcome, Technology
@@ -119,7 +119,7 @@ def print_run_fields(run: dict[str, Any], warnings: list[str]) -> dict[str, Any]
         warnings.append("material code not in the Formlabs material table")
     machine = str(run.get("machine_type_id") or run.get("machine_type") or "").strip() or None
     technology = machine_technology(machine) or material_technology(code)
-    volume = as_float(run.get("volume_ml"))
+    volume = amount("used_ml", run.get("volume_ml"))
     outcome = _outcome(run)
     materials: list[Material] = []
     if code or name:
@@ -134,7 +134,7 @@ def print_run_fields(run: dict[str, Any], warnings: list[str]) -> dict[str, Any]
         "printer": Printer(manufacturer="Formlabs", model=machine_model(machine), serial=serial),
         "technology": technology,
         "materials": materials,
-        "layer_height_mm": as_float(run.get("layer_thickness_mm")),
+        "layer_height_mm": amount("layer_height_mm", run.get("layer_thickness_mm")),
         "print_time_s": ms_to_s(run.get("estimated_duration_ms")),
         "print_duration_s": ms_to_s(run.get("elapsed_duration_ms")),
         "started_at": iso_time(run.get("print_started_at")),
@@ -142,7 +142,7 @@ def print_run_fields(run: dict[str, Any], warnings: list[str]) -> dict[str, Any]
         "outcome": outcome,
         # part names are the lab's file names (PHI risk): only volumes are kept
         "part_count": len(parts) if parts else None,
-        "parts": [Part(volume_ml=as_float(p.get("volume_ml"))) for p in parts],
+        "parts": [Part(volume_ml=amount("volume_ml", p.get("volume_ml"))) for p in parts],
         "volume_ml": volume,
         "warnings": warnings,
     }

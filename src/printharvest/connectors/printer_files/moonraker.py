@@ -20,7 +20,7 @@ from typing import Any
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.probe import FileProbe
-from printharvest.connectors.units import as_float, iso_time, seconds
+from printharvest.connectors.units import amount, as_float, iso_time, seconds
 from printharvest.exceptions import CorruptFileError
 from printharvest.models import HarvestRecord, Material, Printer, Slicer
 from printharvest.vocab import Outcome
@@ -56,14 +56,14 @@ def job_fields(job: dict[str, Any], printer: Printer | None, warnings: list[str]
     meta = _metadata(job.get("metadata"))
     status = str(job.get("status") or "")
     outcome: Outcome | None = _STATUS.get(status, "unknown" if status else None)
-    used_mm = as_float(job.get("filament_used"))
+    used_mm = amount("used_mm", job.get("filament_used"))
     materials = []
     if used_mm:
         kind = str(meta.get("filament_type") or "").strip() or None
         name = str(meta.get("filament_name") or "").strip() or None
         materials.append(Material(name=name or kind, type=kind, role="model", used_mm=used_mm,
                                   # the slicer's weight is for the whole file
-                                  used_g=as_float(meta.get("filament_weight_total"))
+                                  used_g=amount("used_g", meta.get("filament_weight_total"))
                                   if outcome == "success" else None))
     slicer = None
     if meta.get("slicer"):
@@ -74,7 +74,7 @@ def job_fields(job: dict[str, Any], printer: Printer | None, warnings: list[str]
         "printer": printer,
         "technology": "material_extrusion",
         "materials": materials,
-        "layer_height_mm": as_float(meta.get("layer_height")) or None,
+        "layer_height_mm": amount("layer_height_mm", meta.get("layer_height")) or None,
         "print_time_s": seconds(meta.get("estimated_time")),
         "print_duration_s": seconds(job.get("total_duration")),
         "started_at": iso_time(as_float(job.get("start_time"))),

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from printharvest.app import App
 from printharvest.cases.model import CASE_STATUSES, Case
 from printharvest.cli._common import echo_json, get_app, table
 from printharvest.dictionary.elements import Dictionary
@@ -105,6 +106,7 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
                    f"{conflict.harvested_value!r} (cases resolve {case.id} {conflict.field} "
                    "--keep typed|harvested)")
     click.echo("still needs: " + (", ".join(case.missing) or "nothing"))
+    click.echo(cost_line(app, case))
     # Imported here: the registry client pulls in httpx and openpyxl, which every other
     # command would otherwise pay for at start-up.
     from printharvest.nrdr.outbox import registry_lines
@@ -112,6 +114,16 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
 
     for line in registry_lines(Outbox(get_app(ctx).store), case.id):
         click.echo(line)
+
+
+def cost_line(app: App, case: Case) -> str:
+    """What the case cost the lab so far (the ledger), with the inputs it misses."""
+    from printharvest.ledger.cost import case_cost
+
+    values = {name: fv.value for name, fv in case.fields.items()}
+    ledger = app.home.config.ledger
+    cost = case_cost(case.records, values, app.rules, ledger).total
+    return "cost: " + cost.text(ledger.currency)
 
 
 @cases.command("set")

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from printharvest.app import App
+from printharvest.cases.model import Case
 from printharvest.reports.facts import CaseFacts, case_facts
+from printharvest.reports.ledger_tables import case_ledgers, ledger_section
 from printharvest.reports.tables import Section, Table, build_sections
 from printharvest.store.outbox import Outbox, OutboxRow
 
@@ -37,13 +39,17 @@ def build_report(app: App, period_from: date | None = None,
                  period_to: date | None = None) -> Report:
     """Every number of the report, for cases whose day falls in the period (inclusive)."""
     facts: list[CaseFacts] = []
+    in_period: list[tuple[Case, CaseFacts]] = []
     for case in app.cases.list():
         fact = case_facts(case, app.rules)
         if (period_from and fact.day < period_from) or (period_to and fact.day > period_to):
             continue
         facts.append(fact)
+        in_period.append((case, fact))
     labels = {e.id: e.label for e in app.dictionary.elements}
     sections = build_sections(facts, labels)
+    ledger = app.home.config.ledger
+    sections.append(ledger_section(case_ledgers(in_period, app.rules, ledger), ledger.currency))
     sections.append(Section("Summary of data submitted", [submission_table(app, facts)]))
     info = app.dictionary.dictionary
     return Report(

@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from printharvest.app import App
+from printharvest.cases.filters import case_matches
 from printharvest.cases.model import CASE_STATUSES, Case
-from printharvest.cli._common import echo_json, get_app, table
+from printharvest.cli._common import echo_json, get_app, parse_where, table
 from printharvest.dictionary.elements import Dictionary
 from printharvest.dictionary.validation import (
     CaseNotReadyError,
@@ -43,17 +44,20 @@ def case_json(case: Case) -> dict[str, Any]:
 @click.option("--status", type=click.Choice(CASE_STATUSES), default=None,
               help="Only cases with this status.")
 @click.option("--search", default=None, help="Only cases whose key or registry id holds this.")
+@click.option("--where", multiple=True, metavar="FIELD=VALUE", callback=parse_where,
+              help="Only cases whose field holds this value, e.g. lab.cost_centre=CARD-12 "
+                   "(repeat to combine).")
 @click.pass_context
 def list_cases(ctx: click.Context, as_json: bool, status: str | None,
-               search: str | None) -> None:
+               search: str | None, where: dict[str, str]) -> None:
     """Every case with its status and what it still lacks."""
     app = get_app(ctx)
-    found = app.cases.list(status, search)
+    found = [c for c in app.cases.list(status, search) if case_matches(c, where)]
     if as_json:
         echo_json([case_json(c) for c in found])
         return
     if not found:
-        click.echo("no cases yet" if not (status or search) else "no matching cases")
+        click.echo("no cases yet" if not (status or search or where) else "no matching cases")
         return
     click.echo(cases_table(found, app.dictionary))
 

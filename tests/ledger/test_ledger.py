@@ -278,3 +278,22 @@ def test_lots_from_moonraker_spoolman_and_job_log_columns(tmp_path: Path) -> Non
     connector.context = HarvestContext(rules_dir=rules)
     [record] = connector.harvest(probe_file(log))
     assert record.materials[0].lot == "LOT-2211"
+
+
+def test_case_page_shows_cost_and_lots_but_not_in_the_form(tmp_path: Path) -> None:
+    import httpx
+
+    from printharvest.web import create_app
+    from tests.support.webserver import serving
+
+    app = _home_with_jobs(tmp_path)
+    formlabs_case = next(r.case_id for r in Ledger(app.store).prints()
+                         if r.record.materials and r.record.materials[0].lot)
+    with serving(create_app(app)) as url:
+        page = httpx.get(f"{url}/cases/{formlabs_case}", timeout=30).text
+    app.close()
+    ledger = page[page.index('id="s-ledger"'):]
+    ledger = ledger[:ledger.index("</section>")]
+    assert "CRT-31A7, TNK-88B2" in ledger and "Cost" in ledger
+    assert "at least" in ledger or "USD" in ledger
+    assert 'name="lab.notes"' in page  # the lab's own fields have their section in the form

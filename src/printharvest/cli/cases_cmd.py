@@ -122,12 +122,10 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
 
 def cost_line(app: App, case: Case) -> str:
     """What the case cost the lab so far (the ledger), with the inputs it misses."""
-    from printharvest.ledger.cost import case_cost
+    from printharvest.ledger.cost import case_total
 
-    values = {name: fv.value for name, fv in case.fields.items()}
     ledger = app.home.config.ledger
-    cost = case_cost(case.records, values, app.rules, ledger).total
-    return "cost: " + cost.text(ledger.currency)
+    return "cost: " + case_total(case, app.rules, ledger).text(ledger.currency)
 
 
 @cases.command("set")

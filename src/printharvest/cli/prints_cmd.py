@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 import click
 
 from printharvest.cli._common import echo_json, get_app, table
-from printharvest.reports.history import COLUMNS, csv_text, history_rows, used_lot, xlsx_data
+from printharvest.ledger.lots import used_lot
+from printharvest.reports.history import COLUMNS, csv_text, history_rows, xlsx_data
 from printharvest.store.ledger import Ledger
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])

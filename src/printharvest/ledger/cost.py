@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from printharvest.cases.model import Case
 from printharvest.config import LedgerSettings
 from printharvest.models import HarvestRecord, Material
 from printharvest.rules.lab import Rules
@@ -192,6 +193,12 @@ def case_cost(records: Iterable[HarvestRecord], fields: Mapping[str, Any], rules
     """A case's cost from its print records and its field values."""
     prints = [print_cost(r, rules) for r in records if r.kind == "print"]
     return CaseCost(prints, effort_cost(fields, settings))
+
+
+def case_total(case: Case, rules: Rules, settings: LedgerSettings) -> Cost:
+    """A stored case's whole cost (its print records and typed effort)."""
+    values = {name: fv.value for name, fv in case.fields.items()}
+    return case_cost(case.records, values, rules, settings).total
 
 
 def _material_name(material: Material, rules: Rules) -> str:

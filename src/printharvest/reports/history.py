@@ -16,7 +16,8 @@ from datetime import date
 
 from printharvest.config import LedgerSettings
 from printharvest.ledger.cost import print_cost
-from printharvest.models import HarvestRecord, Material
+from printharvest.ledger.lots import lots_of
+from printharvest.models import Material
 from printharvest.registry.layout import Cell
 from printharvest.registry.upload import FORMULA_START, xlsx_bytes
 from printharvest.reports.facts import printer_label
@@ -49,22 +50,6 @@ def print_day(row: PrintRow) -> date:
             except ValueError:
                 continue
     return date.fromisoformat(row.harvested_at[:10])
-
-
-def lots_of(record: HarvestRecord) -> list[str]:
-    """Every lot, cartridge, tank or spool id the record's materials name."""
-    found: list[str] = []
-    for material in record.materials:
-        for lot in (material.lot or "").split(","):
-            if lot.strip() and lot.strip() not in found:
-                found.append(lot.strip())
-    return found
-
-
-def used_lot(record: HarvestRecord, lot: str) -> bool:
-    """True when the record's materials name ``lot`` (case-insensitive, whole id)."""
-    wanted = lot.strip().casefold()
-    return any(found.casefold() == wanted for found in lots_of(record))
 
 
 def history_rows(rows: Sequence[PrintRow], rules: Rules, settings: LedgerSettings, *,

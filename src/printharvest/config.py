@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from printharvest.exceptions import ConfigError
 from printharvest.nrdr.config import DEFAULT_NRDR_TEXT, NrdrConfig
@@ -60,6 +60,24 @@ class WatchSettings(BaseModel):
     log_backups: int = Field(default=5, ge=0, le=100)
 
 
+class LedgerSettings(BaseModel):
+    """The lab's ledger: the currency of its prices and what an hour of people's time costs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = Field(default="USD", min_length=1, max_length=8)
+    labour_rates: dict[Literal["clinician", "nonclinician"], float] = Field(default_factory=dict)
+    """Hourly rates for the effort kinds, by who did the work; a kind without a rate is a
+    missing input of a case's cost, never zero."""
+
+    @field_validator("labour_rates")
+    @classmethod
+    def _non_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(rate < 0 for rate in value.values()):
+            raise ValueError("a labour rate cannot be negative")
+        return value
+
+
 class Config(BaseModel):
     """The validated contents of printharvest.yaml."""
 
@@ -78,6 +96,7 @@ class Config(BaseModel):
     pollers: PollerSettings = Field(default_factory=PollerSettings)
     nrdr: NrdrConfig = Field(default_factory=NrdrConfig)
     watch: WatchSettings = Field(default_factory=WatchSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -137,6 +156,13 @@ watch:
 #   backoff_initial_seconds: 30   # first wait after a failed poll; doubles each failure
 #   backoff_max_seconds: 3600     # longest wait between retries
 #   timeout_seconds: 10           # per request, unless a printer sets its own
+
+# The lab's ledger (cost per print and per case). Material prices are in rules/materials.yaml
+# (price_per_kg, price_per_l), printer hourly rates in the printer library of
+# rules/printers.yaml (hourly_rate). A missing price or rate is reported, never taken as 0.
+# ledger:
+#   currency: USD
+#   labour_rates: {clinician: 150, nonclinician: 55}   # per hour of effort
 """ + DEFAULT_NRDR_TEXT
 
 

@@ -65,6 +65,9 @@ class Material(_Strict):
     used_g: float | None = None
     used_ml: float | None = None
     used_mm: float | None = None
+    lot: str | None = None
+    """The container the material came from where the source names it: a cartridge, resin
+    tank, spool or lot id (several joined by ", ")."""
 
     _check_amounts = field_validator("used_g", "used_ml", "used_mm")(_finite_non_negative)
 

@@ -31,7 +31,7 @@ def test_draft_keeps_the_shared_ids_and_says_it_is_a_draft(draft: Dictionary) ->
     assert draft.dictionary.draft
     assert {e.id for e in draft.elements} >= SHARED_IDS
     assert [s.id for s in draft.sections] == ["imaging", "model", "prints", "procedure",
-                                              "effort", "assessment"]
+                                              "effort", "assessment", "lab"]
     assert (draft.group("parts").min, draft.group("parts").max) == (1, 20)
     assert (draft.group("prints").min, draft.group("prints").max) == (1, 5)
     assert len([e for e in draft.elements if e.section == "effort"]) == 8

@@ -31,6 +31,7 @@ cli.lazy_commands.update({
     "serve": "serve_cmd:serve",
     "users": "serve_cmd:users",
     "export": "export_cmd:export",
+    "prints": "prints_cmd:prints",
     "sheet": "export_cmd:sheet",
     "nrdr": "nrdr_cmd:nrdr",
     "submit": "nrdr_cmd:submit",

@@ -97,3 +97,15 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
              for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def parse_where(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+                ) -> dict[str, str]:
+    """``--where FIELD=VALUE`` options into {field: value} (a click callback)."""
+    where: dict[str, str] = {}
+    for condition in values:
+        field, sep, value = condition.partition("=")
+        if not sep or not field.strip() or not value.strip():
+            raise click.BadParameter(f"{condition!r}: write FIELD=VALUE", ctx, param)
+        where[field.strip()] = value.strip()
+    return where

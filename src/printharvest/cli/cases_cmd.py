@@ -7,14 +7,16 @@ from typing import Any
 
 import click
 
+from printharvest.app import App
 from printharvest.cases.display import (
     CLINICAL_LABEL,
     HARVESTABLE_LABEL,
     provenance_text,
     split_missing,
 )
+from printharvest.cases.filters import case_matches
 from printharvest.cases.model import CASE_STATUSES, Case
-from printharvest.cli._common import echo_json, get_app, table
+from printharvest.cli._common import echo_json, get_app, parse_where, table
 from printharvest.dictionary.elements import Dictionary
 from printharvest.dictionary.validation import (
     CaseNotReadyError,
@@ -48,17 +50,20 @@ def case_json(case: Case) -> dict[str, Any]:
 @click.option("--status", type=click.Choice(CASE_STATUSES), default=None,
               help="Only cases with this status.")
 @click.option("--search", default=None, help="Only cases whose key or registry id holds this.")
+@click.option("--where", multiple=True, metavar="FIELD=VALUE", callback=parse_where,
+              help="Only cases whose field holds this value, e.g. lab.cost_centre=CARD-12 "
+                   "(repeat to combine).")
 @click.pass_context
 def list_cases(ctx: click.Context, as_json: bool, status: str | None,
-               search: str | None) -> None:
+               search: str | None, where: dict[str, str]) -> None:
     """Every case with its status and what it still lacks."""
     app = get_app(ctx)
-    found = app.cases.list(status, search)
+    found = [c for c in app.cases.list(status, search) if case_matches(c, where)]
     if as_json:
         echo_json([case_json(c) for c in found])
         return
     if not found:
-        click.echo("no cases yet" if not (status or search) else "no matching cases")
+        click.echo("no cases yet" if not (status or search or where) else "no matching cases")
         return
     click.echo(cases_table(found, app.dictionary))
 
@@ -101,6 +106,7 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
     missing = split_missing(case, app.dictionary)
     click.echo(f"{CLINICAL_LABEL}: " + (", ".join(missing.clinical) or "nothing"))
     click.echo(f"{HARVESTABLE_LABEL}: " + (", ".join(missing.harvestable) or "nothing"))
+    click.echo(cost_line(app, case))
     # Imported here: the registry client pulls in httpx and openpyxl, which every other
     # command would otherwise pay for at start-up.
     from printharvest.nrdr.outbox import registry_lines
@@ -108,6 +114,14 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
 
     for line in registry_lines(Outbox(get_app(ctx).store), case.id):
         click.echo(line)
+
+
+def cost_line(app: App, case: Case) -> str:
+    """What the case cost the lab so far (the ledger), with the inputs it misses."""
+    from printharvest.ledger.cost import case_total
+
+    ledger = app.home.config.ledger
+    return "cost: " + case_total(case, app.rules, ledger).text(ledger.currency)
 
 
 @cases.command("set")

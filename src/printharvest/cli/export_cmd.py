@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from printharvest.app import App
@@ -33,7 +35,21 @@ def report(result: ExportResult, what: str) -> int:
     return 1 if result.skipped else 0
 
 
-@click.command("export")
+class _ExportCommand(click.Command):
+    """``export [IDS]`` writes registry files; ``export prints`` the lab's print history."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """Hand ``export prints ...`` to the print-history command."""
+        if args[:1] == ["prints"]:
+            from printharvest.cli.prints_cmd import export_prints
+
+            return export_prints.make_context("export prints", args[1:], parent=parent,
+                                              **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.command("export", cls=_ExportCommand)
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "psv", "json", "sheet"]),
               default="xlsx", show_default=True,
@@ -43,7 +59,11 @@ def report(result: ExportResult, what: str) -> int:
               help="Write a header row (default: as the upload layout says).")
 @click.pass_context
 def export(ctx: click.Context, ids: tuple[int, ...], fmt: str, header: bool | None) -> int:
-    """Write ready cases (all, or IDS) into the home's exports/ folder."""
+    """Write ready cases (all, or IDS) into the home's exports/ folder.
+
+    `export prints [--from --to] [--format csv|xlsx]` writes the lab's whole print history
+    instead (see `export prints --help`).
+    """
     app = get_app(ctx)
     chosen: ExportFormat = fmt  # type: ignore[assignment]
     result = exporter_for(app).export(chosen, ids, header=header, actor="cli")

@@ -19,6 +19,9 @@ from printharvest.rules.lab import rules_file
 from printharvest.rules.yamlfile import validate_yaml
 
 DICTIONARY_FILE = "registry/dictionary.yaml"
+LAB_FIELDS_FILE = "registry/lab_fields.yaml"
+LAB_PREFIX = "lab."
+"""Field names of the lab's own fields (``lab_fields.yaml``): kept, shown, never sent."""
 
 ElementType = Literal["text", "integer", "number", "choice", "multi_choice", "boolean",
                       "duration"]
@@ -77,6 +80,8 @@ class Element(_Item):
     max: float | None = None
     source: Literal["harvested", "clinical"] = "clinical"
     help: str | None = None
+    lab_only: bool = False
+    """A lab field (``lab_fields.yaml``): never part of an upload file or API payload."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Element:
@@ -115,6 +120,25 @@ class FieldRef:
     number: int | None
 
 
+class LabElement(_Item):
+    """One lab-only field: an id starting with ``lab.``, a label, a type."""
+
+    id: str = Field(pattern=r"^lab\.[a-z][a-z0-9_]*$")
+    label: str
+    type: ElementType = "text"
+    values: list[str] = Field(default_factory=list)
+    min: float | None = None
+    max: float | None = None
+    help: str | None = None
+
+
+class LabFields(_Item):
+    """``rules/registry/lab_fields.yaml``: the lab's own section and its fields."""
+
+    section: Section
+    elements: list[LabElement] = Field(default_factory=list)
+
+
 class Dictionary(_Item):
     """The whole dictionary."""
 
@@ -149,8 +173,18 @@ class Dictionary(_Item):
 
     @classmethod
     def load(cls, rules_dir: Path | None) -> Dictionary:
-        """The lab's dictionary if it has one, else the shipped draft."""
-        return cls.load_file(rules_file(rules_dir, DICTIONARY_FILE))
+        """The lab's dictionary if it has one, else the shipped draft, with the lab's fields."""
+        dictionary = cls.load_file(rules_file(rules_dir, DICTIONARY_FILE))
+        lab = validate_yaml(LabFields, rules_file(rules_dir, LAB_FIELDS_FILE))
+        return dictionary.with_lab_fields(lab)
+
+    def with_lab_fields(self, lab: LabFields) -> Dictionary:
+        """This dictionary plus the lab's own fields, in a last section of their own."""
+        elements = [Element(**e.model_dump(), section=lab.section.id, lab_only=True)
+                    for e in lab.elements]
+        return Dictionary.model_validate({
+            **self.model_dump(), "sections": [*self.sections, lab.section],
+            "elements": [*self.elements, *elements]})
 
     @classmethod
     def load_file(cls, path: Path) -> Dictionary:

@@ -116,7 +116,8 @@ def element_values(case: Case, dictionary: Dictionary) -> dict[str, Any]:
     """Every dictionary element of ``case`` that has a value, typed, keyed by field name.
 
     Fields that are not dictionary elements (print time, material used: the lab's own
-    numbers) are left out: only dictionary elements ever leave. A free-text element leaves
+    numbers) are left out, and so are the lab's own fields (``lab.*``): only registry
+    dictionary elements ever leave. A free-text element leaves
     only when the data manager typed it, or when one of the lab's rule files gave it (anatomy
     hints in the rule's own words; printer library labels, printer and material names a
     printers.yaml or materials.yaml rule recognised): text harvested straight from a file
@@ -126,7 +127,7 @@ def element_values(case: Case, dictionary: Dictionary) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, field in case.fields.items():
         element = elements.get(element_id(name))
-        if element is None or field.value is None or field.value in ("", []):
+        if element is None or element.lab_only or field.value is None or field.value in ("", []):
             continue
         if (element.type == "text" and field.provenance.origin != "user"
                 and not _rule_words(field.provenance)):

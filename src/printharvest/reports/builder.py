@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from printharvest.app import App
+from printharvest.cases.filters import case_matches
+from printharvest.cases.model import Case
 from printharvest.reports.facts import CaseFacts, case_facts
+from printharvest.reports.ledger_tables import case_ledgers, ledger_section
 from printharvest.reports.tables import Section, Table, build_sections
 from printharvest.store.outbox import Outbox, OutboxRow
 
@@ -22,6 +26,8 @@ class Report:
     generated_at: str
     dictionary: str
     case_count: int
+    filtered: bool = False
+    """True when only cases matching field filters were counted."""
     sections: list[Section] = field(default_factory=list)
 
     def tables(self) -> list[Table]:
@@ -34,16 +40,28 @@ class Report:
 
 
 def build_report(app: App, period_from: date | None = None,
-                 period_to: date | None = None) -> Report:
-    """Every number of the report, for cases whose day falls in the period (inclusive)."""
+                 period_to: date | None = None, where: Mapping[str, str] | None = None
+                 ) -> Report:
+    """Every number of the report, for cases whose day falls in the period (inclusive).
+
+    ``where`` keeps only the cases whose fields hold those values (a lab field such as the
+    requesting service); the report says that it is filtered, never by which value (a lab
+    field's words stay in the lab's store).
+    """
     facts: list[CaseFacts] = []
+    in_period: list[tuple[Case, CaseFacts]] = []
     for case in app.cases.list():
+        if where and not case_matches(case, where):
+            continue
         fact = case_facts(case, app.rules)
         if (period_from and fact.day < period_from) or (period_to and fact.day > period_to):
             continue
         facts.append(fact)
+        in_period.append((case, fact))
     labels = {e.id: e.label for e in app.dictionary.elements}
     sections = build_sections(facts, labels)
+    ledger = app.home.config.ledger
+    sections.append(ledger_section(case_ledgers(in_period, app.rules, ledger), ledger.currency))
     sections.append(Section("Summary of data submitted", [submission_table(app, facts)]))
     info = app.dictionary.dictionary
     return Report(
@@ -51,6 +69,7 @@ def build_report(app: App, period_from: date | None = None,
         period_to=period_to,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         dictionary=f"{info.name} {info.version}" + (" (draft)" if info.draft else ""),
+        filtered=bool(where),
         case_count=len(facts),
         sections=sections,
     )

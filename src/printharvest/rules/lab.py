@@ -64,6 +64,9 @@ class PrinterEntry(_Rule):
     model: str | None = None
     serial: str | None = None
     technology: Technology | None = None
+    hourly_rate: float | None = Field(default=None, ge=0)
+    """What an hour of this printer's time costs the lab (machine time), in the ledger's
+    currency; None when the lab has not said."""
 
 
 class PrinterModelRule(_Rule):
@@ -95,6 +98,10 @@ class MaterialRule(_Rule):
     material_class: str | None = None
     optical_property: str | None = None
     technology: Technology | None = None
+    price_per_kg: float | None = Field(default=None, ge=0)
+    """Price of a kilogram (filament, powder), in the ledger's currency."""
+    price_per_l: float | None = Field(default=None, ge=0)
+    """Price of a litre (resin, photopolymer), in the ledger's currency."""
 
     _valid = field_validator("match")(_compile)
 

@@ -181,6 +181,10 @@ MIGRATIONS: list[Migration] = [
             PRIMARY KEY (record_id, study_hash, series_hash)
         );
     """),
+    Migration(190, "print records can be retired (never deleted) with a reason", """
+        ALTER TABLE records ADD COLUMN retired_at TEXT;
+        ALTER TABLE records ADD COLUMN retired_reason TEXT;
+    """),
 ]
 
 

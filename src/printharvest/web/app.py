@@ -35,6 +35,8 @@ from printharvest.exceptions import (
     RecordNotFoundError,
     ValidationError,
 )
+from printharvest.ledger.cost import case_total
+from printharvest.ledger.lots import lots_of
 from printharvest.web.auth import (
     COOKIE,
     Session,
@@ -200,8 +202,12 @@ class WebApp:
         flash = {"saved": "Saved.", "ready": "Marked ready.",
                  "refused": "Not ready yet: fix the fields marked below.",
                  "resolved": "Conflict resolved."}.get(request.query_params.get("m", ""))
+        ledger = self.app.home.config.ledger
+        cost = case_total(case, self.app.rules, ledger).text(ledger.currency)
+        lots = sorted({lot for r in case.records for lot in lots_of(r)})
         return self._page(request, session, "case.html", code=status,
                           case=case, sections=sections, problems=problems, facts=facts,
+                          cost=cost, lots=lots,
                           flash=extra.pop("flash", flash), field_list=FIELD_LIST,
                           printers=[p.label for p in self.app.rules.printers.library],
                           dictionary=self.app.dictionary.dictionary)

@@ -129,7 +129,9 @@ def _material(values: dict[str, Any], role: str, default: MaterialDefaults) -> M
     for k in ("name", "code", "type"):
         if found[k] is None:
             found[k] = getattr(default, k)
-    return Material(role="model" if role == "material" else "support", **found)
+    lot = values.get(f"{role}.lot")
+    return Material(role="model" if role == "material" else "support",
+                    lot=str(lot) if lot is not None else None, **found)
 
 
 def _elapsed(start: str, end: str, warnings: list[str]) -> int | None:

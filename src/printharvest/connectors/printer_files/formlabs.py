@@ -127,7 +127,8 @@ def print_run_fields(run: dict[str, Any], warnings: list[str]) -> dict[str, Any]
         materials.append(Material(
             name=name or code, code=code, role="model",
             used_ml=volume if outcome == "success" else None,
-            type="powder" if technology == "powder_bed_fusion" else "resin"))
+            type="powder" if technology == "powder_bed_fusion" else "resin",
+            lot=_containers(run)))
     serial = str(run.get("printer") or "").strip() or None
     parts = [p for p in run.get("parts") or [] if isinstance(p, dict)]
     return {
@@ -146,6 +147,18 @@ def print_run_fields(run: dict[str, Any], warnings: list[str]) -> dict[str, Any]
         "volume_ml": volume,
         "warnings": warnings,
     }
+
+
+def _containers(run: dict[str, Any]) -> str | None:
+    """The resin cartridge and tank serials of a run (the lot a recall asks about)."""
+    serials = []
+    for key in ("cartridge", "tank"):
+        value = run.get(key)
+        if isinstance(value, dict):  # some responses nest the serial: {"serial": ...}
+            value = value.get("serial")
+        if isinstance(value, str) and value.strip():
+            serials.append(value.strip())
+    return ", ".join(serials) or None
 
 
 def print_runs(data: Any) -> list[dict[str, Any]] | None:

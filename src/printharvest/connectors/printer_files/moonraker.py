@@ -45,6 +45,30 @@ def _metadata(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def spool_ids(auxiliary: Any) -> str | None:
+    """Spoolman spool ids from a job's ``auxiliary_data`` (provider ``spoolman``).
+
+    Moonraker's history keeps, per job, a list of ``{provider, name, value, ...}`` entries;
+    with Spoolman configured one is ``{"provider": "spoolman", "name": "spool_ids", "value":
+    [ids]}``. The ids are the lab's spools (its lot question), never a file or user name.
+    """
+    entries = auxiliary
+    if isinstance(entries, bytes | bytearray | str):
+        try:
+            entries = json.loads(entries)
+        except ValueError:
+            return None
+    if not isinstance(entries, list):
+        return None
+    ids: list[str] = []
+    for entry in entries:
+        if (isinstance(entry, dict) and entry.get("provider") == "spoolman"
+                and entry.get("name") == "spool_ids" and isinstance(entry.get("value"), list)):
+            ids.extend(str(v) for v in entry["value"]
+                       if isinstance(v, int) and not isinstance(v, bool))
+    return ", ".join(dict.fromkeys(ids)) or None
+
+
 def is_finished(job: dict[str, Any]) -> bool:
     """False while Moonraker still records the job as in progress."""
     return str(job.get("status") or "") not in UNFINISHED
@@ -62,6 +86,7 @@ def job_fields(job: dict[str, Any], printer: Printer | None, warnings: list[str]
         kind = str(meta.get("filament_type") or "").strip() or None
         name = str(meta.get("filament_name") or "").strip() or None
         materials.append(Material(name=name or kind, type=kind, role="model", used_mm=used_mm,
+                                  lot=spool_ids(job.get("auxiliary_data")),
                                   # the slicer's weight is for the whole file
                                   used_g=amount("used_g", meta.get("filament_weight_total"))
                                   if outcome == "success" else None))

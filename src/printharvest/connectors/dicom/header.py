@@ -175,7 +175,8 @@ def charset_encodings(element: Any) -> list[str]:
 
 def decode_text(data: bytes, encodings: list[str]) -> str:
     """A string value decoded with the file's character sets (ISO 2022 escapes honoured)."""
-    from pydicom.charset import TEXT_VR_DELIMS, decode_bytes
+    from pydicom.charset import decode_bytes
+    from pydicom.valuerep import TEXT_VR_DELIMS
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -169,9 +169,9 @@ def _walk(reader: _Reader, offset: int, end: int, enc: Layout, shown: str, *,
             else:
                 length = short
                 start = offset + 8
-        elif enc.explicit:
-            raise CorruptFileError(shown, f"DICOM element {_tag(tag)} has no valid VR")
         else:
+            # Implicit VR, or an explicit-VR file where a writer left one element implicit
+            # (pydicom reads those the same way): a 4-byte length follows the tag.
             (length,) = long_length.unpack_from(header, at + 4)
             start = offset + 8
         if length == UNDEFINED:

@@ -95,8 +95,11 @@ class SlicedThreeMfConnector(FileConnector):
         slots = _slots(plate, settings)
         if not slots and number(meta.get("weight")):
             slots = [Slot(used_g=number(meta.get("weight")))]
-        layer = _plate_layer(zf, probe, number_of_plate) or gcode_layer or number(
-            _setting(settings, "layer_height"))
+        # The plate JSON's per-object layer_height is the first layer's (it describes the
+        # first-layer boxes the printer inspects): the print's configured layer height is
+        # in the plate G-code's config block and the project settings.
+        layer = gcode_layer or number(_setting(settings, "layer_height")) or _plate_layer(
+            zf, probe, number_of_plate)
         checked(number(meta.get("weight")), 1e6, "plate weight", "g", warnings)
         return fallback(self.new_record(
             probe, "print", index=index,
@@ -168,7 +171,11 @@ def _slicer(zf: zipfile.ZipFile, probe: FileProbe, plate: str) -> tuple[Slicer |
         with zf.open(model) as fh:
             match = _APPLICATION.search(fh.read(64 * 1024))
         if match:
-            name, _, version = match.group(1).decode("utf-8", "replace").partition("-")
+            # "BambuStudio-01.09", "Snapmaker Orca-2.1.0", "Orca-Flashforge-1.3.0": the
+            # version is the last dash-separated piece that starts with a digit.
+            text = match.group(1).decode("utf-8", "replace").strip()
+            named = re.match(r"^(.*?)-(\d[^-]*)$", text)
+            name, version = (named.group(1), named.group(2)) if named else (text, "")
             return Slicer(name=name.strip(), version=version.strip() or None), layer
     return None, layer
 

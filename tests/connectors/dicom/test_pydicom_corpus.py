@@ -142,3 +142,26 @@ def test_a_bad_file_does_not_sink_a_scanner_series(app: App, tmp_path: Path) -> 
         in " ".join(record.warnings)
     [error] = outcome.errors
     assert error.path.endswith("cut.dcm")
+
+
+@pytest.mark.parametrize(("charset", "maker"), [
+    ("ISO_IR 100", "Sïemens Médical"),
+    ("ISO_IR 192", "東芝メディカル"),
+    ("ISO_IR 144", "Электрон"),
+    ("GB18030", "联影医疗"),
+    (["", "ISO 2022 IR 87"], "キヤノン医療"),
+    (["ISO 2022 IR 6", "ISO 2022 IR 149"], "삼성메디슨"),
+])
+def test_values_decode_in_their_character_set(app: App, tmp_path: Path, charset: Any,
+                                              maker: str) -> None:
+    from printharvest.testing.dicom_synth import uid, write_slice
+
+    path = write_slice(tmp_path / "im.dcm", modality="CT", study_uid=uid("cs"),
+                       series_uid=uid("cs", "s"), number=1,
+                       attributes={"SpecificCharacterSet": charset, "Manufacturer": maker,
+                                   "PatientName": f"{maker}^SYNTHETIC", "PatientSex": "F"})
+    outcome = app.harvester.harvest_paths([path], grouping="root")
+    [record] = outcome.records
+    assert record.imaging is not None
+    assert record.imaging.scanner_manufacturers == [maker]
+    assert record.imaging.patient_sex == "F"

@@ -149,8 +149,6 @@ def charset_encodings(element: Any) -> list[str]:
     ``GBK`` and the multi-valued ISO 2022 sets with an empty first value) maps to codecs.
     An unknown term falls back to the default repertoire, like pydicom itself does.
     """
-    from pydicom.charset import convert_encodings
-
     value = getattr(element, "value", None)
     if value is None:
         terms: list[str] = []
@@ -160,21 +158,31 @@ def charset_encodings(element: Any) -> list[str]:
         terms = value.split("\\")
     else:
         terms = [str(v) for v in value]
-    terms = [t.strip(" \x00") for t in terms]
+    return list(_codecs(tuple(t.strip(" \x00") for t in terms)))
+
+
+@functools.lru_cache(maxsize=64)
+def _codecs(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`charset_encodings` for one set of terms (a series repeats the same set)."""
+    from pydicom.charset import convert_encodings
+
     if not any(terms):
-        return ["iso8859"]
+        return ("iso8859",)
     with warnings.catch_warnings():
         # An unknown term warns (and logs) with the term in the text: that is no PHI, but
         # the pytest run treats warnings as errors and the lab has nothing to do about it.
         warnings.simplefilter("ignore")
         try:
-            return list(convert_encodings(terms))
+            return tuple(convert_encodings(list(terms)))
         except (LookupError, ValueError):
-            return ["iso8859"]
+            return ("iso8859",)
 
 
 def decode_text(data: bytes, encodings: list[str]) -> str:
     """A string value decoded with the file's character sets (ISO 2022 escapes honoured)."""
+    if data.isascii() and b"\x1b" not in data:
+        # Every DICOM character set agrees on plain ASCII (an ESC starts an ISO 2022 switch).
+        return data.decode("ascii")
     from pydicom.charset import decode_bytes
     from pydicom.valuerep import TEXT_VR_DELIMS
 

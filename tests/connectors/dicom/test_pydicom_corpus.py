@@ -115,6 +115,7 @@ def test_every_character_set_file_is_a_record(app: App, name: str) -> None:
 @pytest.mark.parametrize(("name", "reason"), [
     ("rtplan.dcm", "RT plan (RTPLAN): holds no image"),
     ("rtdose.dcm", "RT dose (RTDOSE): holds no image"),
+    ("ExplVR_BigEndNoMeta.dcm", "RT plan (RTPLAN): holds no image"),
     ("test-SR.dcm", "structured report (SR): holds no image"),
     ("DICOMDIR", "DICOMDIR: an index of a media set, holds no image"),
 ])

@@ -4,8 +4,9 @@ A zip whose ``Metadata/slice_info.config`` (XML) holds one ``<plate>`` per slice
 ``<metadata key="prediction">`` (seconds), ``weight`` (g), ``printer_model_id``, one
 ``<object>`` per object on the plate and one ``<filament type= used_m= used_g=>`` per
 filament used. ``Metadata/plate_N.gcode`` is the plate's G-code (its header names the
-slicer), ``Metadata/plate_N.json`` the plate's objects and layer height and
-``Metadata/project_settings.config`` (JSON) the settings. There is no geometry: part count is
+slicer; its config block the layer height), ``Metadata/plate_N.json`` the plate's objects
+with their *first-layer* height, and ``Metadata/project_settings.config`` (JSON) the
+settings (the print's ``layer_height``). There is no geometry: part count is
 the number of objects on the plate. An unsliced project 3MF belongs to the 3MF mesh connector.
 """
 

@@ -7,6 +7,7 @@ from printharvest.connectors.dicom.connector import DicomConnector
 from printharvest.connectors.gcode.bambustudio import BambuStudioConnector
 from printharvest.connectors.gcode.bgcode import BgcodeConnector
 from printharvest.connectors.gcode.cura import CuraConnector
+from printharvest.connectors.gcode.flashprint import FlashPrintConnector
 from printharvest.connectors.gcode.gcode3mf import SlicedThreeMfConnector
 from printharvest.connectors.gcode.icesl import IceSLConnector
 from printharvest.connectors.gcode.ideamaker import IdeaMakerConnector
@@ -41,6 +42,7 @@ CONNECTORS: list[type[FileConnector]] = [
     IceSLConnector,
     KiriMotoConnector,
     BgcodeConnector,
+    FlashPrintConnector,
     UfpConnector,
     SlicedThreeMfConnector,
     # Printer job logs.

@@ -88,7 +88,8 @@ def test_phi_age_helpers() -> None:
 def test_layouts_preamble_meta_extension_implicit(tmp_path: Path, run_cli: Any) -> None:
     study = uid("layouts")
     common = {"Manufacturer": "X", "SliceThickness": "2"}
-    variants = [("with.dcm", {}), ("no_preamble.dcm", {"preamble": False}),
+    variants: list[tuple[str, dict[str, Any]]] = [
+                ("with.dcm", {}), ("no_preamble.dcm", {"preamble": False}),
                 ("BARE", {"preamble": False, "meta": False}), ("IMPLICIT", {"implicit": True}),
                 ("BARE_IMPLICIT", {"preamble": False, "meta": False, "implicit": True})]
     for number, (name, how) in enumerate(variants, 1):
@@ -114,7 +115,10 @@ def test_dicomdir_is_ignored_in_folders_and_zips(tmp_path: Path, run_cli: Any) -
     assert imaging(run_cli, archive) == [found]
     only = tmp_path / "only"
     write_dicomdir_like(only / "DICOMDIR.dcm")
-    assert imaging(run_cli, only) == []
+    # Alone, a DICOMDIR says why nothing came of it (an empty answer looks like success).
+    assert imaging(run_cli, only, code=1) == []
+    alone = run_cli("inspect", str(only))
+    assert "DICOMDIR: an index of a media set, holds no image itself" in alone.err
 
 
 def test_demo_cases_have_imaging(run_cli: Any) -> None:
@@ -159,6 +163,8 @@ def test_corrupt_files_are_one_line_errors_and_the_rest_is_kept(tmp_path: Path,
     assert result.code == 1
     [record] = json.loads(result.out)
     assert record["imaging"]["series_count"] == 1
+    assert (f"{len(expected)} of {len(expected) + 3} DICOM file(s) in this set could not be"
+            " read and were left out") in record["warnings"]
     lines = result.err.strip().splitlines()
     assert len(lines) == len(expected) and "Traceback" not in result.err
     for name, reason in expected.items():

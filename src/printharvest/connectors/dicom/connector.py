@@ -34,7 +34,7 @@ from printharvest.connectors.dicom.header import HeaderFacts, read_facts
 from printharvest.connectors.dicom.series import ImagingRecord, SeriesKey
 from printharvest.connectors.dicom.structure import looks_like_dicom
 from printharvest.connectors.probe import FileProbe, probe_file
-from printharvest.exceptions import CorruptFileError, HarvestError
+from printharvest.exceptions import CorruptFileError, HarvestError, UnsupportedFileError
 from printharvest.models import HarvestRecord, Imaging, Source
 
 if TYPE_CHECKING:
@@ -101,7 +101,12 @@ class DicomConnector(FileConnector):
         records: list[HarvestRecord] = []
         images = [(p, f) for p, f in good if f.kind == "image"]
         if images:
-            records.append(self._imaging_record(images))
+            record = self._imaging_record(images)
+            if errors:
+                # The set keeps its good files; the count says the record is not the whole set.
+                record.warnings.append(f"{len(errors)} of {len(probes)} DICOM file(s) in this"
+                                       " set could not be read and were left out")
+            records.append(record)
         for probe, facts in good:
             if facts.kind != "mesh" or facts.mime == "model/mtl":
                 continue
@@ -109,6 +114,8 @@ class DicomConnector(FileConnector):
                 records.extend(_mesh_records(self, probe, facts))
             except HarvestError as exc:
                 errors.append(exc)
+        if not records and not errors:
+            errors.extend(nothing_harvested(good))
         return records, errors
 
     # -- reading ------------------------------------------------------------------------
@@ -195,6 +202,40 @@ def _read_one(job: tuple[Path, bytes, int, str, bytes]) -> FileResult:
         return None, (exc.path, exc.reason)
     except Exception as exc:  # one odd file must not lose the set; never echo its text
         return None, (shown, f"not readable DICOM ({type(exc).__name__})")
+
+
+NON_IMAGE_NAMES = {
+    "RTPLAN": "RT plan", "RTDOSE": "RT dose", "RTSTRUCT": "RT structure set",
+    "RTRECORD": "RT treatment record", "SR": "structured report", "SEG": "segmentation",
+    "PR": "presentation state", "KO": "key object selection", "REG": "registration",
+    "DOC": "encapsulated document", "M3D": "model", "FID": "fiducials", "PLAN": "plan",
+    "AU": "audio", "RWV": "real world value map", "REGISTRATION": "registration",
+}
+"""How the one-line reason names a non-image object, by its Modality."""
+
+
+def nothing_harvested(good: Sequence[tuple[FileProbe, HeaderFacts]]) -> list[HarvestError]:
+    """One line per kind of object when readable DICOM gave no record at all.
+
+    A lone RT plan or a DICOMDIR is read fine but holds nothing the registry asks for; an
+    empty answer would look like success, so each kind says why (with its file count),
+    naming the first file of that kind.
+    """
+    reasons: dict[str, list[FileProbe]] = {}
+    for probe, facts in good:
+        if facts.kind == "dicomdir":
+            reason = "DICOMDIR: an index of a media set, holds no image itself"
+        elif facts.kind == "mesh":
+            reason = f"encapsulated {facts.mime or 'document'}: holds no mesh to read"
+        else:
+            name = NON_IMAGE_NAMES.get(facts.modality or "", "non-image DICOM object")
+            reason = f"{name} ({facts.modality or 'no Modality'}): holds no image"
+        reasons.setdefault(reason, []).append(probe)
+    errors: list[HarvestError] = []
+    for reason, probes in reasons.items():
+        count = f" ({len(probes)} files)" if len(probes) > 1 else ""
+        errors.append(UnsupportedFileError(probes[0].display_path, reason + count))
+    return errors
 
 
 def _common_folder(paths: list[str]) -> str:

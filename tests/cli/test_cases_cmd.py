@@ -16,8 +16,8 @@ def test_set_validate_ready(home: Path, sample_jobs_copy: Path, run_cli) -> None
     result = run_cli(*h, "cases", "validate", "2")
     assert result.code == 1
     lines = result.out.strip().splitlines()
-    assert "model.guide_type: Guide type is required: one of cutting, drilling, positioning, "\
-           "implant_placement, other (because model.object_type is anatomic_guide)" in lines
+    assert "model.guide_type: Guide type is required: one of Cutting, Drilling, Positioning, "\
+           "Implant placement, Other (because Type of object is Anatomic guide)" in lines
     refused = run_cli(*h, "cases", "ready", "2")
     assert refused.code == 1 and "is not ready" in refused.err
     assert refused.out.strip().splitlines() == lines

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from printharvest.app import App
-from printharvest.exceptions import HarvestError
+from printharvest.exceptions import ConfigError, HarvestError
 
 
 class LazyGroup(click.Group):
@@ -57,6 +57,11 @@ class _LazyApp:
 
     def get(self) -> App:
         if self._app is None:
+            if self.root is not None and not self.root.is_dir():
+                # A typo in --home must not quietly make an empty store ("no cases yet"):
+                # only init and demo make a home, and they do not come through here.
+                raise ConfigError(f"no printharvest home at {self.root} (a typo? "
+                                  f"'printharvest --home {self.root} init' makes one)")
             self._app = App.open(self.root)
             click.get_current_context().call_on_close(self._app.close)
         return self._app

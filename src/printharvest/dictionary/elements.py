@@ -71,6 +71,9 @@ class Element(_Item):
     type: ElementType
     group: str | None = None
     values: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Words for choice codes (``M: Male``, Likert anchors); a code without one is shown
+    made readable (:func:`printharvest.dictionary.values.value_label`)."""
     required: bool = False
     required_if: list[Condition] = Field(default_factory=list)
     min: float | None = None
@@ -85,6 +88,10 @@ class Element(_Item):
         if self.group is not None and not self.id.startswith(self.group + "."):
             raise ValueError(f"{self.id}: an element of group {self.group} is named "
                              f"'{self.group}.<name>'")
+        unlabelled = sorted(set(self.labels) - set(self.values))
+        if unlabelled:
+            raise ValueError(f"{self.id}: labels for codes that are not values: "
+                             f"{', '.join(unlabelled)}")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"{self.id}: min is above max")
         return self

@@ -13,7 +13,8 @@ from typing import Any
 
 from printharvest.cases.model import Case, Conflict, FieldValue
 from printharvest.dictionary.elements import Dictionary, Element, FieldRef, empty
-from printharvest.dictionary.validation import UNKNOWN, Problem, duration, format_value, parse_value
+from printharvest.dictionary.validation import Problem, check_value
+from printharvest.dictionary.values import UNKNOWN, Duration, format_value, parse_text
 from printharvest.exceptions import ValidationError
 
 FIELD_LIST = "_f"
@@ -117,7 +118,10 @@ def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
             problem=errors.get(ref.name) or by_field.get(ref.name),
             conflict=conflicts.get(ref.name))
         if ref.element.type == "duration":
-            if value == UNKNOWN:
+            if isinstance(value, dict) and "typed" in value:  # a refused post, as typed
+                result.hours, result.minutes, unknown = value["typed"]
+                result.unknown = bool(unknown)
+            elif value == UNKNOWN:
                 result.unknown = True
             elif isinstance(value, dict):
                 result.hours, result.minutes = str(value.get("hours", "")), str(
@@ -176,32 +180,51 @@ def read_form(dictionary: Dictionary, form: Mapping[str, list[str]]
 
         try:
             if element.type == "duration":
-                values[name] = _read_duration(element, first(name + ".unknown"),
-                                              first(name + ".hours"), first(name + ".minutes"))
+                raw = (first(name + ".hours"), first(name + ".minutes"),
+                       first(name + ".unknown"))
+                values[name] = read_duration(element, *raw)
             elif element.type == "multi_choice":
                 chosen = [v for v in form.get(name, []) if v]
                 values[name] = chosen or None
             else:
-                values[name] = parse_value(element, first(name))
+                values[name] = parse_text(element, first(name))
+            problem = None if values[name] is None else check_value(element, values[name])
+            if problem is not None:
+                raise ValidationError(name, problem)
         except ValidationError as exc:
             errors[name] = exc.message
-            values[name] = first(name) if element.type != "duration" else None
+            # What was typed comes back beside the message, exactly as typed.
+            if element.type == "duration":
+                values[name] = {"typed": raw}
+            elif element.type == "multi_choice":
+                values[name] = [v for v in form.get(name, []) if v]
+            else:
+                values[name] = first(name)
     return values, errors
 
 
-def _read_duration(element: Element, unknown: str, hours: str, minutes: str) -> Any:
+def read_duration(element: Element, hours: str, minutes: str, unknown: str) -> Any:
+    """A canonical duration from the form's hours, minutes and "unknown" box.
+
+    Hours or minutes typed while "unknown" is ticked is a contradiction the data manager
+    settles: it is refused with a question, not silently saved as either.
+    """
+    hours, minutes = hours.strip(), minutes.strip()
     if unknown:
+        if hours or minutes:
+            raise ValidationError(element.id, "you typed a time and ticked unknown: clear the "
+                                              "time or untick unknown")
         return UNKNOWN
-    if not hours.strip() and not minutes.strip():
+    if not hours and not minutes:
         return None
     try:
-        h = int(hours.strip() or 0)
-        m = int(minutes.strip() or 0)
+        h = int(hours or 0)
+        m = int(minutes or 0)
     except ValueError as exc:
         raise ValidationError(element.id, "hours and minutes must be whole numbers") from exc
     if h < 0 or m < 0:
         raise ValidationError(element.id, "hours and minutes cannot be negative")
-    return duration(h, m)
+    return Duration.of(h, m).stored()
 
 
 def changes(case: Case, typed: Mapping[str, Any]) -> dict[str, Any]:

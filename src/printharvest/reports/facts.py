@@ -54,6 +54,7 @@ class CaseFacts:
     technologies: list[str]
     materials: list[str]
     effort_minutes: dict[str, int | None]
+    effort_states: dict[str, str]
     volume_ml: float | None
     jobs: list[PrintJob] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
@@ -152,6 +153,7 @@ def case_facts(case: Case, rules: Rules) -> CaseFacts:
         technologies=technologies,
         materials=sorted({material_label(r, rules) for r in prints}),
         effort_minutes={k: duration_minutes(fields.get(f"effort.{k}")) for k in EFFORT_KINDS},
+        effort_states={k: effort_state(fields.get(f"effort.{k}")) for k in EFFORT_KINDS},
         volume_ml=float(volume) if isinstance(volume, int | float) else None,
         jobs=[_job(r, rules) for r in prints],
         missing=list(case.missing),

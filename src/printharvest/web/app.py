@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -37,6 +37,7 @@ from printharvest.exceptions import (
     RecordNotFoundError,
     ValidationError,
 )
+from printharvest.store.case_list import SORTS, CaseQuery, filter_choices, find_cases
 from printharvest.web.auth import (
     COOKIE,
     Session,
@@ -60,6 +61,7 @@ from printharvest.web.words import fact_words, local_time
 
 HERE = Path(__file__).resolve().parent
 MAX_FORM_BYTES = 1_000_000
+PAGE_SIZE = 50
 log = logging.getLogger("printharvest.web")
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -88,6 +90,7 @@ class WebApp:
         self.env.globals["value_label"] = value_label
         self.env.filters["local_time"] = local_time
         self.env.filters["q"] = lambda text: quote(str(text))
+        self.env.filters["query"] = lambda values: urlencode(values)
 
     def starlette(self) -> Starlette:
         """The ASGI application."""
@@ -182,20 +185,49 @@ class WebApp:
     # -- pages --------------------------------------------------------------------------
 
     async def case_list(self, request: Request, session: Session) -> Response:
-        """Cases with counts per status, a status filter and a search box."""
-        status = request.query_params.get("status") or None
+        """Cases with counts per status; filters (status, month, organ system, printer), a
+        search box, sorting and pages: only the shown page's cases are read."""
+        params = request.query_params
+        status = params.get("status") or None
         if status not in (None, *CASE_STATUSES):
             status = None
-        search = request.query_params.get("q", "").strip()
+        search = params.get("q", "").strip()
+        choices = filter_choices(self.app.store)
+
+        def chosen(name: str) -> str | None:
+            value = params.get(name) or None
+            return value if value in choices[name] else None
+
+        sort = params.get("sort", "id")
+        try:
+            page = max(1, int(params.get("page", "1")))
+        except ValueError:
+            page = 1
+        query = CaseQuery(status=status, search=search or None, month=chosen("month"),
+                          organ_system=chosen("organ_system"), printer=chosen("printer"),
+                          sort=sort if sort in SORTS else "id",
+                          descending=params.get("dir") == "desc", page=page,
+                          per_page=PAGE_SIZE)
+        found = find_cases(self.app.store, query)
         service = self.app.cases
         rows = []
-        for case in service.list(status, search or None):
+        for case_id in found.ids:
+            case = service.get(case_id)
             clinical = [n for n in case.missing
                         if not ((ref := self.app.dictionary.resolve(n)) and ref.element.harvested)]
             rows.append((case, len(clinical), len(case.missing) - len(clinical)))
+        organ = self.app.dictionary.element("imaging.organ_system")
+        organs = [(v, value_label(organ, v) if organ and v in organ.values else v)
+                  for v in choices["organ_system"]]
+        pages = max(1, -(-found.total // PAGE_SIZE))
+        keep = {k: v for k, v in (("status", status), ("q", search), ("month", query.month),
+                                  ("organ_system", query.organ_system),
+                                  ("printer", query.printer), ("sort", query.sort),
+                                  ("dir", "desc" if query.descending else "")) if v}
         return self._page(request, session, "list.html", rows=rows, counts=service.counts(),
-                          status=status, search=search,
-                          dictionary=self.app.dictionary.dictionary)
+                          status=status, search=search, query=query, total=found.total,
+                          page=min(page, pages), pages=pages, choices=choices, organs=organs,
+                          keep=keep, dictionary=self.app.dictionary.dictionary)
 
     async def case_page(self, request: Request, session: Session, status: int = 200,
                         **extra: Any) -> Response:

@@ -260,6 +260,7 @@ class WebApp:
                           flash=flash, flash_kind=kind, field_list=FIELD_LIST,
                           extra_list=EXTRA_LIST, missing=missing, invalid=invalid,
                           calm=calm, saved=message in ("saved", "ready"),
+                          unsaved=typed is not None,
                           resend=case.status in RESEND_STATUSES,
                           reason=extra.pop("reason", ""),
                           printers=list(library),

@@ -67,7 +67,9 @@
       }
     }
 
-    function dirty() { return !same(formState(form), shown); }
+    // A page that shows refused input (not saved) is unsaved work from the start.
+    var refused = form.hasAttribute("data-unsaved");
+    function dirty() { return refused || !same(formState(form), shown); }
 
     function keep() {
       if (!store) { return; }

@@ -175,5 +175,5 @@ def test_truncated_zip_says_so(tmp_path: Path, run_cli) -> None:  # type: ignore
 def test_status_on_a_mistyped_home_creates_nothing(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "typo"
     result = run_cli("--home", str(home), "status")
-    assert result.code == 2 and "no printharvest store" in result.err
+    assert result.code == 2 and "no printharvest home at" in result.err
     assert not home.exists()

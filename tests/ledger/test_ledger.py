@@ -142,7 +142,7 @@ def _facts(month: str, object_type: str | None, parts: int | None) -> CaseFacts:
     return CaseFacts(id=1, registry_id="PH-1", status="ready", month=month, day=day,
                      organ_system=None, indication=None, object_type=object_type,
                      guide_type=None, part_count=parts, modalities=[], technologies=[],
-                     materials=[], effort_minutes={}, volume_ml=None)
+                     materials=[], effort_minutes={}, effort_states={}, volume_ml=None)
 
 
 def test_billing_table_counts_units_per_month_against_a_hand_count() -> None:

@@ -341,7 +341,8 @@ def test_an_accepted_version_edited_back_takes_its_answer_again(
     case_id = ids[0]
     assert app.cases.get(case_id).status == "accepted"
     before = app.cases.get(case_id).value("imaging.organ_system")
-    app.cases.set_values(case_id, {"imaging.organ_system": "not_an_organ_system"}, "dm")
+    app.cases.set_values(case_id, {"imaging.organ_system": "not_an_organ_system"}, "dm",
+                         reason="checking the edit-back path")
     assert app.cases.get(case_id).status == "needs_clinical"
     app.cases.set_values(case_id, {"imaging.organ_system": before}, "dm")
     app.cases.mark_ready(case_id, "dm")

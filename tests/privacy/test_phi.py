@@ -212,6 +212,7 @@ def run_commands(run_cli: Any, home: Path, inbox: Path,
 def test_no_planted_token_is_stored_logged_or_printed(tmp_path: Path, run_cli: Any) -> None:
     inbox = tmp_path / "inbox"
     home = tmp_path / "home"
+    home.mkdir()  # only init and demo make a home
     values, names = make_job(inbox)
     assert len(values) > 600  # every identifying attribute pydicom knows, and private tags
     with captured_logs_and_warnings() as logs:

@@ -74,7 +74,8 @@ def test_browser_completes_a_case(served: tuple[App, str]) -> None:
                .first).to_contain_text("anatomy.yaml#mandible")
 
         page.click("#mark-ready")
-        expect(page.locator("#flash")).to_contain_text("Not ready yet")
+        expect(page.locator("#flash")).to_contain_text("not ready yet")
+        expect(page.locator("#flash")).to_have_class("banner bad")
         expect(page.locator("#f-model-guide_type-msg")).to_contain_text("Guide type is required")
         page.locator("#s-model").screenshot(path=str(ARTIFACTS / "case-problems.png"))
 
@@ -85,16 +86,19 @@ def test_browser_completes_a_case(served: tuple[App, str]) -> None:
         page.fill("#f-prints-1-copies", "many")  # wrong type: shown back, not saved
         page.keyboard.press("Control+s")
         expect(page.locator("#f-prints-1-copies-msg")).to_contain_text("is not a whole number")
-        page.fill("#f-prints-1-copies", "500")  # right type, out of range: saved, flagged
+        expect(page.locator("#f-prints-1-copies")).to_have_value("many")  # kept as typed
+        page.fill("#f-prints-1-copies", "500")  # right type, out of range: refused as well
         page.click("#save")
-        expect(page.locator("#flash")).to_have_text("Saved.")
+        expect(page.locator("#flash")).to_contain_text("were not saved")
         expect(page.locator("#f-prints-1-copies-msg")).to_contain_text(
             "expected a whole number from 1 to 100")
+        expect(page.locator("#f-prints-1-copies")).to_have_attribute("aria-invalid", "true")
         page.fill("#f-prints-1-copies", "2")
         page.click("#save")
         expect(page.locator("#summary")).to_contain_text("Every field is valid")
         page.click("#mark-ready")
         expect(page.locator("#case-status")).to_have_text("ready")
+        expect(page.locator("#flash")).to_have_text("Saved and marked ready.")
         page.screenshot(path=str(ARTIFACTS / "case-ready.png"), full_page=True)
         page.goto(url + "/?status=ready")
         expect(page.locator("table.cases tbody tr")).to_have_count(1)

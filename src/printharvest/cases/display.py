@@ -7,6 +7,7 @@ form all call these, so a label changes here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from printharvest.cases.model import Case, FieldValue
 from printharvest.dictionary.elements import Dictionary
@@ -46,7 +47,7 @@ def provenance_text(fv: FieldValue | None, *, show_paths: bool = True, home: str
         return ""
     p = fv.provenance
     if p.origin == "user":
-        return f"typed by {p.actor or 'someone'}" + (f" at {p.at}" if p.at else "")
+        return f"typed by {p.actor or 'someone'}" + (f", {local_time(p.at)}" if p.at else "")
     bits = [f"harvested by {p.connector}" if p.connector else "harvested"]
     if show_paths and p.path:
         root = home.rstrip("/")
@@ -57,3 +58,16 @@ def provenance_text(fv: FieldValue | None, *, show_paths: bool = True, home: str
     if p.rule:
         bits.append(f"rule {p.rule}")
     return " · ".join(bits)
+
+
+def local_time(stamp: str | None) -> str:
+    """An ISO 8601 stamp (UTC in the store) as local time: ``3 Dec 2026 14:05``."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return f"{moment.day} {moment:%b %Y %H:%M}"

@@ -35,6 +35,9 @@ from printharvest.store.workflow import (
     status_counts,
 )
 
+RESEND_STATUSES = ("submitted", "accepted")
+"""Statuses whose cases the registry holds: an edit goes again as an update, with a reason."""
+
 
 @dataclass
 class IngestReport:
@@ -153,17 +156,26 @@ class CaseService:
 
     # -- writing ------------------------------------------------------------------------
 
-    def set_values(self, case_id: int, values: dict[str, Any], actor: str) -> Case:
+    def set_values(self, case_id: int, values: dict[str, Any], actor: str,
+                   reason: str | None = None) -> Case:
         """Store values the data manager typed (None clears one).
 
         Every name must be a dictionary element (numbered within the group's limit);
-        a case that no longer validates goes back to ``needs_clinical``.
+        a case that no longer validates goes back to ``needs_clinical``. A case the registry
+        has (submitted or accepted) is sent again as an update after an edit, so the edit
+        needs a ``reason``, which the audit log keeps.
         """
-        self.store.case_row(case_id)
+        status = self.store.case_row(case_id).status
         for name in values:
             self.check_field_name(name)
+        if values and status in RESEND_STATUSES and not (reason or "").strip():
+            raise ValidationError("reason", f"case {case_id} is {status} by the registry; "
+                                            "changing it sends it again as an update: give a "
+                                            "reason for the change")
         stored = self.store.field_values(case_id)
         with self.store.transaction():
+            if values and reason and reason.strip():
+                self.store.log(case_id, actor, "reason", None, None, reason.strip())
             for name, value in values.items():
                 self.store.set_user_field(case_id, name, value, actor)
                 harvested = stored.get(name, {}).get("harvest")

@@ -16,14 +16,11 @@ from printharvest.cases.display import (
 )
 from printharvest.cases.filters import case_matches
 from printharvest.cases.model import CASE_STATUSES, Case
+from printharvest.cases.service import RESEND_STATUSES
 from printharvest.cli._common import echo_json, get_app, parse_where, table
 from printharvest.dictionary.elements import Dictionary
-from printharvest.dictionary.validation import (
-    CaseNotReadyError,
-    check_value,
-    format_value,
-    parse_value,
-)
+from printharvest.dictionary.validation import CaseNotReadyError, check_value
+from printharvest.dictionary.values import format_value, parse_text
 from printharvest.exceptions import ValidationError
 
 
@@ -127,8 +124,12 @@ def cost_line(app: App, case: Case) -> str:
 @cases.command("set")
 @click.argument("case_id", type=int)
 @click.argument("assignments", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@click.option("--reason", default=None,
+              help="Why a submitted or accepted case changes (it is sent again as an update); "
+                   "asked for when not given.")
 @click.pass_context
-def set_fields(ctx: click.Context, case_id: int, assignments: tuple[str, ...]) -> int:
+def set_fields(ctx: click.Context, case_id: int, assignments: tuple[str, ...],
+               reason: str | None) -> int:
     """Type values: e.g. imaging.indication=surgical_planning effort.cad_clinician=1h30m.
 
     Values are read per element type (numbers, comma-separated lists, durations as 1h30m,
@@ -136,6 +137,7 @@ def set_fields(ctx: click.Context, case_id: int, assignments: tuple[str, ...]) -
     """
     app = get_app(ctx)
     values: dict[str, Any] = {}
+    errors: list[str] = []
     for assignment in assignments:
         name, sep, text = assignment.partition("=")
         if not sep or not name.strip():
@@ -147,21 +149,37 @@ def set_fields(ctx: click.Context, case_id: int, assignments: tuple[str, ...]) -
             raise click.UsageError(str(exc)) from exc
         ref = app.dictionary.resolve(name)
         assert ref is not None
+        # The web form's rule: a value of the wrong type or outside the allowed values is
+        # refused, and every refusal is reported, not only the first.
         try:
-            values[name] = parse_value(ref.element, text)
+            value = parse_text(ref.element, text)
         except ValidationError as exc:
-            raise ValidationError(name, exc.message) from exc
-    case = app.cases.set_values(case_id, values, actor())
-    warnings = 0
-    for name, value in values.items():
-        ref = app.dictionary.resolve(name)
-        problem = check_value(ref.element, value) if ref and value is not None else None
-        if problem:
-            warnings += 1
-            click.echo(f"warning: {name}: {problem}", err=True)
+            errors.append(f"{name}: {exc.message}")
+            continue
+        problem = None if value is None else check_value(ref.element, value)
+        if problem is not None:
+            errors.append(f"{name}: {problem}")
+            continue
+        values[name] = value
+    if errors:
+        for line in errors:
+            click.echo(f"error: {line}", err=True)
+        raise ValidationError("cases set", f"{len(errors)} value(s) refused; nothing was set")
+    case = app.cases.get(case_id)
+    if case.status in RESEND_STATUSES and values and not reason:
+        reason = _ask_reason(case)
+    case = app.cases.set_values(case_id, values, actor(), reason)
     click.echo(f"case {case.id}: {len(values)} field(s) set; [{case.status}]; still needs "
                f"{len(case.missing)} field(s)")
-    return 1 if warnings else 0
+    return 0
+
+
+def _ask_reason(case: Case) -> str:
+    """Editing a case the registry has: say it goes again as an update, and ask why."""
+    click.echo(f"case {case.id} is {case.status} by the registry; changing it sends it again "
+               "as an update.", err=True)
+    return str(click.prompt("Reason for the change", default="", show_default=False,
+                            err=True))
 
 
 @cases.command("validate")
@@ -178,19 +196,27 @@ def validate_case(ctx: click.Context, case_id: int) -> int:
 
 
 @cases.command("ready")
-@click.argument("case_id", type=int)
+@click.argument("case_ids", type=int, nargs=-1, required=True, metavar="ID...")
 @click.pass_context
-def ready_case(ctx: click.Context, case_id: int) -> int:
-    """Mark a case ready for the registry (only when it validates)."""
-    try:
-        case = get_app(ctx).cases.mark_ready(case_id, actor())
-    except CaseNotReadyError as exc:
-        click.echo(f"case {case_id} is not ready: {len(exc.problems)} problem(s)", err=True)
-        for problem in exc.problems:
-            click.echo(str(problem))
-        return 1
-    click.echo(f"case {case.id}: {case.status}")
-    return 0
+def ready_case(ctx: click.Context, case_ids: tuple[int, ...]) -> int:
+    """Mark cases ready for the registry (each only when it validates); exit 1 if any is not."""
+    app = get_app(ctx)
+    refused = 0
+    for case_id in dict.fromkeys(case_ids):
+        try:
+            case = app.cases.mark_ready(case_id, actor())
+        except CaseNotReadyError as exc:
+            refused += 1
+            click.echo(f"case {case_id} is not ready: {len(exc.problems)} problem(s)", err=True)
+            for problem in exc.problems:
+                click.echo(str(problem))
+            continue
+        except ValidationError as exc:  # an unknown id or a status that cannot become ready
+            refused += 1
+            click.echo(f"case {case_id}: {exc}", err=True)
+            continue
+        click.echo(f"case {case.id}: {case.status}")
+    return 1 if refused else 0
 
 
 @cases.command("resolve")

@@ -59,6 +59,10 @@ def demo(ctx: click.Context, keep: Path | None) -> int:
     click.echo(f"Open the UI with:    printharvest --home {root} serve")
     click.echo(f"Try the registry:    printharvest --home {root} nrdr-emulator  (then nrdr login, "
                "submit: README, 'To the registry')")
+    # The demo home is left in place on purpose (serve, submit try it): say where it is and
+    # how to remove it, rather than leaving a temporary folder behind without a word.
+    click.echo(f"\nThe demo home stays at {root}" + ("" if keep else
+                                                    f"; remove it when done: rm -r {root}"))
     if stats.quarantined:
         click.echo(f"{stats.quarantined} file(s) could not be read: see {app.home.quarantine}",
                    err=True)

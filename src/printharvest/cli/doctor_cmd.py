@@ -21,10 +21,40 @@ def _rules(app: App) -> str:
             f"library printer(s), {len(rules.materials.materials)} material rule(s)")
 
 
+class Warning_(Exception):
+    """A check that passes but needs attention (shown as ``warn``, exit code unchanged)."""
+
+
 def _dictionary(app: App) -> str:
     info = app.dictionary.dictionary
-    draft = " (DRAFT: replace with the official dictionary)" if info.draft else ""
-    return f"{info.name} {info.version}, {len(app.dictionary.elements)} elements{draft}"
+    text = f"{info.name} {info.version}, {len(app.dictionary.elements)} elements"
+    if info.draft:
+        # Cases checked against a draft may still be refused by the registry.
+        raise Warning_(f"{text}: a DRAFT; replace it with the official dictionary from the "
+                       "NRDR help desk (docs/dictionary.md)")
+    return text
+
+
+def _watch(app: App) -> str:
+    from printharvest.cli.status_cmd import service_running
+    from printharvest.store.journal import Journal
+
+    beat = Journal(app.store).service()
+    if service_running(app.home.root, beat):
+        pid = f" (pid {beat.pid})" if beat is not None else ""
+        return f"running{pid}"
+    last = f"; last heartbeat {beat.beat_at}" if beat is not None else "; never ran here"
+    raise Warning_(f"not running: dropped jobs wait until 'printharvest watch' runs{last}")
+
+
+def _quarantine(app: App) -> str:
+    folder = app.home.quarantine
+    waiting = [p for p in folder.rglob("*") if p.is_file()
+               and not p.name.endswith(".reason.txt")] if folder.is_dir() else []
+    if waiting:
+        raise Warning_(f"{len(waiting)} file(s) wait in {folder} (a .reason.txt beside each "
+                       "says why)")
+    return "empty"
 
 
 def _plugins(app: App) -> str:
@@ -80,6 +110,8 @@ CHECKS: list[Check] = [
     ("dictionary", _dictionary),
     ("connectors", _plugins),
     ("store", _store),
+    ("watch service", _watch),
+    ("quarantine", _quarantine),
 ]
 
 
@@ -105,6 +137,8 @@ def doctor(ctx: click.Context) -> int:
     for name, check in CHECKS:
         try:
             click.echo(f"ok    {name}: {check(app)}")
+        except Warning_ as exc:
+            click.echo(f"warn  {name}: {exc}")
         except PrintharvestError as exc:
             failed += 1
             misconfigured = misconfigured or isinstance(exc, ConfigError)

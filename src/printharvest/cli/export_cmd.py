@@ -57,8 +57,12 @@ class _ExportCommand(click.Command):
                    "mapping; sheet: printable HTML in the web form's order.")
 @click.option("--header/--no-header", default=None,
               help="Write a header row (default: as the upload layout says).")
+@click.option("--again", is_flag=True,
+              help="Also export cases exported before (in another format, or once more); "
+                   "without it they are skipped, so nothing is sent twice by accident.")
 @click.pass_context
-def export(ctx: click.Context, ids: tuple[int, ...], fmt: str, header: bool | None) -> int:
+def export(ctx: click.Context, ids: tuple[int, ...], fmt: str, header: bool | None,
+           again: bool) -> int:
     """Write ready cases (all, or IDS) into the home's exports/ folder.
 
     `export prints [--from --to] [--format csv|xlsx]` writes the lab's whole print history
@@ -66,7 +70,7 @@ def export(ctx: click.Context, ids: tuple[int, ...], fmt: str, header: bool | No
     """
     app = get_app(ctx)
     chosen: ExportFormat = fmt  # type: ignore[assignment]
-    result = exporter_for(app).export(chosen, ids, header=header, actor="cli")
+    result = exporter_for(app).export(chosen, ids, header=header, actor="cli", again=again)
     return report(result, "export")
 
 

@@ -65,11 +65,21 @@ def nrdr_login(ctx: click.Context, env_name: str | None, no_browser: bool) -> No
     """Sign in through ACR Connect (authorization code with PKCE) and keep the refresh token."""
     app = get_app(ctx)
 
+    limit = app.home.config.nrdr.login_timeout_seconds
+
     def open_browser(url: str) -> None:
         click.echo(f"sign in at this address (if no browser opens, open it yourself):\n{url}")
-        sys.stdout.flush()
+        opened = False
         if not no_browser:
-            webbrowser.open(url)
+            try:
+                opened = webbrowser.open(url)
+            except webbrowser.Error:
+                opened = False
+        if not opened:
+            click.echo("no browser was opened on this machine: open the address above in a "
+                       "browser that can reach this machine.")
+        click.echo(f"waiting up to {limit:g} s for the sign-in (nrdr: login_timeout_seconds)")
+        sys.stdout.flush()
 
     def paste(url: str) -> str:
         return str(click.prompt("after signing in, paste the address the browser shows"))
@@ -119,6 +129,10 @@ def submit(ctx: click.Context, ids: tuple[int, ...], env_name: str | None) -> in
         submitter = Submitter(exporter, client, conn.name, conn.env,
                               status_polls=settings.status_polls,
                               poll_wait=min(settings.retry_base_seconds, 2.0))
+        # Progress and each retry as it happens (stderr, so stdout keeps the results).
+        submitter.progress = lambda line: click.echo(line, err=True)
+        client.on_retry = lambda attempt, most, wait, why: click.echo(
+            f"  {why}; retrying in {wait:.1f} s (attempt {attempt + 1} of {most})", err=True)
         report = submitter.submit(ids)
     for case_id in report.accepted:
         click.echo(f"case {case_id}: accepted")

@@ -74,6 +74,9 @@ class Element(_Item):
     type: ElementType
     group: str | None = None
     values: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Words for choice codes (``M: Male``, Likert anchors); a code without one is shown
+    made readable (:func:`printharvest.dictionary.values.value_label`)."""
     required: bool = False
     required_if: list[Condition] = Field(default_factory=list)
     min: float | None = None
@@ -90,6 +93,10 @@ class Element(_Item):
         if self.group is not None and not self.id.startswith(self.group + "."):
             raise ValueError(f"{self.id}: an element of group {self.group} is named "
                              f"'{self.group}.<name>'")
+        unlabelled = sorted(set(self.labels) - set(self.values))
+        if unlabelled:
+            raise ValueError(f"{self.id}: labels for codes that are not values: "
+                             f"{', '.join(unlabelled)}")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"{self.id}: min is above max")
         return self
@@ -285,10 +292,27 @@ class Dictionary(_Item):
         return result
 
     def missing(self, fields: Mapping[str, Any]) -> list[str]:
-        """Required (or conditionally required) fields without a value, in form order."""
-        return [ref.name for ref in self.form_fields(fields)
-                if empty(fields.get(ref.name))
-                and self.is_required(ref.element, fields, ref.number)]
+        """Required (or conditionally required) fields without a value, in form order (the
+        order of :meth:`form_fields`, without building a FieldRef per field: this runs for
+        every case a list or the report reads)."""
+        result: list[str] = []
+        done: set[str] = set()
+        for element in self.elements:
+            if element.group is None:
+                if empty(fields.get(element.id)) and self.is_required(element, fields):
+                    result.append(element.id)
+                continue
+            if element.group in done:
+                continue
+            done.add(element.group)
+            members = [(m, f"{m.group}.{{}}.{m.short_id}") for m in
+                       self.group_elements(element.group)]
+            for n in range(1, self.instances(fields, element.group) + 1):
+                for member, pattern in members:
+                    name = pattern.format(n)
+                    if empty(fields.get(name)) and self.is_required(member, fields, n):
+                        result.append(name)
+        return result
 
 
 def empty(value: Any) -> bool:

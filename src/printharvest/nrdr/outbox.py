@@ -59,6 +59,8 @@ class Submitter:
         self.status_polls = status_polls
         self.poll_wait = poll_wait
         self.sleep = sleep
+        self.progress: Callable[[str], None] = lambda _line: None
+        """Told each step as it happens (sending a case, waiting for the registry)."""
 
     def submit(self, ids: Sequence[int] = ()) -> SubmitReport:
         """Resume open transactions, then send every ready case (or ``ids``) not yet sent.
@@ -128,9 +130,13 @@ class Submitter:
 
     def _deliver(self, row: OutboxRow, report: SubmitReport) -> None:
         guard = self._guard(row)
+        registry_id = self.cases.get(row.case_id).registry_id
         try:
             if row.transaction_id is None:
+                self.progress(f"case {row.case_id} ({registry_id}): sending ...")
                 row = self._send(row, guard)
+            if row.state not in FINAL:
+                self.progress(f"case {row.case_id}: sent, waiting for the registry's answer ...")
             self._poll(row, guard, report)
         except TransmissionError as exc:
             with self.store.transaction():

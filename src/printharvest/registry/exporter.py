@@ -93,14 +93,25 @@ class Exporter:
         """A case as an NRDR case record."""
         return to_record(case, element_values(case, self.dictionary), mapping, self.dictionary)
 
-    def select(self, ids: Sequence[int], any_status: bool = False) -> tuple[list[Case],
-                                                                            list[tuple[int, str]]]:
-        """The cases to export (given ids, or every ready case) and the ones skipped, why."""
-        chosen = ([self.cases.get(i) for i in ids] if ids else self.cases.list("ready"))
+    def select(self, ids: Sequence[int], any_status: bool = False, again: bool = False
+               ) -> tuple[list[Case], list[tuple[int, str]]]:
+        """The cases to export (given ids, or every ready case) and the ones skipped, why.
+
+        ``again``: cases exported before go out again (in another format, or once more);
+        without it an exported case is skipped with a word on how to send it again.
+        """
+        if ids:
+            chosen = [self.cases.get(i) for i in ids]
+        else:
+            chosen = self.cases.list("ready") + (self.cases.list("exported") if again else [])
         good: list[Case] = []
         skipped: list[tuple[int, str]] = []
         for case in chosen:
-            if not any_status and case.status != "ready":
+            if not any_status and case.status == "exported" and not again:
+                skipped.append((case.id, "exported already; to send it again (or in another "
+                                          "format) add --again"))
+                continue
+            if not any_status and case.status not in ("ready", "exported"):
                 skipped.append((case.id, f"status is {case.status}, only ready cases export"))
                 continue
             problems = [] if any_status else problems_for(case, self.dictionary)
@@ -131,10 +142,12 @@ class Exporter:
         return good
 
     def export(self, fmt: ExportFormat, ids: Sequence[int] = (), header: bool | None = None,
-               actor: str = "export") -> ExportResult:
-        """Write one export; record it per case unless it is a case sheet."""
+               actor: str = "export", again: bool = False) -> ExportResult:
+        """Write one export; record it per case unless it is a case sheet. ``again`` lets
+        cases exported before go out once more."""
         result = ExportResult(new_export_id())
-        chosen, result.skipped = self.select(ids, any_status=(fmt == "sheet" and bool(ids)))
+        chosen, result.skipped = self.select(ids, any_status=(fmt == "sheet" and bool(ids)),
+                                             again=again)
         chosen = self.releasable(chosen, result.skipped)
         if not chosen:
             return result

@@ -246,7 +246,9 @@ class Store:
         for field, origin, value, provenance in self.conn.execute(
                 "SELECT field, origin, value, provenance FROM field_values WHERE case_id = ?",
                 (case_id,)):
-            values.setdefault(field, {})[origin] = FieldValue(
+            # The provenance is validated; the value is any JSON, so the wrapper needs no
+            # second validation pass (this runs for every field of every case listed).
+            values.setdefault(field, {})[origin] = FieldValue.model_construct(
                 value=json.loads(value), provenance=Provenance.model_validate_json(provenance))
         return values
 

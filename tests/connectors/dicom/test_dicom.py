@@ -211,6 +211,7 @@ def test_encapsulated_stl_is_a_mesh_record(tmp_path: Path, run_cli: Any) -> None
 
 def test_second_series_later_does_not_double_the_study(tmp_path: Path, run_cli: Any) -> None:
     home = tmp_path / "home"
+    home.mkdir()  # only init and demo make a home
     study = uid("later")
     drop1, drop2, drop3 = (tmp_path / f"drop{i}" / "3DP-2026-050" for i in (1, 2, 3))
     series(drop1, "CT", study, "first", count=2)

@@ -170,9 +170,9 @@ def test_numbers_match_direct_queries(filled: App) -> None:
                      if case_id in organ_of else "not yet set")
             tech[(organ, _words(filled, "prints.technology", t))] += 1
     crosstab = report.table("technology_by_organ_system")
-    for row in crosstab.rows:
-        for column, count in zip(crosstab.columns[1:], row[1:], strict=True):
-            assert count == tech[(row[0], column)], (row[0], column)
+    for cross_row in crosstab.rows:
+        for column, count in zip(crosstab.columns[1:], cross_row[1:], strict=True):
+            assert count == tech[(cross_row[0], column)], (cross_row[0], column)
 
     backlog = {row[0]: row[3] for row in report.table("backlog").rows}
     for case_id, status in conn.execute("SELECT id, status FROM cases"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.dicom.connector import DicomConnector
+from printharvest.connectors.dicom.segobjects import DicomSegConnector, RtStructConnector
 from printharvest.connectors.gcode.bambustudio import BambuStudioConnector
 from printharvest.connectors.gcode.bgcode import BgcodeConnector
 from printharvest.connectors.gcode.cura import CuraConnector
@@ -19,6 +20,8 @@ from printharvest.connectors.gcode.simplify3d import Simplify3DConnector
 from printharvest.connectors.gcode.ufp import UfpConnector
 from printharvest.connectors.joblog.connector import JobLogConnector
 from printharvest.connectors.mesh import MESH_CONNECTORS
+from printharvest.connectors.segmentation.mrb import SlicerSceneConnector
+from printharvest.connectors.segmentation.slicer import SlicerSegmentationConnector
 from printharvest.connectors.vendor.formlabs import FormlabsPrintsConnector
 from printharvest.connectors.vendor.moonraker import MoonrakerHistoryConnector
 from printharvest.connectors.vendor.octoprint import OctoPrintMetadataConnector
@@ -29,6 +32,11 @@ CONNECTORS: list[type[FileConnector]] = [
     # Meshes and imaging.
     *MESH_CONNECTORS,
     DicomConnector,
+    # Segmentations (what the model was segmented into, and with which software).
+    SlicerSegmentationConnector,
+    SlicerSceneConnector,
+    DicomSegConnector,
+    RtStructConnector,
     # Slicer files.
     PrusaSlicerConnector,
     OrcaSlicerConnector,

@@ -54,9 +54,9 @@ def write_seg_nrrd(path: Path, segments: Sequence[SegmentSpec], size: int = 12) 
         mask = np.zeros((size, size, size), dtype=bool)
         low = number % max(size // 2, 1)
         mask[low:low + size // 2, 1:size - number % 3, 2:size - 1] = True
+        entry = slicerio.segmentation.terminology_entry_from_string(_slicer_entry(terms))
         slicerio.add_segment(seg, mask, {"id": f"Segment_{number + 1}", "name": name,
-                                         "terminology": slicerio.segmentation.terminology_entry_from_string(
-                                             _slicer_entry(terms))})
+                                         "terminology": entry})
     path.parent.mkdir(parents=True, exist_ok=True)
     slicerio.write_segmentation(str(path), seg)
     return path
@@ -64,9 +64,13 @@ def write_seg_nrrd(path: Path, segments: Sequence[SegmentSpec], size: int = 12) 
 
 MRML_TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 <MRML  version="Slicer{version} {revision}" userTags="">
- <Segmentation id="vtkMRMLSegmentationNode1" name="{node}" storageNodeRef="vtkMRMLSegmentationStorageNode1" references="display:vtkMRMLSegmentationDisplayNode1;" />
- <SegmentationDisplay id="vtkMRMLSegmentationDisplayNode1" name="SegmentationDisplay" visibility="true" />
- <SegmentationStorage id="vtkMRMLSegmentationStorageNode1" name="SegmentationStorage" fileName="Data/{file}" useCompression="1" />
+ <Segmentation id="vtkMRMLSegmentationNode1" name="{node}"
+   storageNodeRef="vtkMRMLSegmentationStorageNode1"
+   references="display:vtkMRMLSegmentationDisplayNode1;" />
+ <SegmentationDisplay id="vtkMRMLSegmentationDisplayNode1" name="SegmentationDisplay"
+   visibility="true" />
+ <SegmentationStorage id="vtkMRMLSegmentationStorageNode1" name="SegmentationStorage"
+   fileName="Data/{file}" useCompression="1" />
 </MRML>
 """
 
@@ -161,15 +165,15 @@ def write_rtstruct(path: Path, rois: Sequence[tuple[str, Mapping[str, Code], flo
     """An RT Structure Set (pydicom): ROIs with name, optional volume (cm^3) and codes, and
     one closed planar contour each."""
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
+    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
 
     from printharvest.testing.dicom_synth import uid
 
     sop_class = "1.2.840.10008.5.1.4.1.1.481.3"
     instance = uid("rtstruct", path.name)
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = instance
+    meta.MediaStorageSOPClassUID = UID(sop_class)
+    meta.MediaStorageSOPInstanceUID = UID(instance)
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     ds = Dataset()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from printharvest.connectors.base import FileConnector
@@ -77,8 +78,8 @@ class SlicerSceneConnector(FileConnector):
                         # the member's own name stays out of the error: it is free text
                         segments += read_slicer_segments(
                             target, f"{shown} (segmentation {number + 1})")
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError,
-                NotImplementedError, RuntimeError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error,
+                NotImplementedError, RuntimeError, ValueError) as exc:
             raise CorruptFileError(shown, f"not a readable scene bundle "
                                           f"({type(exc).__name__})") from exc
         if not _ROOT.search(xml[:65536]):

@@ -13,8 +13,9 @@ Run from the repository root:  uv run python sample_jobs/make_segmentations.py
   ``pydicom``: left femur (with its volume), pelvis, bladder (no terminology);
 * ``cases/3DP-2026-003_kidney_segmentation/``: the demo's segmentation case, a whole job:
   ``kidney_scene.mrb`` (Slicer 5.6.2: right kidney, tumour, aorta, all coded, so the demo
-  shows every part prefilled from codes), a synthetic CT series (``dicom/``, pydicom), one STL per segment as Slicer exports
-  them (trimesh shapes) and their G-code from Debian's ``prusa-slicer``.
+  shows every part prefilled from codes), a synthetic CT series (``dicom/``, pydicom), one
+  STL per segment as Slicer exports them (trimesh shapes) and their G-code from Debian's
+  ``prusa-slicer``.
 
 Check the DICOM ones with dcmtk: ``dcmdump formats/dicom-seg/heart_seg.dcm``.
 """

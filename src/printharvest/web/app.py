@@ -43,7 +43,7 @@ from printharvest.web.auth import (
     is_loopback,
     verify_password,
 )
-from printharvest.web.forms import FIELD_LIST, build_form, changes, read_form
+from printharvest.web.forms import FIELD_LIST, build_form, changes, is_local_hint, read_form
 from printharvest.web.report_page import report_response
 
 HERE = Path(__file__).resolve().parent
@@ -194,8 +194,9 @@ class WebApp:
                               home=str(self.app.home.root))
         # Harvested facts that are not dictionary elements (print time, material used,
         # volume, prints beyond the limit): shown for the lab, never sent to the registry.
+        # Segment names are local hints shown in their part (where paths may be shown).
         facts = [(name, format_value(None, fv.value)) for name, fv in case.fields.items()
-                 if self.app.dictionary.resolve(name) is None]
+                 if self.app.dictionary.resolve(name) is None and not is_local_hint(name)]
         flash = {"saved": "Saved.", "ready": "Marked ready.",
                  "refused": "Not ready yet: fix the fields marked below.",
                  "resolved": "Conflict resolved."}.get(request.query_params.get("m", ""))

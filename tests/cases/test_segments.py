@@ -124,3 +124,16 @@ def test_several_mesh_files_are_one_part_each(draft: Dictionary) -> None:
     assert values["model.part_count"] == 2
     assert values["parts.1.structure"] == "kidney" and values["parts.1.laterality"] == "left"
     assert values["parts.2.structure"] == "chest wall"
+
+
+def test_segments_take_the_volume_of_the_mesh_exported_from_them(draft: Dictionary) -> None:
+    segments = [Segment(name="Tumor", terminology={"type": "SCT:4147007"}),
+                Segment(name="Right kidney", terminology={"type": "SCT:64033007"})]
+    kidney = stored(2, "mesh", path="/inbox/case/Segmentation_Right kidney.stl",
+                    parts=[Part(volume_ml=90.0)], part_count=1, volume=90.0)
+    tumour = stored(3, "mesh", path="/inbox/case/Segmentation_Tumor.stl",
+                    parts=[Part(volume_ml=4.0)], part_count=1, volume=4.0)
+    values = fields_of([stored(1, segments=segments), tumour, kidney], draft)
+    assert values["parts.1.structure"] == "kidney"  # the larger mesh leads
+    assert values["parts.2.structure"] == "tumour"
+    assert values["model.volume_ml"] == 94.0

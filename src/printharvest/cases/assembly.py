@@ -112,7 +112,7 @@ class Assembler:
         """Parts and software from segmentations (:mod:`.segments`); True when they gave
         the parts. Several mesh files without one count as one part per file."""
         put_software(fields, self.anatomy, [*segmentations, *meshes], _put)
-        parts = segment_parts(self.anatomy, segmentations)
+        parts = segment_parts(self.anatomy, segmentations, meshes)
         if not parts:
             if mesh_files_as_parts(meshes):
                 meshes[:] = [replace(s, record=single_body(s.record)) for s in meshes]

@@ -23,7 +23,7 @@ from typing import Any
 
 from printharvest.cases.model import FieldValue
 from printharvest.models import HarvestRecord, Segment, Software
-from printharvest.rules.anatomy import AnatomyHints, AnatomyRules
+from printharvest.rules.anatomy import AnatomyHints, AnatomyRules, normalise
 from printharvest.store import StoredRecord
 
 SEGMENT_HINT = "segment"
@@ -43,8 +43,14 @@ class SegmentPart:
     hints: AnatomyHints
 
 
-def segment_parts(anatomy: AnatomyRules, records: list[StoredRecord]) -> list[SegmentPart]:
-    """Every distinct segment of the case's segmentation records, dominant first."""
+def segment_parts(anatomy: AnatomyRules, records: list[StoredRecord],
+                  meshes: list[StoredRecord] | None = None) -> list[SegmentPart]:
+    """Every distinct segment of the case's segmentation records, dominant first.
+
+    A segment without a volume takes the volume of the mesh exported from it, where one
+    mesh of the case is named after it (``Segmentation_Right kidney.stl``, ``solid Tumor``).
+    """
+    volumes = _mesh_volumes(meshes or [])
     parts: list[SegmentPart] = []
     seen: set[tuple[str | None, tuple[tuple[str, str], ...]]] = set()
     for stored in records:
@@ -53,11 +59,35 @@ def segment_parts(anatomy: AnatomyRules, records: list[StoredRecord]) -> list[Se
             if identity in seen:
                 continue
             seen.add(identity)
+            if segment.volume_ml is None and segment.name:
+                volume = _volume_for(normalise(segment.name), volumes)
+                if volume is not None:
+                    segment = segment.model_copy(update={"volume_ml": volume})
             parts.append(SegmentPart(stored, number, segment, segment_hints(anatomy, segment)))
     # Dominant first: the largest known volume leads; unknown volumes keep the file order.
     parts.sort(key=lambda p: -(p.segment.volume_ml if p.segment.volume_ml is not None
                                else -1.0))
     return parts
+
+
+def _mesh_volumes(meshes: list[StoredRecord]) -> list[tuple[str, float]]:
+    """(normalised name, volume) of every single-body mesh: its part name and file stem."""
+    found: list[tuple[str, float]] = []
+    for stored in meshes:
+        record = stored.record
+        if record.volume_ml is None or (record.part_count or 0) > 1:
+            continue
+        names = [p.name for p in record.parts if p.name]
+        stem = record.source.path.replace("\\", "/").split("!/")[-1].rsplit("/", 1)[-1]
+        for name in [*names, stem]:
+            found.append((normalise(name), record.volume_ml))
+    return found
+
+
+def _volume_for(name: str, volumes: list[tuple[str, float]]) -> float | None:
+    """The volume of the mesh named after a segment (the whole name, or its last words)."""
+    matches = {v for text, v in volumes if text == name or text.endswith(" " + name)}
+    return matches.pop() if len(matches) == 1 else None
 
 
 def segment_hints(anatomy: AnatomyRules, segment: Segment) -> AnatomyHints:

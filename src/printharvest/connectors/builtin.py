@@ -20,6 +20,7 @@ from printharvest.connectors.gcode.simplify3d import Simplify3DConnector
 from printharvest.connectors.gcode.ufp import UfpConnector
 from printharvest.connectors.joblog.connector import JobLogConnector
 from printharvest.connectors.mesh import MESH_CONNECTORS
+from printharvest.connectors.segmentation.colortable import SlicerColorTableConnector
 from printharvest.connectors.segmentation.mrb import SlicerSceneConnector
 from printharvest.connectors.segmentation.slicer import SlicerSegmentationConnector
 from printharvest.connectors.vendor.formlabs import FormlabsPrintsConnector
@@ -35,6 +36,7 @@ CONNECTORS: list[type[FileConnector]] = [
     # Segmentations (what the model was segmented into, and with which software).
     SlicerSegmentationConnector,
     SlicerSceneConnector,
+    SlicerColorTableConnector,
     DicomSegConnector,
     RtStructConnector,
     # Slicer files.

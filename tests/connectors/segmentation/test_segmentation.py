@@ -141,3 +141,21 @@ def test_a_folder_of_images_and_a_seg_gives_both_records(tmp_path: Path) -> None
     assert kinds == ["imaging", "segmentation"]
     imaging = next(r for r in outcome.records if r.kind == "imaging")
     assert imaging.imaging is not None and imaging.imaging.series_count == 1
+
+
+def test_slicer_color_table_names_the_labels(tmp_path: Path) -> None:
+    from printharvest.connectors.segmentation.colortable import SlicerColorTableConnector
+
+    table = tmp_path / "label_ColorTable.ctbl"
+    table.write_text("# Color table file x.ctbl\n# 3 values\n0 Background 0 0 0 0\n"
+                     "2 Tumor 1 2 3 255\n1 Right_kidney 4 5 6 255\n")
+    connector = SlicerColorTableConnector()
+    assert connector.detect(probe_file(table)) == 0.9
+    [record] = connector.harvest(probe_file(table))
+    assert [s.name for s in record.segments or []] == ["Right kidney", "Tumor"]
+    table.write_text("# Color table file x.ctbl\n1 Kidney red green blue 255\n")
+    with pytest.raises(CorruptFileError, match="line 2"):
+        connector.harvest(probe_file(table))
+    procedural = tmp_path / "p.txt"
+    procedural.write_text("# Color procedural file x\n0 0 0 0\n")
+    assert connector.detect(probe_file(procedural)) == 0.0

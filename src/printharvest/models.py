@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from printharvest.vocab import MaterialRole, Outcome, RecordKind, Technology
+from printharvest.vocab import TERMINOLOGY_KEYS, MaterialRole, Outcome, RecordKind, Technology
 
 
 class _Strict(BaseModel):
@@ -100,6 +100,36 @@ class Imaging(_Strict):
     patient_sex: str | None = None
 
 
+class Segment(_Strict):
+    """One segment of a segmentation (``kind: "segmentation"``).
+
+    ``name`` is the segment's local text (it may hold a patient name: it never leaves);
+    ``terminology`` holds standard codes as ``SCHEME:CODE`` strings under the keys of
+    :data:`~printharvest.vocab.TERMINOLOGY_KEYS`.
+    """
+
+    name: str | None = None
+    terminology: dict[str, str] = Field(default_factory=dict)
+    volume_ml: float | None = None
+
+    _check_volume = field_validator("volume_ml")(_finite_non_negative)
+
+    @field_validator("terminology")
+    @classmethod
+    def _known_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = set(value) - set(TERMINOLOGY_KEYS)
+        if unknown:
+            raise ValueError(f"unknown terminology keys: {sorted(unknown)}")
+        return value
+
+
+class Software(_Strict):
+    """The segmentation or CAD software that made a file, e.g. ``3D Slicer`` ``5.6.2``."""
+
+    name: str
+    version: str | None = None
+
+
 class HarvestRecord(_Strict):
     """One print job, mesh file or imaging set, in the contract's keys and units."""
 
@@ -123,6 +153,8 @@ class HarvestRecord(_Strict):
     bbox_mm: list[float] | None = None
     watertight: bool | None = None
     imaging: Imaging | None = None
+    segments: list[Segment] | None = None
+    software: Software | None = None
     warnings: list[str] = Field(default_factory=list)
 
     _check_sizes = field_validator(
@@ -137,5 +169,15 @@ class HarvestRecord(_Strict):
         return value
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The contract JSON object, every key present (unknown as ``None``)."""
-        return self.model_dump(mode="json")
+        """The contract JSON object, every key present (unknown as ``None``).
+
+        ``segments`` is a key of segmentation records only (DESIGN.md): absent elsewhere.
+        ``software`` is always present on segmentation records; other kinds carry it only
+        when a file named its exporter, so records that never have one keep their shape.
+        """
+        data = self.model_dump(mode="json")
+        if self.segments is None:
+            data.pop("segments")
+        if self.software is None and self.kind != "segmentation":
+            data.pop("software")
+        return data

@@ -80,7 +80,7 @@ def test_login_and_submit_with_faults_accepts_each_case_once(
     configure(home, emulator)
     app = harvested_home(home, copies=3)
     ids = make_ready(app)
-    assert len(ids) == 6
+    assert len(ids) == 9
     login = run_cli("--home", str(home), "nrdr", "login")
     assert login.code == 0, login.err
     assert "code_challenge_method=S256" in browser[0]
@@ -101,7 +101,7 @@ def test_login_and_submit_with_faults_accepts_each_case_once(
     assert set(injected) == set(FAULT_KINDS) and sum(injected.values()) >= 10
     registry_ids = {app.cases.get(i).registry_id for i in ids}
     assert accepted_per_case(emulator.state) == dict.fromkeys(registry_ids, 1)
-    assert len(emulator.state.transactions) == 6  # retries never made a second transaction
+    assert len(emulator.state.transactions) == 9  # retries never made a second transaction
     rows = Outbox(app.store).all_rows()
     assert sorted(r.case_id for r in rows) == ids and {r.state for r in rows} == {"accepted"}
     assert any(r.attempts > 1 for r in rows)  # the faults really hit
@@ -110,7 +110,7 @@ def test_login_and_submit_with_faults_accepts_each_case_once(
     again = run_cli("--home", str(home), "submit")
     assert again.code == 0 and len(emulator.state.received) == before
     listing = run_cli("--home", str(home), "submissions")
-    assert listing.out.count("accepted") == 6
+    assert listing.out.count("accepted") == 9
     for text in [*outputs, login.out, login.err, listing.out]:
         assert refresh not in text
 

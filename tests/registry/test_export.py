@@ -56,7 +56,7 @@ def test_psv_round_trip_crlf_equal_fields(home: Path, run_cli) -> None:  # type:
         assert record["PART1_STRUCTURE"] == "left kidney with tumour"
         assert record["PART1_COMMENT"] == "tumour / margin shown"  # no pipe, no newline
         assert record["PART2_STRUCTURE"] == "'=renal artery"  # never read as a formula
-        assert record["PART3_REGION"] == ""
+        assert record["PART4_REGION"] == ""
         assert record["PRINT1_TECHNOLOGY"] == "material_extrusion"
         assert record["PRINT1_MATERIAL"] == case.value("prints.1.material")
         assert record["EFFORT_CONSULTATION_CLINICIAN_HRS"] == "0"
@@ -121,7 +121,7 @@ def test_split_instead_of_exceeding_the_limit(home: Path) -> None:
         lines = data.split(b"\r\n")[:-1]
         assert lines[0].startswith(b"CASE_ID|")
         total += len(lines) - 1
-    assert total == 6
+    assert total == 9
 
 
 def test_json_follows_the_mapping(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -65,7 +65,7 @@ def test_browser_completes_a_case(served: tuple[App, str]) -> None:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 800})
         page.goto(url + "/")
-        expect(page.locator(".counts a", has_text="needs clinical")).to_contain_text("2")
+        expect(page.locator(".counts a", has_text="needs clinical")).to_contain_text("3")
         page.click(f"text={case.case_key}")
         expect(page.locator("#case-status")).to_have_text("needs clinical")
         # Harvested values are shown filled, with their provenance.

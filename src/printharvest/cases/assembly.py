@@ -5,6 +5,9 @@
 - The digital model's parts are the separate bodies of the mesh records, dominant (largest)
   first; part and file names give region / structure / laterality hints through the anatomy
   rules, and a guide name makes the object an anatomic guide.
+- Segmentation records, when the case has any, give the parts instead (one per segment,
+  codes first, then names) and the software (:mod:`.segments`); several mesh files without a
+  segmentation are one part each (an exporter's one mesh per segment).
 - Print records are grouped into the dictionary's prints: the same parts, printer, scale and
   model material are one print, and repeats of it are its copies. Prints beyond the
   dictionary's limit are kept in ``prints.unplaced`` (shown, never dropped).
@@ -15,11 +18,18 @@ Every value carries the record it came from and the rule that gave it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from printharvest.cases.model import FieldValue, Provenance
+from printharvest.cases.segments import (
+    mesh_files_as_parts,
+    put_segment_parts,
+    put_software,
+    segment_parts,
+    single_body,
+)
 from printharvest.connectors.dicom.series import SeriesKey
 from printharvest.dictionary.elements import Dictionary
 from printharvest.models import HarvestRecord
@@ -62,7 +72,10 @@ class Assembler:
         fields: dict[str, FieldValue] = {}
         self._imaging(fields, [s for s in records if s.record.kind == "imaging"],
                       imaging_series or {})
-        self._model(fields, [s for s in records if s.record.kind == "mesh"])
+        meshes = [s for s in records if s.record.kind == "mesh"]
+        segmented = self._segmentation(fields, [s for s in records
+                                                if s.record.kind == "segmentation"], meshes)
+        self._model(fields, meshes, parts=not segmented)
         self._prints(fields, [s for s in records if s.record.kind == "print"])
         return fields
 
@@ -94,15 +107,38 @@ class Assembler:
 
     # -- digital model ------------------------------------------------------------------
 
-    def _model(self, fields: dict[str, FieldValue], meshes: list[StoredRecord]) -> None:
+    def _segmentation(self, fields: dict[str, FieldValue], segmentations: list[StoredRecord],
+                      meshes: list[StoredRecord]) -> bool:
+        """Parts and software from segmentations (:mod:`.segments`); True when they gave
+        the parts. Several mesh files without one count as one part per file."""
+        put_software(fields, self.anatomy, [*segmentations, *meshes], _put)
+        parts = segment_parts(self.anatomy, segmentations, meshes)
+        if not parts:
+            if mesh_files_as_parts(meshes):
+                meshes[:] = [replace(s, record=single_body(s.record)) for s in meshes]
+            return False
+        limit = self.dictionary.group("parts").max if self._has_group("parts") else 0
+
+        def allowed(key: str, value: str) -> bool:
+            values = self._values(f"parts.{key}")
+            return (self.dictionary.resolve(f"parts.1.{key}") is not None
+                    and (not values or value in values))
+
+        put_segment_parts(fields, parts, limit, allowed, _put)
+        return True
+
+    def _model(self, fields: dict[str, FieldValue], meshes: list[StoredRecord],
+               parts: bool = True) -> None:
         if not meshes:
             return
-        if all(s.record.part_count is not None for s in meshes):
+        if parts and all(s.record.part_count is not None for s in meshes):
             _put(fields, "model.part_count", sum(s.record.part_count or 0 for s in meshes),
                  meshes[0], "mesh bodies")
         volumes = [s.record.volume_ml for s in meshes]
         if all(v is not None for v in volumes):
             _put(fields, "model.volume_ml", round(sum(v or 0.0 for v in volumes), 3), meshes[0])
+        if not parts:
+            return  # the segmentation gave the parts
         bodies = [body for stored in meshes for body in self._bodies(stored)]
         # Dominant first: the largest body leads; unknown volumes keep their order at the end.
         bodies.sort(key=lambda b: -(b.volume if b.volume is not None else -1.0))

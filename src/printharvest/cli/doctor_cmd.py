@@ -11,6 +11,7 @@ from printharvest.app import App
 from printharvest.cli._common import _LazyApp
 from printharvest.config import Home
 from printharvest.exceptions import ConfigError, PrintharvestError
+from printharvest.rules.anatomy import AnatomyRule, CodeRule
 
 Check = tuple[str, Callable[[App], str]]
 
@@ -73,7 +74,8 @@ def _store(app: App) -> str:
 
 def _anatomy(app: App) -> str:
     # Hints must be values the dictionary accepts, else they would prefill invalid fields.
-    for rule in app.anatomy.keywords:
+    rules: list[AnatomyRule | CodeRule] = [*app.anatomy.keywords, *app.anatomy.codes]
+    for rule in rules:
         for key in ("region", "laterality"):
             element = app.dictionary.element(f"parts.{key}")
             value = getattr(rule, key)
@@ -81,7 +83,8 @@ def _anatomy(app: App) -> str:
                     and value not in element.values:
                 raise PrintharvestError(f"anatomy.yaml rule {rule.name}: {key} {value!r} is not "
                                         f"one of the dictionary's {', '.join(element.values)}")
-    return f"{len(app.anatomy.keywords)} anatomy keyword rule(s)"
+    return (f"{len(app.anatomy.keywords)} anatomy keyword rule(s), "
+            f"{len(app.anatomy.codes)} code rule(s)")
 
 
 def registry_reachability(app: App, timeout: float = 3.0) -> tuple[bool, str]:

@@ -57,6 +57,7 @@ from printharvest.web.forms import (
     SectionView,
     build_form,
     changes,
+    is_local_hint,
     read_form,
 )
 from printharvest.web.report_page import report_response
@@ -248,8 +249,9 @@ class WebApp:
                               home=str(self.app.home.root), calm=calm)
         # Harvested facts that are not dictionary elements (print time, material used,
         # volume, prints beyond the limit): shown for the lab, never sent to the registry.
+        # Segment names are local hints shown in their part (where paths may be shown).
         facts = [fact_words(name, fv.value) for name, fv in case.fields.items()
-                 if self.app.dictionary.resolve(name) is None]
+                 if self.app.dictionary.resolve(name) is None and not is_local_hint(name)]
         flash, kind = _FLASH.get(message, (None, "good"))
         flash = extra.pop("flash", flash)
         kind = extra.pop("flash_kind", kind)

@@ -14,6 +14,7 @@ from typing import Any
 from printharvest.cases.assembly import DEFAULT_SCALE
 from printharvest.cases.display import provenance_text
 from printharvest.cases.model import Case, Conflict
+from printharvest.cases.segments import SEGMENT_HINT
 from printharvest.dictionary.elements import Dictionary, Element, FieldRef, empty
 from printharvest.dictionary.validation import Problem, check_value
 from printharvest.dictionary.values import UNKNOWN, Duration, format_value, parse_text
@@ -57,6 +58,8 @@ class InstanceView:
     number: int
     fields: list[FieldView]
     extra: bool
+    hint: str | None = None
+    """The local segment name behind a harvested part (shown only where paths are)."""
 
     @property
     def prefix(self) -> str:
@@ -164,12 +167,24 @@ def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
                 numbers.append(shown + 1)  # one empty instance to add another
             instances = [InstanceView(n, [(extra_view if n > shown else view)(
                                               FieldRef(m.field_name(n), m, n))
-                                          for m in members], extra=n > shown)
+                                          for m in members], extra=n > shown,
+                                      hint=_local_hint(case, group.id, n, show_paths))
                          for n in numbers]
             items.append(GroupView(group.id, group.label, group.help, group.max, instances))
         count = sum(1 for item in items for f in _fields(item) if f.problem)
         sections.append(SectionView(section.id, section.label, items, count))
     return sections
+
+
+def is_local_hint(name: str) -> bool:
+    """``parts.N.segment``: a segment name kept as a hint for the part (local text)."""
+    bits = name.split(".")
+    return len(bits) == 3 and bits[1].isdigit() and bits[2] == SEGMENT_HINT
+
+
+def _local_hint(case: Case, group: str, number: int, show_paths: bool) -> str | None:
+    found = case.fields.get(f"{group}.{number}.{SEGMENT_HINT}")
+    return str(found.value) if show_paths and found is not None and found.value else None
 
 
 def _fields(item: FieldView | GroupView) -> list[FieldView]:

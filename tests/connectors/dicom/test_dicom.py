@@ -133,7 +133,7 @@ def test_demo_cases_have_imaging(run_cli: Any) -> None:
     # Both patients' files as one set: age and sex of nobody in particular, so unknown.
     [both] = imaging(run_cli, DEMO_CASES, code=1)  # (the goldens there are no job files)
     assert (both["patient_age_years"], both["patient_sex"]) == (None, None)
-    assert both["study_count"] == 2 and both["modalities"] == ["CT", "MR"]
+    assert both["study_count"] == 3 and both["modalities"] == ["CT", "MR"]
 
 
 def _corrupt_inputs(folder: Path, good: Path) -> dict[str, str]:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.dicom.header import HeaderFacts, read_facts
+from printharvest.connectors.dicom.segobjects import segmentation_sop_class
 from printharvest.connectors.dicom.series import ImagingRecord, SeriesKey
 from printharvest.connectors.dicom.structure import looks_like_dicom
 from printharvest.connectors.probe import FileProbe, probe_file
@@ -67,7 +68,12 @@ class DicomConnector(FileConnector):
         self.parallel_min_cpus = PARALLEL_MIN_CPUS
 
     def detect(self, probe: FileProbe) -> float:
-        """DICM magic, or a plausible first element without preamble; a .dcm name weakly."""
+        """DICM magic, or a plausible first element without preamble; a .dcm name weakly.
+
+        SEG and RTSTRUCT objects score lower: their own connectors read them
+        (:mod:`.segobjects`)."""
+        if segmentation_sop_class(probe.head) is not None:
+            return 0.5
         try:
             score = looks_like_dicom(probe.head)
         except Exception:

@@ -10,6 +10,7 @@ import numpy as np
 
 from printharvest.connectors.mesh.base import MAX_MESH_BYTES, MeshConnector, fail, guarded
 from printharvest.connectors.mesh.geometry import MeshFigures, split_bodies
+from printharvest.connectors.mesh.names import name_single_body, obj_object_names
 from printharvest.connectors.mesh.polygons import fan_triangles
 from printharvest.connectors.probe import FileProbe
 from printharvest.models import HarvestRecord
@@ -57,7 +58,8 @@ class ObjConnector(MeshConnector):
             raise fail(probe, "OBJ has no vertices")
         if len(faces) == 0:
             raise fail(probe, "OBJ has no faces")
-        return split_bodies(vertices, faces)
+        # ``o``/``g`` NAME: an exporter's part name (one mesh per segment) for one body
+        return name_single_body(split_bodies(vertices, faces), obj_object_names(data))
 
 
 def parse_obj(data: bytes) -> tuple[np.ndarray, np.ndarray]:

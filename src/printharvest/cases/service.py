@@ -27,6 +27,13 @@ from printharvest.rules.anatomy import AnatomyRules
 from printharvest.rules.lab import Rules
 from printharvest.store import Store
 from printharvest.store.imaging import save_series_keys, series_keys_for_case
+from printharvest.store.links import (
+    cases_of_record,
+    link,
+    records_with_content,
+    save_contents,
+)
+from printharvest.store.links import record_id as record_id_of
 from printharvest.store.workflow import (
     acknowledge_conflict,
     acknowledged_conflicts,
@@ -79,11 +86,16 @@ class CaseService:
         if record.case_key is None:
             raise StoreError(f"{record.source.path}: record has no case key")
         with self.store.transaction():
-            if self.store.has_record(record.source.sha256, record.source.index):
+            known = record_id_of(self.store, record.source.sha256, record.source.index)
+            if known is not None:
+                # Harvested once per content, but it may belong to this job's case too (the
+                # same DICOM series behind a model and, later, a guide).
                 report.duplicates += 1
+                self.link_record(known, record.case_key, report, actor)
                 return
             case_id, created = self.store.ensure_case(record.case_key)
             record_id = self.store.insert_record(case_id, record, item.rule_notes)
+            save_contents(self.store, record_id, item.contents)
             keys = series_keys(record)
             if keys is not None:
                 save_series_keys(self.store, record_id, keys)
@@ -93,6 +105,30 @@ class CaseService:
         target = report.new_cases if created else report.updated_cases
         if case_id not in report.new_cases and case_id not in report.updated_cases:
             target.append(case_id)
+
+    def link_record(self, record_id: int, case_key: str, report: IngestReport,
+                    actor: str) -> bool:
+        """Link a stored record to the case ``case_key`` as well (inside a transaction when
+        called from ingest); True when the link is new. The case is created if needed."""
+        with self.store.transaction():
+            case_id, created = self.store.ensure_case(case_key)
+            if not link(self.store, record_id, case_id):
+                return False
+            self.store.log(case_id, actor, "link", None, None, str(record_id))
+            self._reassemble(case_id, actor)
+        target = report.new_cases if created else report.updated_cases
+        if case_id not in report.new_cases and case_id not in report.updated_cases:
+            target.append(case_id)
+        return True
+
+    def link_content(self, sha256: str, case_key: str, actor: str) -> list[int]:
+        """A file already harvested turned up in another job: link every record read from it
+        to that job's case. Returns the cases the content belongs to (its first case first)."""
+        report = IngestReport()
+        records = records_with_content(self.store, sha256)
+        for record_id in records:
+            self.link_record(record_id, case_key, report, actor)
+        return list(dict.fromkeys(c for r in records for c in cases_of_record(self.store, r)))
 
     def relocate(self, old: str, new: str, actor: str) -> None:
         """A harvested original moved (into the archive): provenance follows it."""

@@ -147,6 +147,24 @@ class Rules:
             return _stem(top), "default: file stem"
         return top, "default: top-level folder"
 
+    def job_key(self, record: HarvestRecord) -> tuple[str, str]:
+        """The case key of one job of a job history (a log, a saved vendor page), and the rule.
+
+        Like a poller's key: a ``case_keys.yaml`` rule over ``printer/job``, else
+        ``printer-job``. The printer is its library label (call after :meth:`enrich`), else
+        its serial or model; the job is its start time, else its position in the file. The
+        job's name is never part of it: two printers' ``heart_demo`` jobs stay apart.
+        """
+        printer = record.printer
+        name = next((v.strip() for v in ((printer.label, printer.serial, printer.model,
+                                          printer.manufacturer) if printer else ())
+                     if v and v.strip()), "unknown printer")
+        job = record.started_at or f"job {record.source.index + 1}"
+        key, rule = self.case_key((name, job))
+        if rule.startswith("default"):
+            return f"{name}-{job}", "default: printer and job (a job history holds many jobs)"
+        return key, rule
+
     # -- enrichment ---------------------------------------------------------------------
 
     def enrich(self, record: HarvestRecord) -> dict[str, str]:

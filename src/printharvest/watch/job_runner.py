@@ -149,7 +149,8 @@ class JobRunner:
             origin = by_path.get(str(item["record"]["source"]["path"]).split("!/")[0])
             try:
                 record = record_from_json(item["record"], item.get("series_keys"))
-                self.app.cases.ingest_one(HarvestedRecord(record, item.get("rule_notes", {})),
+                self.app.cases.ingest_one(HarvestedRecord(record, item.get("rule_notes", {}),
+                                                          list(item.get("contents") or [])),
                                           report, "watch")
             except (PrintharvestError, ValueError) as exc:
                 if origin is not None:
@@ -187,6 +188,9 @@ class JobRunner:
                 job.decisions[dup] = ("failed", f"same content as a file that failed: {reason}")
             else:
                 job.decisions[dup] = ("duplicate", None)
+        for row_id, (outcome, _) in list(job.decisions.items()):
+            if outcome == "duplicate":
+                job.decisions[row_id] = ("duplicate", self._link_duplicate(job, row_id))
         self.journal.decide(job.decisions)
         quarantined: list[tuple[str, str]] = []
         for row_id in sorted(job.rows):
@@ -203,6 +207,24 @@ class JobRunner:
                                 cases=job.cases, error=error)
         return JobSummary(job.name, len(job.rows), job.records, duplicates, quarantined,
                           sorted(set(job.cases)))
+
+    def _link_duplicate(self, job: Job, row_id: int) -> str | None:
+        """A file whose content was harvested before belongs to this job's case as well: link
+        the records read from it to that case, and say which case(s) the content is in."""
+        row = job.rows[row_id]
+        if not row.sha256:
+            return None
+        key, _ = self.app.rules.case_key(tuple(row.rel_path.split("/")))
+        try:
+            cases = self.app.cases.link_content(row.sha256, key, "watch")
+        except PrintharvestError as exc:
+            log.warning("job %s: %s: cannot link it to its case (%s)", job.name, row.rel_path,
+                        exc)
+            return None
+        if not cases:
+            return None
+        job.cases.extend(cases)
+        return "same content as in case " + ", ".join(map(str, cases))
 
     def settle(self, row: FileRow) -> None:
         """Put one decided file where it belongs: archive, quarantine, or left in place."""

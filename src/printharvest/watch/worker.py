@@ -285,7 +285,7 @@ def _answer(task_id: Any, root: Path, files: list[Path], harvester: Any) -> dict
     return {
         "task": task_id,
         "items": [{"record": item.record.to_json_dict(), "rule_notes": item.rule_notes,
-                   "series_keys": series_keys(item.record)}
+                   "series_keys": series_keys(item.record), "contents": item.contents}
                   for item in outcome.items],
         "errors": [{"path": e.path, "reason": e.reason, "kind": type(e).__name__}
                    for e in outcome.errors],

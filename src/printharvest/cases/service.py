@@ -16,7 +16,7 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from printharvest.cases.assembly import Assembler
+from printharvest.cases.assembly import COUNTED_RECORDS, NOT_SUCCEEDED, Assembler
 from printharvest.cases.model import CASE_STATUSES, Case, Conflict, FieldValue
 from printharvest.connectors.dicom.series import series_keys
 from printharvest.dictionary.elements import Dictionary
@@ -138,7 +138,10 @@ class CaseService:
 
     def _reassemble(self, case_id: int, actor: str) -> None:
         records = self.store.records_for_case(case_id)
-        fields = self.assembler.assemble(records, series_keys_for_case(self.store, case_id))
+        typed = self.store.field_values(case_id).get(COUNTED_RECORDS, {}).get("user")
+        counted = [int(i) for i in typed.value] if typed and isinstance(typed.value, list) else []
+        fields = self.assembler.assemble(records, series_keys_for_case(self.store, case_id),
+                                         counted)
         self.store.replace_harvested_fields(case_id, fields)
         self.store.touch_case(case_id)
         self._recheck(case_id, actor)
@@ -218,6 +221,26 @@ class CaseService:
                     acknowledge_conflict(self.store, case_id, name, harvested.value, actor,
                                          log=False)
             self._recheck(case_id, actor, edited=True)
+        return self.get(case_id)
+
+    def count_print(self, case_id: int, record_id: int, actor: str, *,
+                    count: bool = True) -> Case:
+        """Count a failed or aborted print of the case as a registry print (a reprint the
+        data manager calls the same print), or stop counting it; audited."""
+        self.store.case_row(case_id)
+        record = next((s for s in self.store.records_for_case(case_id) if s.id == record_id),
+                      None)
+        if record is None or record.record.kind != "print":
+            raise ValidationError(str(record_id), f"is not a print record of case {case_id}")
+        if record.record.outcome not in NOT_SUCCEEDED:
+            raise ValidationError(str(record_id), "is not a failed or aborted print (it counts"
+                                                  " already)")
+        typed = self.store.field_values(case_id).get(COUNTED_RECORDS, {}).get("user")
+        ids = {int(i) for i in typed.value} if typed and isinstance(typed.value, list) else set()
+        ids = ids | {record_id} if count else ids - {record_id}
+        with self.store.transaction():
+            self.store.set_user_field(case_id, COUNTED_RECORDS, sorted(ids) or None, actor)
+            self._reassemble(case_id, actor)
         return self.get(case_id)
 
     def check_field_name(self, name: str) -> None:

@@ -268,7 +268,7 @@ class Rules:
         matched = self._model_rule(printer.model)
         if matched is None or not matched[1].group(0).strip():
             return None
-        return matched[1].group(0).strip(), f"{PRINTERS_FILE}#{matched[0].name}"
+        return full_model_name(matched[1]), f"{PRINTERS_FILE}#{matched[0].name}"
 
     def material_rule(self, material: Material) -> tuple[MaterialRule, re.Match[str]] | None:
         """The first material rule matching a material's name, code and type, and its match.
@@ -282,6 +282,38 @@ class Rules:
                 if found:
                     return rule, found
         return None
+
+
+_MODEL_CODE = re.compile(
+    r"(\d[\w+.-]*|[a-z]{1,3}\d[\w+.-]*|mc|es|pro|plus|max|mini|ultra|xl|carbon|\+)",
+    re.IGNORECASE)
+"""A word that continues a model name: a number or model code (``250mc``, ``J850``, ``S5``)
+or one of the few words vendors put after one (``Pro``, ``Max``, ``Carbon``)."""
+
+
+def full_model_name(match: re.Match[str]) -> str:
+    """The words a model rule matched, continued by the model codes that follow them.
+
+    A rule recognises a family (``fortus``); the lab reads the model (``Fortus 250mc``).
+    Only number-like codes and a few vendor words continue it, at most three: never free
+    text a person typed after the model.
+    """
+    text = match.string
+    name = match.group(0).strip()
+    rest = text[match.end():]
+    if rest[:1].isalnum() or rest[:1] == "+":
+        # The match ended inside a word ("Form 3" of "Form 3B+"): a short suffix completes
+        # it; anything longer is not a model code, so only what matched is kept.
+        tail = re.match(r"[\w+]{1,3}(?=\s|$)", rest)
+        if tail is None:
+            return name
+        name += tail.group(0)
+        rest = rest[tail.end():]
+    for word in rest.split()[:3]:
+        if not _MODEL_CODE.fullmatch(word):
+            break
+        name += " " + word
+    return name
 
 
 def _stem(name: str) -> str:

@@ -32,6 +32,7 @@ from typing import IO, Any
 from printharvest.app import App
 from printharvest.exceptions import ConfigError
 from printharvest.store.journal import Journal
+from printharvest.watch.completeness import missing_end
 from printharvest.watch.display import Reporter
 from printharvest.watch.job_runner import Deferred, Job, JobRunner, JobSummary
 from printharvest.watch.scan import Snapshot, snapshot, top_entries, top_name
@@ -41,7 +42,6 @@ log = logging.getLogger("printharvest.watch")
 
 BEAT_SECONDS = 5.0
 RECOVER_SECONDS = 30.0
-CLOSE_GRACE = 0.25
 IGNORED_EVENTS = {"opened", "closed_no_write"}
 
 
@@ -68,6 +68,8 @@ class Entry:
     busy: bool = False
     recheck: bool = False
     warned: bool = False
+    incomplete_since: float | None = None
+    """When a settled file of the entry was first seen without its format's end marker."""
 
 
 @dataclass
@@ -105,6 +107,7 @@ class WatchService:
         self._running: dict[int, Job] = {}
         self._problem: str | None = None
         self._once = False
+        self._ends: dict[tuple[str, str, int, int], str | None] = {}
         self.tick = max(0.02, min(0.2, self.settle / 4))
         self.add_periodic("heartbeat", BEAT_SECONDS, lambda _now: self.journal.beat())
         self.add_periodic("retry filing", RECOVER_SECONDS, lambda _now: self._recover())
@@ -183,11 +186,11 @@ class WatchService:
             if entry.busy or entry.snap is None:
                 continue
             # Only deadlines still ahead count: an entry past its deadline that was not taken
-            # (deferred, unreadable) is looked at again at the tick, without spinning.
-            deadlines = [entry.since + self.settle]
-            if entry.closed is not None:
-                deadlines.append(entry.closed_at + min(self.settle, CLOSE_GRACE))
-            wait = min([wait, *(d - now for d in deadlines if d > now)])
+            # (deferred, unreadable, incomplete) is looked at again at the tick, without
+            # spinning.
+            deadline = entry.since + self.settle
+            if deadline > now:
+                wait = min(wait, deadline - now)
         return wait
 
     # -- discovering ----------------------------------------------------------------------
@@ -278,16 +281,42 @@ class WatchService:
             if not snap:
                 del self.entries[key]
                 continue
-            # Closed after writing and untouched for a short grace: a writer that closes and
-            # reopens between chunks gets caught by the grace (and by the settle time).
-            closed = (entry.closed is not None and entry.closed == snap
-                      and now - entry.closed_at >= min(self.settle, CLOSE_GRACE))
+            # Complete = unchanged for the settle time, closed or not: a network copy or a
+            # tool that writes, closes and reopens a file closes it several times.
             if snap != entry.snap:
                 entry.snap, entry.since = snap, now
-                if not closed:
-                    continue
-            if closed or now - entry.since >= self.settle:
+                entry.incomplete_since = None
+                continue
+            if now - entry.since >= self.settle and not self._incomplete(entry, snap, now):
                 self._take(entry, snap)
+
+    def _incomplete(self, entry: Entry, snap: Snapshot, now: float) -> bool:
+        """True while a settled file lacks its format's end marker and the bounded wait for
+        it (``watch.incomplete_wait_seconds``) is not over; after that it is taken anyway,
+        with a warning (``watch --once`` does not wait: the file is as whole as it gets)."""
+        missing = [(rel, reason) for rel in sorted(snap)
+                   if (reason := self._missing_end(entry.inbox, rel, snap[rel])) is not None]
+        if not missing:
+            return False
+        if entry.incomplete_since is None:
+            entry.incomplete_since = now
+            if not self._once and self.settings.incomplete_wait_seconds > 0:
+                log.info("%s: %s; waiting up to %.0f s for the rest", missing[0][0],
+                         missing[0][1], self.settings.incomplete_wait_seconds)
+        if (not self._once
+                and now - entry.incomplete_since < self.settings.incomplete_wait_seconds):
+            return True
+        for rel, reason in missing:
+            log.warning("%s: %s; harvested as it is (it may be incomplete)", rel, reason)
+        return False
+
+    def _missing_end(self, inbox: Path, rel: str, stat: tuple[int, int]) -> str | None:
+        key = (str(inbox), rel, *stat)
+        if key not in self._ends:
+            if len(self._ends) > 10_000:  # bounded: the service runs for months
+                self._ends.clear()
+            self._ends[key] = missing_end(inbox / rel)
+        return self._ends[key]
 
     def _take(self, entry: Entry, snap: Snapshot) -> None:
         try:

@@ -133,7 +133,10 @@ def test_keep_mode_leaves_originals_and_takes_only_new_content(tmp_path: Path) -
     time.sleep(0.01)
     write(inbox / "a.ticket", ticket(3))  # new content under the same name
     assert _once(home) == 1
-    assert query(home, "SELECT COUNT(*) FROM records")[0][0] == 3
+    # the file's record is updated (no second record beside it), with the new content
+    assert query(home, "SELECT COUNT(*) FROM records")[0][0] == 2
+    bodies = [json.loads(str(r[0])) for r in query(home, "SELECT body FROM records")]
+    assert sorted(b["print_time_s"] for b in bodies) == [2, 3]
     states = sorted(r[0] for r in query(home, "SELECT state FROM watch_files"))
     assert states == ["kept", "kept", "kept"]
 

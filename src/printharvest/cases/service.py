@@ -34,6 +34,7 @@ from printharvest.store.links import (
     save_contents,
 )
 from printharvest.store.links import record_id as record_id_of
+from printharvest.store.revisions import record_at_path, replace_record
 from printharvest.store.workflow import (
     acknowledge_conflict,
     acknowledged_conflicts,
@@ -93,13 +94,26 @@ class CaseService:
                 report.duplicates += 1
                 self.link_record(known, record.case_key, report, actor)
                 return
-            case_id, created = self.store.ensure_case(record.case_key)
-            record_id = self.store.insert_record(case_id, record, item.rule_notes)
+            earlier = (record_at_path(self.store, record.source.path, record.source.index,
+                                      record.kind)
+                       if record.kind != "imaging" else None)  # imaging: a folder's set
+            if earlier is not None:
+                # The same file again with more (or new) content: update its record, never
+                # keep the fragment read before beside the whole.
+                record_id, case_id = earlier
+                created = False
+                old_sha = replace_record(self.store, record_id, record, item.rule_notes)
+                self.store.log(case_id, actor, "record updated", None, old_sha[:12],
+                               record.source.sha256[:12])
+            else:
+                case_id, created = self.store.ensure_case(record.case_key)
+                record_id = self.store.insert_record(case_id, record, item.rule_notes)
             save_contents(self.store, record_id, item.contents)
             keys = series_keys(record)
             if keys is not None:
                 save_series_keys(self.store, record_id, keys)
-            self.store.log(case_id, actor, "record", None, None, str(record_id))
+            if earlier is None:
+                self.store.log(case_id, actor, "record", None, None, str(record_id))
             self._reassemble(case_id, actor)
         report.new_records += 1
         target = report.new_cases if created else report.updated_cases

@@ -68,6 +68,7 @@ class JobRunner:
         self.keep = app.home.config.archive_mode == "keep"
         self.max_attempts = app.home.config.watch.max_attempts
         self._hashes: dict[tuple[str, str], tuple[int, int, str]] = {}
+        self._folders_moved: set[tuple[str, str]] = set()
 
     # -- preparing ----------------------------------------------------------------------
 
@@ -182,6 +183,7 @@ class JobRunner:
 
     def finish(self, job: Job) -> JobSummary:
         """Record every decision, move the originals, and close the job row."""
+        self._folders_moved.clear()  # folders are relocated once per job
         for dup, first in job.duplicate_of.items():
             outcome, reason = job.decisions.get(first, ("harvested", None))
             if outcome == "failed":
@@ -278,8 +280,20 @@ class JobRunner:
         self.journal.finish(row.id, "quarantined" if failed else "archived")
         if not failed:
             self.app.cases.relocate(str(src), str(dest), "watch")
+            self._relocate_folders(row, src, dest)
         log.info("%s -> %s%s", src, dest, f" ({row.reason})" if failed else "")
         return False
+
+    def _relocate_folders(self, row: FileRow, src: Path, dest: Path) -> None:
+        """A record read from a whole folder (a DICOM series) names the folder: once its
+        files are archived, its provenance leads to the archived folder."""
+        depth = len(Path(row.rel_path).parts) - 1
+        old, new = src.parent, dest.parent
+        for _ in range(depth):
+            if (str(old), str(new)) not in self._folders_moved:
+                self._folders_moved.add((str(old), str(new)))
+                self.app.cases.relocate(str(old), str(new), "watch")
+            old, new = old.parent, new.parent
 
     def recover(self, busy: set[int]) -> None:
         """Finish moves and decisions a stopped service left behind (rows not in ``busy``)."""

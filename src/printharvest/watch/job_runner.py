@@ -70,6 +70,11 @@ class JobRunner:
         self._hashes: dict[tuple[str, str], tuple[int, int, str]] = {}
         self._folders_moved: set[tuple[str, str]] = set()
 
+    def reconfigure(self) -> None:
+        """Take the settings again after the configuration was reloaded."""
+        self.keep = self.app.home.config.archive_mode == "keep"
+        self.max_attempts = self.app.home.config.watch.max_attempts
+
     # -- preparing ----------------------------------------------------------------------
 
     def prepare(self, inbox: Path, name: str, snap: Snapshot) -> Job | None:

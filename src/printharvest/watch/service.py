@@ -35,6 +35,7 @@ from printharvest.store.journal import Journal
 from printharvest.watch.completeness import missing_end
 from printharvest.watch.display import Reporter
 from printharvest.watch.job_runner import Deferred, Job, JobRunner, JobSummary
+from printharvest.watch.reload import CHECK_SECONDS, fingerprint, load_checked
 from printharvest.watch.scan import Snapshot, snapshot, top_entries, top_name
 from printharvest.watch.worker import Task, WorkerPool
 
@@ -112,6 +113,9 @@ class WatchService:
         self.add_periodic("heartbeat", BEAT_SECONDS, lambda _now: self.journal.beat())
         self.add_periodic("retry filing", RECOVER_SECONDS, lambda _now: self._recover())
         self.add_periodic("rescan", self.settings.rescan_seconds, lambda _now: self._rescan())
+        self._fingerprint = fingerprint(app.home)
+        self._reload_asked = False
+        self.add_periodic("rules", CHECK_SECONDS, lambda _now: self._check_rules())
 
     def add_periodic(self, name: str, interval: float, run: Callable[[float], object]) -> None:
         """Run ``run(time.time())`` every ``interval`` seconds inside the service loop."""
@@ -120,6 +124,41 @@ class WatchService:
     def stop(self) -> None:
         """Ask the loop to end after the current step (signal handlers call this)."""
         self._stop = True
+
+    def ask_reload(self) -> None:
+        """Reload rules and configuration at the next step (the SIGHUP handler calls this)."""
+        self._reload_asked = True
+        self.pool.wake()
+
+    def _check_rules(self) -> None:
+        current = fingerprint(self.app.home)
+        if current != self._fingerprint:
+            self._fingerprint = current
+            self.reload("rules or configuration changed")
+
+    def reload(self, why: str) -> bool:
+        """Load the rules and configuration again; on an error keep the current ones.
+
+        Harvest workers are recycled (idle ones now, busy ones after their task), so every
+        job taken from now on is read with the new rules. True when the new ones are in use.
+        """
+        try:
+            home = load_checked(self.app)
+        except ConfigError as exc:
+            log.error("rules not reloaded (%s): %s; still using the previous ones", why, exc)
+            self.reporter.problem(f"rules not reloaded: {exc}")
+            return False
+        self.app.reload(home)
+        self.settle = home.config.settle_seconds
+        self.settings = home.config.watch
+        self.tick = max(0.02, min(0.2, self.settle / 4))
+        self.runner.reconfigure()
+        self.pool.timeout = home.config.harvest_timeout_seconds
+        self.pool.recycle()
+        self._ends.clear()
+        self._fingerprint = fingerprint(home)
+        log.info("rules and configuration reloaded (%s)", why)
+        return True
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -156,6 +195,9 @@ class WatchService:
         return self.stats
 
     def _step(self) -> None:
+        if self._reload_asked:
+            self._reload_asked = False
+            self.reload("SIGHUP")
         self._drain_events()
         self._look()
         self._dispatch()
@@ -426,10 +468,13 @@ class WatchService:
 
 
 def install_signal_handlers(service: WatchService) -> None:
-    """Stop cleanly on SIGTERM / SIGINT (systemd stop, Ctrl-C)."""
+    """Stop cleanly on SIGTERM / SIGINT (systemd stop, Ctrl-C); reload rules on SIGHUP."""
     def handler(signum: int, frame: object) -> None:
         service.stop()
 
     signal.signal(signal.SIGINT, handler)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, handler)
+    if hasattr(signal, "SIGHUP"):
+        # The usual "reload your configuration" signal (systemctl reload).
+        signal.signal(signal.SIGHUP, lambda signum, frame: service.ask_reload())

@@ -66,6 +66,7 @@ class Worker:
             env=env, text=True, encoding="utf-8", bufsize=1,
             start_new_session=os.name == "posix")
         self.ready = False
+        self.generation = 0
         self.task: Task | None = None
         self.born = time.monotonic()
         self._events = events
@@ -127,6 +128,8 @@ class WorkerPool:
         self._ids = itertools.count(1)
         self._respawn_after = 0.0
         self.problem: str | None = None
+        self.generation = 0
+        """Bumped by :meth:`recycle`: workers of an older generation are replaced."""
 
     def new_task(self, job: Any, root: Path, files: list[Path]) -> Task:
         """A task with a fresh id and its time limit.
@@ -144,7 +147,9 @@ class WorkerPool:
             return
         while len(self.workers) < self.size:
             try:
-                self.workers.append(Worker(self.home, self.events))
+                worker = Worker(self.home, self.events)
+                worker.generation = self.generation
+                self.workers.append(worker)
             except OSError as exc:
                 self.problem = f"cannot start a harvest worker ({exc.strerror or exc})"
                 self._respawn_after = time.monotonic() + 5
@@ -170,6 +175,14 @@ class WorkerPool:
             self._retire(worker)
             self.events.put((worker, None))
             worker.task = task
+
+    def recycle(self) -> None:
+        """Replace every worker (the rules changed): idle ones now, busy ones once their
+        task is answered, so that no task is lost and the next ones use the new rules."""
+        self.generation += 1
+        for worker in [w for w in self.workers if w.task is None]:
+            self.workers.remove(worker)
+            worker.stop()
 
     def wake(self) -> None:
         """End the current :meth:`poll` wait early (a file event arrived)."""
@@ -203,7 +216,7 @@ class WorkerPool:
             task = worker.task
             self._retire(worker)
             if task is None:
-                if not worker.ready:
+                if not worker.ready and worker.generation == self.generation:
                     self.problem = "a harvest worker failed to start (see doctor)"
                     self._respawn_after = time.monotonic() + 2
                 return []
@@ -217,6 +230,8 @@ class WorkerPool:
         if task is None or message.get("task") != task.id:
             return []
         worker.task = None
+        if worker.generation != self.generation:
+            self._retire(worker)  # read with the old rules; its successor loads the new
         return [TaskResult(task, reply=message, fatal=message.get("fatal"))]
 
     def _expire(self) -> list[TaskResult]:

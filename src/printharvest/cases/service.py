@@ -150,6 +150,11 @@ class CaseService:
             for case_id in self.store.relocate_records(old, new):
                 self._reassemble(case_id, actor)
 
+    def refresh(self, case_id: int, actor: str) -> None:
+        """Re-assemble a case's harvested fields from its records (after they were re-read);
+        inside the caller's transaction."""
+        self._reassemble(case_id, actor)
+
     def _reassemble(self, case_id: int, actor: str) -> None:
         records = self.store.records_for_case(case_id)
         typed = self.store.field_values(case_id).get(COUNTED_RECORDS, {}).get("user")

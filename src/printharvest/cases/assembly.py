@@ -230,7 +230,7 @@ class Assembler:
                 if said:
                     # Shown to the data manager only (not a dictionary element, never leaves).
                     put("printer_unknown", f"the file says {said!r}: not in the printer"
-                        f" library: add it to {PRINTERS_FILE}", "no printer library entry"
+                        f" library: add it to rules/{PRINTERS_FILE}", "no printer library entry"
                         " or model rule matched")
         put("technology", record.technology, notes.get("technology"))
         models = [(i, m) for i, m in enumerate(record.materials) if m.role == "model"]

@@ -2,34 +2,53 @@
 
 The service looks at a fingerprint (name, size, mtime) of ``printharvest.yaml``, the rules
 folder and the drop-in connectors folder every :data:`CHECK_SECONDS`, and on SIGHUP. When it
-changed, the new files are loaded and checked *first*; only if they load does the service
-switch to them (and its harvest workers are recycled, so the next job is read with them).
-A broken edit is logged with its file and line, and the service keeps the rules it had.
+changed, the files are copied into a snapshot (``<home>/.rules-in-use/<n>/``) and the copy is
+loaded and checked; only if it loads do the service and its harvest workers switch to it
+(workers are recycled between tasks). So a half-saved or broken edit is logged with its file
+and line, and everything keeps running on the last rules that loaded, even a worker that
+starts after the broken edit.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from pathlib import Path
 
-from printharvest.app import App
-from printharvest.config import CONFIG_NAME, Home
+from printharvest.config import CONFIG_NAME, Config, Home
 from printharvest.dictionary.elements import Dictionary
+from printharvest.exceptions import ConfigError
 from printharvest.rules.anatomy import AnatomyRules
 from printharvest.rules.lab import Rules
+from printharvest.rules.yamlfile import validate_yaml
 
 CHECK_SECONDS = 2.0
 MAX_FILES = 2000
 """At most this many files are fingerprinted per folder (rules folders are small)."""
+SNAPSHOTS = ".rules-in-use"
+KEEP_SNAPSHOTS = 3
+"""Older snapshots are removed; a worker still busy with the previous one keeps it."""
+SNAPSHOT_ENV = "PRINTHARVEST_RULES_SNAPSHOT"
+"""Tells a harvest worker which snapshot to load instead of the home's own files."""
 
 Fingerprint = tuple[tuple[str, int, int], ...]
 
 
-def fingerprint(home: Home) -> Fingerprint:
-    """Name, size and mtime of the configuration, rules and connector files."""
+def live_home(root: Path) -> tuple[Path, Path]:
+    """The rules and connectors folders the lab edits (defaults if the config is broken)."""
+    try:
+        home = Home.open(root)
+    except ConfigError:
+        return root / "rules", root / "connectors"
+    return home.rules_dir, home.connectors_dir
+
+
+def fingerprint(root: Path) -> Fingerprint:
+    """Name, size and mtime of the configuration, rules and connector files of a home."""
     found: list[tuple[str, int, int]] = []
-    paths = [home.root / CONFIG_NAME]
-    for folder in (home.rules_dir, home.connectors_dir):
+    paths = [root / CONFIG_NAME]
+    for folder in live_home(root):
         paths.extend(_files(folder))
     for path in paths:
         try:
@@ -50,13 +69,48 @@ def _files(folder: Path) -> list[Path]:
     return found[:MAX_FILES]
 
 
-def load_checked(app: App) -> Home:
-    """The home's configuration and rules, loaded afresh; ConfigError names what is wrong.
+def snapshot_home(root: Path, snapshot: Path) -> Home:
+    """The home at ``root`` with its configuration and rules taken from ``snapshot``."""
+    path = snapshot / CONFIG_NAME
+    config = validate_yaml(Config, path) if path.is_file() else Config()
+    return Home(root, config.model_copy(update={"rules_dir": snapshot / "rules"}))
 
-    Nothing in ``app`` changes here: a broken edit leaves the running service as it was.
-    """
-    home = Home.open(app.home.root)
-    Rules.load(home.rules_dir)
-    AnatomyRules.load(home.rules_dir)
-    Dictionary.load(home.rules_dir)
-    return home
+
+def take_snapshot(root: Path) -> tuple[Home, Path]:
+    """Copy the configuration and rules, load and check the copy; ConfigError (naming the
+    lab's file) when it does not load, and then nothing changed."""
+    rules_dir, _ = live_home(root)
+    base = root / SNAPSHOTS
+    base.mkdir(parents=True, exist_ok=True)
+    target = base / str(time.time_ns())
+    tmp = base / f".{target.name}.tmp"
+    try:
+        tmp.mkdir()
+        if (root / CONFIG_NAME).is_file():
+            shutil.copy2(root / CONFIG_NAME, tmp / CONFIG_NAME)
+        if rules_dir.is_dir():
+            shutil.copytree(rules_dir, tmp / "rules", ignore=shutil.ignore_patterns(".*"))
+        else:
+            (tmp / "rules").mkdir()
+        os.replace(tmp, target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ConfigError(f"{rules_dir}: cannot copy the rules ({exc})") from exc
+    try:
+        home = snapshot_home(root, target)
+        for loader in (Rules.load, AnatomyRules.load, Dictionary.load):
+            loader(home.rules_dir)
+    except ConfigError as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        # Name the lab's own file, not the copy.
+        raise ConfigError(str(exc).replace(str(target / "rules"), str(rules_dir))
+                          .replace(str(target / CONFIG_NAME), str(root / CONFIG_NAME))) from exc
+    _prune(base)
+    return home, target
+
+
+def _prune(base: Path) -> None:
+    snapshots = sorted((p for p in base.iterdir() if p.name.isdigit()),
+                       key=lambda p: int(p.name))
+    for old in snapshots[:-KEEP_SNAPSHOTS]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -35,7 +35,7 @@ from printharvest.store.journal import Journal
 from printharvest.watch.completeness import missing_end
 from printharvest.watch.display import Reporter
 from printharvest.watch.job_runner import Deferred, Job, JobRunner, JobSummary
-from printharvest.watch.reload import CHECK_SECONDS, fingerprint, load_checked
+from printharvest.watch.reload import CHECK_SECONDS, fingerprint, take_snapshot
 from printharvest.watch.scan import Snapshot, snapshot, top_entries, top_name
 from printharvest.watch.worker import Task, WorkerPool
 
@@ -113,7 +113,7 @@ class WatchService:
         self.add_periodic("heartbeat", BEAT_SECONDS, lambda _now: self.journal.beat())
         self.add_periodic("retry filing", RECOVER_SECONDS, lambda _now: self._recover())
         self.add_periodic("rescan", self.settings.rescan_seconds, lambda _now: self._rescan())
-        self._fingerprint = fingerprint(app.home)
+        self._fingerprint = fingerprint(app.home.root)
         self._reload_asked = False
         self.add_periodic("rules", CHECK_SECONDS, lambda _now: self._check_rules())
 
@@ -131,7 +131,7 @@ class WatchService:
         self.pool.wake()
 
     def _check_rules(self) -> None:
-        current = fingerprint(self.app.home)
+        current = fingerprint(self.app.home.root)
         if current != self._fingerprint:
             self._fingerprint = current
             self.reload("rules or configuration changed")
@@ -142,13 +142,17 @@ class WatchService:
         Harvest workers are recycled (idle ones now, busy ones after their task), so every
         job taken from now on is read with the new rules. True when the new ones are in use.
         """
+        self._fingerprint = fingerprint(self.app.home.root)
         try:
-            home = load_checked(self.app)
+            home, snapshot = take_snapshot(self.app.home.root)
         except ConfigError as exc:
             log.error("rules not reloaded (%s): %s; still using the previous ones", why, exc)
             self.reporter.problem(f"rules not reloaded: {exc}")
             return False
         self.app.reload(home)
+        # Loaded now, from the checked copy: nothing reads the lab's files again later.
+        _ = (self.app.rules, self.app.anatomy, self.app.dictionary, self.app.cases)
+        self.pool.snapshot = snapshot
         self.settle = home.config.settle_seconds
         self.settings = home.config.watch
         self.tick = max(0.02, min(0.2, self.settle / 4))
@@ -156,7 +160,6 @@ class WatchService:
         self.pool.timeout = home.config.harvest_timeout_seconds
         self.pool.recycle()
         self._ends.clear()
-        self._fingerprint = fingerprint(home)
         log.info("rules and configuration reloaded (%s)", why)
         return True
 
@@ -168,6 +171,7 @@ class WatchService:
         self._once = once
         observer = None
         try:
+            self.reload("start")  # workers read a checked copy of the rules from now on
             self.pool.idle()  # start the workers now: they load connectors meanwhile
             self.journal.beat(starting=True)
             self.journal.abandon_running_jobs()

@@ -55,8 +55,11 @@ class Worker:
     """The service's handle on one worker process."""
 
     def __init__(self, home: Path,
-                 events: queue.Queue[tuple[Worker | None, dict[str, Any] | None]]) -> None:
+                 events: queue.Queue[tuple[Worker | None, dict[str, Any] | None]],
+                 snapshot: Path | None = None) -> None:
         env = dict(os.environ)
+        if snapshot is not None:
+            env["PRINTHARVEST_RULES_SNAPSHOT"] = str(snapshot)
         # One thread per numeric library: bounded memory and no oversubscription.
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[name] = "1"
@@ -130,6 +133,8 @@ class WorkerPool:
         self.problem: str | None = None
         self.generation = 0
         """Bumped by :meth:`recycle`: workers of an older generation are replaced."""
+        self.snapshot: Path | None = None
+        """The checked copy of the rules new workers load (``watch/reload.py``)."""
 
     def new_task(self, job: Any, root: Path, files: list[Path]) -> Task:
         """A task with a fresh id and its time limit.
@@ -147,7 +152,7 @@ class WorkerPool:
             return
         while len(self.workers) < self.size:
             try:
-                worker = Worker(self.home, self.events)
+                worker = Worker(self.home, self.events, self.snapshot)
                 worker.generation = self.generation
                 self.workers.append(worker)
             except OSError as exc:
@@ -317,6 +322,12 @@ def main(argv: list[str]) -> int:
     from printharvest.config import Home
 
     home = Home.open(Path(argv[0]))
+    snapshot = os.environ.get("PRINTHARVEST_RULES_SNAPSHOT")
+    if snapshot:
+        # The rules the service checked, not whatever the lab's files hold this second.
+        from printharvest.watch.reload import snapshot_home
+
+        home = snapshot_home(home.root, Path(snapshot))
     _limit_memory(home.config.watch.worker_memory_mb)
 
     from printharvest.app import App

@@ -370,3 +370,19 @@ def test_status_says_partly_done_names_renamed_quarantine_files(
     data = json.loads(run_cli("--home", str(home), "status", "--json").out)
     assert data["jobs"][0]["state"] == "partly done"
     assert data["errors"][0]["moved_to"].endswith("bad-1.ticket")
+
+
+def test_the_same_print_file_in_another_job_is_a_duplicate_not_a_second_print(
+        tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    gcode = (KIDNEY / "kidney_tumour.gcode").read_bytes()
+    write(home / "inbox" / "3DP-2026-030_a" / "kidney.gcode", gcode)
+    assert _once(home) == 0
+    write(home / "inbox" / "3DP-2026-031_b" / "kidney.gcode", gcode)
+    assert _once(home) == 0
+    # a print is one job of one case: no link, no second case holding the same print
+    assert [r[0] for r in query(home, "SELECT case_key FROM cases")] == ["3DP-2026-030"]
+    assert query(home, "SELECT COUNT(*) FROM record_links")[0][0] == 0
+    reasons = [r[0] for r in query(home, "SELECT reason FROM watch_files"
+                                         " WHERE outcome = 'duplicate'")]
+    assert reasons == ["same content as in case 1"]

@@ -30,6 +30,7 @@ from printharvest.store.imaging import save_series_keys, series_keys_for_case
 from printharvest.store.links import (
     cases_of_record,
     link,
+    records_of_kinds,
     records_with_content,
     save_contents,
 )
@@ -51,6 +52,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "rejected": ("ready", "needs_clinical", "submitted"),
 }
 """Which status may follow which. ``ready`` and the ones after it need a valid case."""
+
+
+LINKABLE_KINDS = ("imaging", "mesh", "segmentation")
+"""Records that may belong to several cases. A print is one job of one case: the same job file
+in a second job folder is a duplicate, not a second print (nor a second case's print)."""
 
 
 @dataclass
@@ -92,7 +98,8 @@ class CaseService:
                 # Harvested once per content, but it may belong to this job's case too (the
                 # same DICOM series behind a model and, later, a guide).
                 report.duplicates += 1
-                self.link_record(known, record.case_key, report, actor)
+                if record.kind in LINKABLE_KINDS:
+                    self.link_record(known, record.case_key, report, actor)
                 return
             earlier = (record_at_path(self.store, record.source.path, record.source.index,
                                       record.kind)
@@ -140,7 +147,7 @@ class CaseService:
         to that job's case. Returns the cases the content belongs to (its first case first)."""
         report = IngestReport()
         records = records_with_content(self.store, sha256)
-        for record_id in records:
+        for record_id in records_of_kinds(self.store, records, LINKABLE_KINDS):
             self.link_record(record_id, case_key, report, actor)
         return list(dict.fromkeys(c for r in records for c in cases_of_record(self.store, r)))
 

@@ -60,3 +60,15 @@ def linked_record_ids(store: Store, case_id: int) -> list[int]:
     """Ids of the records linked to a case (not its own)."""
     return [int(r[0]) for r in store.conn.execute(
         "SELECT record_id FROM record_links WHERE case_id = ? ORDER BY record_id", (case_id,))]
+
+
+def records_of_kinds(store: Store, record_ids: list[int], kinds: tuple[str, ...]) -> list[int]:
+    """Those of ``record_ids`` whose kind is one of ``kinds``, in order."""
+    if not record_ids:
+        return []
+    marks = ",".join("?" * len(record_ids))
+    kind_marks = ",".join("?" * len(kinds))
+    rows = store.conn.execute(
+        f"SELECT id FROM records WHERE id IN ({marks}) AND kind IN ({kind_marks}) ORDER BY id",
+        (*record_ids, *kinds))
+    return [int(row[0]) for row in rows]

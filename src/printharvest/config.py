@@ -58,6 +58,7 @@ class WatchSettings(BaseModel):
     rescan_seconds: float = Field(default=60.0, gt=0, le=86400)
     log_max_bytes: int = Field(default=5_000_000, ge=10_000)
     log_backups: int = Field(default=5, ge=0, le=100)
+    incomplete_wait_seconds: float = Field(default=60.0, ge=0, le=86400)
 
 
 class LedgerSettings(BaseModel):
@@ -109,7 +110,8 @@ inbox: inbox
 extra_inboxes: []
 # After harvest, "move" originals into archive/YYYY/MM/ or "keep" them where they are.
 archive_mode: move
-# Seconds a file's size and mtime must stay unchanged before it is taken.
+# Seconds a file's size and mtime must stay unchanged before it is taken (also after it was
+# closed: network copies and some tools close and reopen a file several times).
 settle_seconds: 2.0
 # Longest time one file may take to harvest before it is given up (seconds).
 harvest_timeout_seconds: 120
@@ -138,6 +140,10 @@ watch:
   # logs/printharvest.log rotates at this size, keeping this many old files.
   log_max_bytes: 5000000
   log_backups: 5
+  # A settled file whose format has an end marker (slicer end-of-file block, zip central
+  # directory, STL triangle count) that is still missing is waited for this many seconds
+  # more, then harvested with a warning.
+  incomplete_wait_seconds: 60
 
 # The data manager's web page (printharvest serve). On any address other than 127.0.0.1 / ::1
 # it asks for a login; add users with the line that `printharvest users hash NAME` prints.

@@ -104,3 +104,14 @@ def test_unplaced_prints_read_as_text(draft: Dictionary) -> None:
     fields = assemble(records, draft)
     text = format_value(None, fields[UNPLACED_PRINTS].value)
     assert text.startswith("printer P5, technology material_extrusion, material PLA, copies 1")
+
+
+@pytest.mark.parametrize(("model", "expected"), [
+    ("Fortus 250mc", "Fortus 250mc"), ("Fortus 450mc Jane Doe", "Fortus 450mc"),
+    ("Form 3B+", "Form 3B+"), ("Ultimaker S5 Pro Bundle", "Ultimaker S5 Pro"),
+    ("X5SA", None),
+])
+def test_printer_models_keep_their_model_code_but_no_free_text(model: str,
+                                                                expected: str | None) -> None:
+    known = Rules.load(None).printer_model(Printer(model=model))
+    assert (known[0] if known else None) == expected

@@ -77,6 +77,10 @@ def make_home(root: Path, **config: object) -> Path:
     settings: dict[str, object] = {"settle_seconds": 0.3, "entry_point_plugins": False,
                                    "harvest_timeout_seconds": 20}
     settings.update(config)
+    # A cut-short file in a test is meant to be cut short: wait for its end only briefly.
+    watch = dict(settings.get("watch") or {})  # type: ignore[call-overload]
+    watch.setdefault("incomplete_wait_seconds", 1.0)
+    settings["watch"] = watch
     (root / "printharvest.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
     (root / "inbox").mkdir(exist_ok=True)
     return root

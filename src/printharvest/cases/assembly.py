@@ -34,7 +34,7 @@ from printharvest.connectors.dicom.series import SeriesKey
 from printharvest.dictionary.elements import Dictionary
 from printharvest.models import HarvestRecord
 from printharvest.rules.anatomy import AnatomyHints, AnatomyRules, normalise
-from printharvest.rules.lab import MATERIALS_FILE, Rules
+from printharvest.rules.lab import MATERIALS_FILE, PRINTERS_FILE, Rules
 from printharvest.store import StoredRecord
 
 DEFAULT_SCALE = 100
@@ -42,6 +42,12 @@ UNPLACED_PRINTS = "prints.unplaced"
 """Harvested prints that did not fit the dictionary's limit (not a dictionary element)."""
 UNPLACED_PARTS = "parts.unplaced"
 """Mesh bodies beyond the dictionary's parts limit (not a dictionary element)."""
+NOT_COUNTED_PRINTS = "prints.not_counted"
+"""Failed or aborted prints: kept and shown, not registry prints (not a dictionary element)."""
+COUNTED_RECORDS = "prints.counted_records"
+"""Record ids of failed prints the data manager chose to count (typed, never harvested)."""
+NOT_SUCCEEDED = ("failed", "aborted")
+"""Outcomes of a print that is not a registry print unless the data manager counts it."""
 
 
 def provenance(stored: StoredRecord, rule: str | None = None) -> Provenance:
@@ -59,15 +65,20 @@ class Assembler:
     dictionary: Dictionary
     rules: Rules = field(default_factory=Rules)
     anatomy: AnatomyRules = field(default_factory=AnatomyRules)
+    _counted: set[int] = field(default_factory=set, init=False, repr=False)
 
     def assemble(self, records: Iterable[StoredRecord],
-                 imaging_series: Mapping[int, list[SeriesKey]] | None = None
-                 ) -> dict[str, FieldValue]:
+                 imaging_series: Mapping[int, list[SeriesKey]] | None = None,
+                 counted: Iterable[int] = ()) -> dict[str, FieldValue]:
         """Harvested field values for one case.
 
         ``imaging_series`` maps imaging record ids to their salted ``(study, series)`` hashes;
         when every imaging record has them, studies are counted once across records.
+        ``counted`` holds ids of failed or aborted print records the data manager counts as
+        registry prints anyway (a reprint of the same print); other such prints are listed in
+        ``prints.not_counted`` only.
         """
+        self._counted = set(counted)
         records = list(records)
         fields: dict[str, FieldValue] = {}
         self._imaging(fields, [s for s in records if s.record.kind == "imaging"],
@@ -204,8 +215,16 @@ class Assembler:
     # -- prints -------------------------------------------------------------------------
 
     def _prints(self, fields: dict[str, FieldValue], jobs: list[StoredRecord]) -> None:
+        failed = [s for s in jobs if s.record.outcome in NOT_SUCCEEDED
+                  and s.id not in self._counted]
+        if failed:
+            _put(fields, NOT_COUNTED_PRINTS,
+                 [{**_print_summary([s]), "outcome": s.record.outcome, "record": s.id}
+                  for s in failed], failed[0],
+                 "failed or aborted: not a registry print unless counted"
+                 " (cases count-print CASE RECORD)")
         grouped: dict[tuple[Any, ...], list[StoredRecord]] = {}
-        for stored in jobs:
+        for stored in [s for s in jobs if s not in failed]:
             grouped.setdefault(_print_identity(stored.record), []).append(stored)
         prints = list(grouped.values())
         limit = self.dictionary.group("prints").max if self._has_group("prints") else 0
@@ -241,6 +260,14 @@ class Assembler:
             put("printer_manufacturer", printer.manufacturer, notes.get("printer.manufacturer"))
             if known:
                 put("printer_model", known[0], known[1])
+            elif not printer.label:
+                said = " ".join(filter(None, (printer.manufacturer, printer.model,
+                                              printer.serial and f"serial {printer.serial}")))
+                if said:
+                    # Shown to the data manager only (not a dictionary element, never leaves).
+                    put("printer_unknown", f"the file says {said!r}: not in the printer"
+                        f" library: add it to rules/{PRINTERS_FILE}", "no printer library entry"
+                        " or model rule matched")
         put("technology", record.technology, notes.get("technology"))
         models = [(i, m) for i, m in enumerate(record.materials) if m.role == "model"]
         if models:
@@ -261,6 +288,11 @@ class Assembler:
         if len(grams) == len(jobs):
             put("material_used_g", round(sum(grams), 3))
         put("part_count", record.part_count)
+        outcomes = sorted({j.record.outcome or "unknown" for j in jobs})
+        counted = [j.id for j in jobs if j.id in self._counted]
+        put("outcome", ", ".join(outcomes),
+            f"counted by the data manager (record {', '.join(map(str, counted))})"
+            if counted else None)
 
     def _optical(self, put: Any, materials: list[Any]) -> None:
         found: list[tuple[str, str]] = []

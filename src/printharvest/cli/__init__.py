@@ -23,6 +23,7 @@ cli.lazy_commands.update({
     "ingest": "harvest_cmd:ingest",
     "watch": "watch_cmd:watch",
     "status": "status_cmd:status",
+    "reharvest": "reharvest_cmd:reharvest",
     "poll": "poll_cmd:poll",
     "cases": "cases_cmd:cases",
     "connectors": "connectors_cmd:connectors",

@@ -242,3 +242,18 @@ def case_log(ctx: click.Context, case_id: int) -> None:
     click.echo(table(("at", "who", "action", "field", "old", "new"),
                      [(e["at"], e["actor"], e["action"], e["field"], e["old"], e["new"])
                       for e in entries]))
+
+
+@cases.command("count-print")
+@click.argument("case_id", type=int)
+@click.argument("record_id", type=int)
+@click.option("--undo", is_flag=True, help="Stop counting it (it is listed as not counted).")
+@click.pass_context
+def count_print(ctx: click.Context, case_id: int, record_id: int, undo: bool) -> None:
+    """Count a failed or aborted print as a registry print (its record id is in
+    prints.not_counted of `cases show`), e.g. a reprint the lab calls the same print."""
+    case = get_app(ctx).cases.count_print(case_id, record_id, actor(), count=not undo)
+    counted = case.fields.get("prints.not_counted")
+    click.echo(f"case {case.id}: record {record_id} "
+               + ("no longer counts" if undo else "counts as a registry print")
+               + f"; {len(counted.value) if counted else 0} print(s) not counted")

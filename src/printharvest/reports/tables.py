@@ -194,21 +194,25 @@ def _resource_rows(cases: list[CaseFacts], key: Callable[[Any], str]) -> list[li
         jobs = groups[name]
         judged = [j for j in jobs if j.outcome in ("success", "failed", "aborted")]
         success = sum(1 for j in judged if j.outcome == "success")
+        failed = len(judged) - success
         rate = f"{100 * success / len(judged):.0f}%" if judged else "n/a"
+        failure = f"{100 * failed / len(judged):.0f}%" if judged else "n/a"
         rows.append([name, len(jobs), round(sum(j.time_h or 0 for j in jobs), 2),
                      round(sum(j.used_g or 0 for j in jobs), 1),
-                     round(sum(j.used_ml or 0 for j in jobs), 1), rate])
+                     round(sum(j.used_ml or 0 for j in jobs), 1), rate, failed, failure])
     return rows
 
 
 def resource_tables(cases: list[CaseFacts]) -> list[Table]:
     """Printer hours, material used and success rate per printer and per material."""
-    columns = ["jobs", "print hours", "material g", "material mL", "success rate"]
+    columns = ["jobs", "print hours", "material g", "material mL", "success rate",
+               "failed or aborted", "failure rate"]
     return [
         Table("per_printer", "Printers", ["printer", *columns],
               _resource_rows(cases, lambda j: j.printer), chart="barh", chart_axis="print hours",
               note="print hours: actual duration where the printer reported it, else the "
-                   "slicer estimate; success rate over jobs with a known outcome"),
+                   "slicer estimate; success and failure rates over jobs with a known outcome"
+                   " (failed and aborted prints count here, not as registry prints)"),
         Table("per_material", "Materials", ["material", *columns],
               _resource_rows(cases, lambda j: j.material), chart="barh",
               chart_axis="print hours"),

@@ -176,10 +176,11 @@ class Store:
         return int(cursor.lastrowid or 0)
 
     def records_for_case(self, case_id: int) -> list[StoredRecord]:
-        """A case's records in the order they were harvested."""
+        """A case's records (its own and those linked to it) in the order they were harvested."""
         rows = self.conn.execute(
             "SELECT id, case_id, body, rule_notes, harvested_at FROM records WHERE case_id = ?"
-            " ORDER BY id", (case_id,))
+            " OR id IN (SELECT record_id FROM record_links WHERE case_id = ?)"
+            " ORDER BY id", (case_id, case_id))
         return [StoredRecord(row[0], row[1], HarvestRecord.model_validate_json(row[2]),
                              json.loads(row[3]), row[4]) for row in rows]
 

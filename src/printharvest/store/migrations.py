@@ -181,6 +181,21 @@ MIGRATIONS: list[Migration] = [
             PRIMARY KEY (record_id, study_hash, series_hash)
         );
     """),
+    Migration(130, "records linked to more cases, and the file contents behind a record", """
+        CREATE TABLE record_links (
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            linked_at TEXT NOT NULL,
+            PRIMARY KEY (record_id, case_id)
+        );
+        CREATE INDEX record_links_by_case ON record_links (case_id);
+        CREATE TABLE record_contents (
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (record_id, sha256)
+        );
+        CREATE INDEX record_contents_by_sha ON record_contents (sha256);
+    """),
     Migration(190, "print records can be retired (never deleted) with a reason", """
         ALTER TABLE records ADD COLUMN retired_at TEXT;
         ALTER TABLE records ADD COLUMN retired_reason TEXT;

@@ -25,7 +25,8 @@ def _seconds(value: Any) -> str:
     return Duration.of(0, round(value / 60)).words()
 
 
-def _unplaced(value: Any) -> str:
+def _print_list(value: Any) -> str:
+    """Summaries of harvested prints (beyond the limit, or not counted) in words."""
     if isinstance(value, int):
         return f"{value} more"
     if not isinstance(value, list):
@@ -37,6 +38,10 @@ def _unplaced(value: Any) -> str:
         bits = [str(item[k]) for k in ("printer", "material") if item.get(k)]
         if item.get("technology"):
             bits.append(str(item["technology"]).replace("_", " "))
+        if item.get("outcome"):
+            bits.insert(0, str(item["outcome"]))
+        if item.get("record"):
+            bits.append(f"record {item['record']}")
         copies = item.get("copies")
         if copies:
             bits.append(f"{copies} cop{'y' if copies == 1 else 'ies'}")
@@ -50,7 +55,8 @@ _FACTS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "material_used_ml": ("material used", lambda v: _number(v, "mL")),
     "part_count": ("parts on the plate", str),
     "volume_ml": ("model volume", lambda v: _number(v, "mL")),
-    "unplaced": ("beyond the registry's limit", _unplaced),
+    "unplaced": ("beyond the registry's limit", _print_list),
+    "not_counted": ("failed or aborted, not counted", _print_list),
 }
 _GROUPS = {"prints": "Print", "parts": "Part", "model": "Model", "imaging": "Imaging"}
 
@@ -64,7 +70,7 @@ def fact_words(name: str, value: Any) -> tuple[str, str]:
     head = _GROUPS.get(parts[0], parts[0].replace("_", " ").capitalize())
     if len(parts) == 3 and parts[1].isdigit():
         head = f"{head} {parts[1]}"
-    elif key == "unplaced":
+    elif key in ("unplaced", "not_counted"):
         head = {"prints": "Prints", "parts": "Parts"}.get(parts[0], head)
     try:
         text = shown(value)

@@ -131,7 +131,7 @@ def test_demo_cases_have_imaging(run_cli: Any) -> None:
                         "slice_thickness_mm": 2.5, "scanner_manufacturers": ["SIEMENS"],
                         "contrast": None, "patient_age_years": 45, "patient_sex": "M"}
     # Both patients' files as one set: age and sex of nobody in particular, so unknown.
-    [both] = imaging(run_cli, DEMO_CASES, code=1)  # (the goldens there are no job files)
+    [both] = imaging(run_cli, DEMO_CASES)  # job files only: every file is read
     assert (both["patient_age_years"], both["patient_sex"]) == (None, None)
     assert both["study_count"] == 3 and both["modalities"] == ["CT", "MR"]
 

@@ -86,6 +86,7 @@ class JobLogConnector(FileConnector):
     """Printer and print-server job logs exported as CSV or XLSX, read through column maps."""
 
     id = "joblog"
+    job_history = True
     label = "CSV/XLSX job log (column maps in rules/joblogs/)"
     version = "1.0"
     patterns = ("*.csv", "*.tsv", "*.txt", "*.xlsx")

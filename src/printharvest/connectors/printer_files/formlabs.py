@@ -175,6 +175,7 @@ class FormlabsPrintsConnector(FileConnector):
     """A saved Formlabs Web API ``/prints/`` page: one record per print run."""
 
     id = "formlabs_prints"
+    job_history = True
     label = "Formlabs Web API prints (saved JSON)"
     version = "1.0"
     patterns = ("*.json",)

@@ -127,6 +127,7 @@ class MoonrakerHistoryConnector(FileConnector):
     """A copied ``moonraker-sql.db``: one record per finished job of ``job_history``."""
 
     id = "moonraker_history"
+    job_history = True
     label = "Moonraker job history (moonraker-sql.db)"
     version = "1.0"
     patterns = ("moonraker-sql.db", "*.db", "*.sqlite")

@@ -66,6 +66,7 @@ class OctoPrintMetadataConnector(FileConnector):
     """OctoPrint's ``.metadata.json``: one record per print in each file's history."""
 
     id = "octoprint_metadata"
+    job_history = True
     label = "OctoPrint .metadata.json (file analysis and print history)"
     version = "1.0"
     patterns = (".metadata.json", "*.metadata.json")

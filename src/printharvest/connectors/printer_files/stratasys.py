@@ -203,6 +203,7 @@ class StratasysStatusConnector(FileConnector):
     """A saved ``status.sts``: one record per finished job in previousJob/currentJob."""
 
     id = "stratasys_status"
+    job_history = True
     label = "Stratasys FDM status report (status.sts)"
     version = "1.0"
     patterns = ("*.sts", "status.sts")

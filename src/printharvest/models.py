@@ -174,10 +174,15 @@ class HarvestRecord(_Strict):
         ``segments`` is a key of segmentation records only (DESIGN.md): absent elsewhere.
         ``software`` is always present on segmentation records; other kinds carry it only
         when a file named its exporter, so records that never have one keep their shape.
+        A material carries ``lot`` only where the source named its lot (DESIGN.md: "may
+        carry").
         """
         data = self.model_dump(mode="json")
         if self.segments is None:
             data.pop("segments")
         if self.software is None and self.kind != "segmentation":
             data.pop("software")
+        for material in data["materials"]:
+            if material.get("lot") is None:
+                material.pop("lot", None)
         return data

@@ -24,7 +24,7 @@ from tests.support.webserver import serving
 
 def test_provenance_words() -> None:
     typed = FieldValue(value=1, provenance=Provenance(origin="user", actor="dm", at="T"))
-    assert provenance_text(typed) == "typed by dm at T"
+    assert provenance_text(typed) == "typed by dm, T"  # not a stamp: shown as given
     harvested = FieldValue(value=2, provenance=Provenance(
         origin="harvest", connector="stl", path="/h/archive/a.stl", sha256="ab" * 32, index=0,
         rule="printers.yaml#3"))

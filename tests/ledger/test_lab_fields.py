@@ -49,7 +49,7 @@ def test_lab_fields_never_leave_and_the_gate_refuses_them(tmp_path: Path, run_cl
 
     listed = run_cli("--home", str(home), "cases", "list", "--where", "lab.cost_centre=card-12",
                      "--json")
-    assert listed.code == 0 and len(json.loads(listed.out)) == 2
+    assert listed.code == 0 and len(json.loads(listed.out)) == 3  # every demo case
     none = run_cli("--home", str(home), "cases", "list", "--where", "lab.cost_centre=OTHER")
     assert "no matching cases" in none.out
     assert run_cli("--home", str(home), "cases", "list", "--where", "nonsense").code == 2
@@ -61,7 +61,7 @@ def test_lab_fields_never_leave_and_the_gate_refuses_them(tmp_path: Path, run_cl
         result = run_cli("--home", str(home), "export", "--format", fmt)
         assert result.code == 0 and "wrote" in result.out, (fmt, result.err)
     report = run_cli("--home", str(home), "report", "--where", "lab.cost_centre=CARD-12")
-    assert report.code == 0 and "(2 case(s))" in report.out
+    assert report.code == 0 and "(3 case(s))" in report.out
     written = [p for p in (home / "exports").rglob("*") if p.is_file()]
     assert len(written) >= 5
     for path in written:

@@ -179,7 +179,7 @@ def test_history_export_round_trips_every_print_without_case_keys(tmp_path: Path
     stored = sqlite3.connect(app.home.store_path).execute(
         "SELECT COUNT(*) FROM records WHERE kind = 'print'").fetchone()[0]
     app.close()
-    assert stored == 5  # two sliced demo jobs and three Formlabs runs (one aborted)
+    assert stored == 6  # three sliced demo jobs and three Formlabs runs (one aborted)
 
     result = run_cli("--home", str(home), "export", "prints")
     assert result.code == 0, result.err
@@ -232,7 +232,7 @@ def test_lot_question_and_retiring_a_record(tmp_path: Path, run_cli) -> None:  #
     again = run_cli("--home", str(home), "prints", "retire", str(record), "--reason", "x")
     assert again.code != 0 and "already retired" in again.err
     after = json.loads(run_cli("--home", str(home), "prints", "--json").out)
-    assert len(after) == 5  # still listed: the history is never deleted
+    assert len(after) == 6  # still listed: the history is never deleted
     assert next(r for r in after if r["record"] == record)["retired"].endswith(
         "test print filed under the wrong case")
     log = sqlite3.connect(home / "printharvest.db").execute(

@@ -36,6 +36,7 @@ class FieldView:
     minutes: str = ""
     unknown: bool = False
     selected: list[str] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
 
     @property
     def html_id(self) -> str:
@@ -124,6 +125,9 @@ def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
                     value.get("minutes", ""))
         if ref.element.type == "multi_choice" and isinstance(value, list):
             result.selected = [str(v) for v in value]
+        # the choices the page offers: a print's parts among the case's parts, an
+        # indication among its organ system's conditions
+        result.choices = dictionary.allowed(ref.element, values)
         return result
 
     sections: list[SectionView] = []

@@ -91,6 +91,24 @@ def nrdr_logout(ctx: click.Context, env_name: str | None) -> None:
         click.echo(f"signed out of '{conn.name}'")
 
 
+@nrdr.command("secret")
+@ENV_OPTION
+@click.option("--forget", is_flag=True, help="Forget the stored client secret.")
+@click.pass_context
+def nrdr_secret(ctx: click.Context, env_name: str | None, forget: bool) -> None:
+    """Keep the client secret ACR Connect issued (like the refresh token; never printed)."""
+    with connect(get_app(ctx), env_name) as conn:
+        if forget:
+            conn.tokens.delete_client_secret(conn.name)
+            click.echo(f"'{conn.name}': client secret forgotten")
+            return
+        secret = str(click.prompt("client secret", hide_input=True)).strip()
+        if not secret:
+            raise ConfigError("an empty client secret was not stored")
+        conn.tokens.put_client_secret(conn.name, secret)
+        click.echo(f"'{conn.name}': client secret kept in {conn.tokens.where}")
+
+
 @nrdr.command("status")
 @ENV_OPTION
 @click.pass_context

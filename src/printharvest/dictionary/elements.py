@@ -154,7 +154,8 @@ class Dictionary(_Item):
                 raise ValueError(f"{element.id}: unknown section {element.section}")
             if element.group is not None and element.group not in groups:
                 raise ValueError(f"{element.id}: unknown group {element.group}")
-            if element.values_by is not None and self.element(element.values_by) is None:
+            if (element.values_by is not None
+                    and self._condition_target(element, element.values_by) is None):
                 raise ValueError(f"{element.id}: values_by names unknown element "
                                  f"{element.values_by}")
             if element.choices_from is not None and element.choices_from not in groups:
@@ -269,7 +270,8 @@ class Dictionary(_Item):
                 result.extend(FieldRef(m.field_name(n), m, n) for m in members)
         return result
 
-    def allowed(self, element: Element, fields: Mapping[str, Any]) -> list[str]:
+    def allowed(self, element: Element, fields: Mapping[str, Any],
+                number: int | None = None) -> list[str]:
         """The values ``element`` may take given the case's other values: its group of
         ``value_groups`` when ``values_by`` has a value, the numbers of the existing instances
         for ``choices_from``, else all its values."""
@@ -277,9 +279,10 @@ class Dictionary(_Item):
             count = self.group_count(fields, element.choices_from)
             return [v for v in element.values if v.isdigit() and 1 <= int(v) <= count]
         if element.values_by is not None:
-            chosen = fields.get(element.values_by)
-            if isinstance(chosen, str) and chosen in element.value_groups:
-                return list(element.value_groups[chosen])
+            chosen = fields.get(self.condition_field(element, element.values_by, number))
+            if isinstance(chosen, str) and chosen:
+                # a value with no group (a region without subregions) allows none
+                return list(element.value_groups.get(chosen, []))
         return list(element.values)
 
     def missing(self, fields: Mapping[str, Any]) -> list[str]:

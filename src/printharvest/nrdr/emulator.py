@@ -81,6 +81,7 @@ class EmulatorState:
     held: dict[str, tuple[str, str]] = field(default_factory=dict)
     progress: tuple[str, ...] = ("Received",)
     forced: list[str] = field(default_factory=list)
+    client_secrets: dict[str, str] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     injected: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -330,6 +331,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, form: dict[str, str]) -> None:
         state = self.server.state
         grant = form.get("grant_type")
+        expected = state.client_secrets.get(form.get("client_id", ""))
+        if expected is not None and not secrets.compare_digest(
+                expected.encode(), form.get("client_secret", "").encode()):
+            # a confidential client: the secret goes with PKCE on every token request
+            self._send(401, {"error": "invalid_client"})
+            return
         if grant == "authorization_code":
             issued = state.codes.pop(form.get("code", ""), None)
             if issued is None or issued["redirect_uri"] != form.get("redirect_uri") \

@@ -127,7 +127,7 @@ def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
             result.selected = [str(v) for v in value]
         # the choices the page offers: a print's parts among the case's parts, an
         # indication among its organ system's conditions
-        result.choices = dictionary.allowed(ref.element, values)
+        result.choices = dictionary.allowed(ref.element, values, ref.number)
         return result
 
     sections: list[SectionView] = []

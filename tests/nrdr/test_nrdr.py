@@ -76,7 +76,7 @@ def received_text(server: EmulatorServer) -> str:
 
 def test_login_and_submit_with_faults_accepts_each_case_once(
         home: Path, emulator: EmulatorServer, browser: list[str], run_cli) -> None:  # type: ignore[no-untyped-def]
-    configure(home, emulator)
+    configure(home, emulator, batch_size=2)  # three transactions of two cases each
     app = harvested_home(home, copies=3)
     ids = make_ready(app)
     assert len(ids) == 6
@@ -87,7 +87,7 @@ def test_login_and_submit_with_faults_accepts_each_case_once(
     assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
     refresh = yaml.safe_load(token_file.read_text())["refresh_token"]
 
-    emulator.state.set_faults(Faults(rate=0.3, latency_seconds=0.8, seed=5))
+    emulator.state.set_faults(Faults(rate=0.5, latency_seconds=0.8, seed=1))
     outputs = []
     for _ in range(4):
         result = run_cli("--home", str(home), "submit")
@@ -100,7 +100,9 @@ def test_login_and_submit_with_faults_accepts_each_case_once(
     assert set(injected) == set(FAULT_KINDS) and sum(injected.values()) >= 10
     registry_ids = {app.cases.get(i).registry_id for i in ids}
     assert emulator.state.accepted_per_case() == dict.fromkeys(registry_ids, 1)
-    assert len(emulator.state.transactions) == 6  # retries never made a second transaction
+    # retries never made a second transaction: the case ids are the registry's guard
+    assert len(emulator.state.transactions) == 3
+    assert all(len(t["records"]) == 2 for t in emulator.state.transactions.values())
     rows = Outbox(app.store).all_rows()
     assert sorted(r.case_id for r in rows) == ids and {r.state for r in rows} == {"accepted"}
     assert any(r.attempts > 1 for r in rows)  # the faults really hit
@@ -146,12 +148,14 @@ def test_expired_sign_in_says_log_in_again_and_loses_nothing(
     assert result.code == 1
     assert "log in again" in result.err and "Traceback" not in result.err
     pending = Outbox(app.store).open_rows()
-    assert [r.state for r in pending] == ["pending"]  # recorded before it was sent, kept
+    # the batch was recorded before it was sent, and kept
+    assert [r.state for r in pending] == ["pending"] * len(ids)
+    assert len({r.batch_key for r in pending}) == 1
     assert not emulator.state.transactions
     assert run_cli("--home", str(home), "nrdr", "login").code == 0
     assert run_cli("--home", str(home), "submit").code == 0
     assert all(app.cases.get(i).status == "accepted" for i in ids)
-    assert len(emulator.state.transactions) == len(ids)
+    assert len(emulator.state.transactions) == 1  # both cases in one transaction
 
 
 def test_planted_tokens_never_leave(home: Path, emulator: EmulatorServer,
@@ -197,20 +201,21 @@ def test_a_harvested_free_text_guess_does_not_leave(home: Path) -> None:
     harvested = {name: by_origin["harvest"] for name, by_origin in
                  app.store.field_values(1).items() if "harvest" in by_origin}
     # as if a rule had guessed a clinical free-text element from an object name
-    harvested["parts.1.subregion"] = FieldValue(
+    harvested["model.software"] = FieldValue(
         value="upper pole", provenance=Provenance(origin="harvest", connector="x"))
     with app.store.transaction():
         app.store.replace_harvested_fields(1, harvested)
+        app.store.set_user_field(1, "model.software", None, "tester")
     case = app.cases.get(1)
-    assert case.value("parts.1.subregion") == "upper pole"
+    assert case.value("model.software") == "upper pole"
     exporter = exporter_for(app)
     record = exporter.record(case, exporter.mapping())
-    first_part = record["digitalModel"]["anatomicParts"][0]
-    assert "subregion" not in first_part and first_part["structure"]  # typed text stays
+    assert "software" not in record["digitalModel"]
+    assert record["digitalModel"]["anatomicParts"][0]["comment"]  # typed text stays
     with app.store.transaction():
-        app.store.set_user_field(1, "parts.1.subregion", "upper pole", "tester")
+        app.store.set_user_field(1, "model.software", "upper pole", "tester")
     record = exporter.record(app.cases.get(1), exporter.mapping())
-    assert record["digitalModel"]["anatomicParts"][0]["subregion"] == "upper pole"
+    assert record["digitalModel"]["software"] == "upper pole"
 
 
 def test_only_https_beyond_loopback() -> None:
@@ -327,7 +332,7 @@ def test_giving_up_records_every_attempt_and_a_later_submit_resumes(
     emulator.state.set_faults(Faults())
     assert run_cli("--home", str(home), "submit").code == 0
     assert all(app.cases.get(i).status == "accepted" for i in ids)
-    assert len(emulator.state.transactions) == len(ids)
+    assert len(emulator.state.transactions) == 1  # the resumed batch, once
 
 
 def test_an_accepted_version_edited_back_takes_its_answer_again(
@@ -347,4 +352,4 @@ def test_an_accepted_version_edited_back_takes_its_answer_again(
     again = run_cli("--home", str(home), "submit")
     assert again.code == 0 and "already sent (accepted)" in again.out + again.err
     assert app.cases.get(case_id).status == "accepted"
-    assert len(emulator.state.transactions) == len(ids)  # nothing sent twice
+    assert len(emulator.state.transactions) == 1  # nothing sent twice

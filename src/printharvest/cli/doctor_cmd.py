@@ -65,12 +65,17 @@ def _registry_files(app: App) -> str:
     layout = UploadLayout.load(app.home.rules_dir)
     gaps = [f"{MAPPING_FILE} has no key for {', '.join(lost)}"
             for lost in [unmapped(mapping, app.dictionary)] if lost]
-    columns = expand(layout, app.dictionary)
-    gaps += [f"{LAYOUT_FILE} has no column for {', '.join(lost)}"
-             for lost in [uncovered(columns, app.dictionary)] if lost]
+    columns = []
+    try:
+        columns = expand(layout, app.dictionary)
+        gaps += [f"{LAYOUT_FILE} has no column for {', '.join(lost)}"
+                 for lost in [uncovered(columns, app.dictionary)] if lost]
+        if not unmapped(mapping, app.dictionary):  # else the gap above says it already
+            mapping.check(app.dictionary)
+    except ConfigError as exc:
+        gaps.append(str(exc))
     if gaps:
-        raise ConfigError("; ".join(gaps))
-    mapping.check(app.dictionary)
+        raise ConfigError("; ".join(dict.fromkeys(gaps)))
     drafts = [n for n, draft in ((MAPPING_FILE, mapping.mapping.draft),
                                  (LAYOUT_FILE, layout.layout.draft)) if draft]
     return (f"every element mapped ({len(columns)} upload columns, {len(mapping.states)} "

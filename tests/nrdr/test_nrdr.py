@@ -353,3 +353,111 @@ def test_an_accepted_version_edited_back_takes_its_answer_again(
     assert again.code == 0 and "already sent (accepted)" in again.out + again.err
     assert app.cases.get(case_id).status == "accepted"
     assert len(emulator.state.transactions) == 1  # nothing sent twice
+
+
+def test_partial_success_gives_each_record_its_own_result(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli) -> None:  # type: ignore[no-untyped-def]
+    configure(home, emulator)
+    app = harvested_home(home)
+    ids = make_ready(app)
+    strict = emulator.state.dictionary.model_copy(deep=True)
+    next(e for e in strict.elements if e.id == "imaging.patient_age").max = 80
+    emulator.state.dictionary = strict
+    app.cases.set_values(ids[0], {"imaging.patient_age": 85}, "tester")
+    assert run_cli("--home", str(home), "nrdr", "login").code == 0
+    assert run_cli("--home", str(home), "submit").code == 0
+    (transaction,) = emulator.state.transactions.values()
+    assert transaction["status"] == "PartiallySuccessful"
+    rows = {r.case_id: r for r in Outbox(app.store).all_rows()}
+    assert rows[ids[0]].state == "rejected" and rows[ids[0]].registry_state == "ValidationFail"
+    assert rows[ids[1]].state == "accepted" and rows[ids[1]].registry_state == "Posted"
+    assert rows[ids[0]].transaction_id == rows[ids[1]].transaction_id
+    listing = run_cli("--home", str(home), "submissions")
+    assert "ValidationFail" in listing.out and "Posted" in listing.out
+
+
+@pytest.mark.parametrize(("word", "state", "status"), [
+    ("UpdatedWithNewTransaction", "replaced", "submitted"),
+    ("Failed", "rejected", "rejected"),
+    ("ValidationFail", "rejected", "rejected")])
+def test_each_final_transaction_state_reaches_the_outbox(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli,  # type: ignore[no-untyped-def]
+        word: str, state: str, status: str) -> None:
+    configure(home, emulator)
+    app = harvested_home(home)
+    ids = make_ready(app)
+    assert run_cli("--home", str(home), "nrdr", "login").code == 0
+    forced = httpx.post(f"http://127.0.0.1:{emulator.server_address[1]}/_emulator/answer",
+                        json={"states": [word]})
+    assert forced.status_code == 200
+    result = run_cli("--home", str(home), "submit")
+    assert result.code == 0, result.err
+    rows = Outbox(app.store).all_rows()
+    assert {r.state for r in rows} == {state}
+    assert all(app.cases.get(i).status == status for i in ids)
+    if word == "UpdatedWithNewTransaction":
+        assert "replaced by a newer transaction" in result.out
+
+
+def test_waiting_states_are_asked_again_and_a_changed_case_replaces_the_older_record(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli) -> None:  # type: ignore[no-untyped-def]
+    configure(home, emulator, status_polls=1)
+    emulator.state.progress = ("Loading", "Received", "ValidationSuccessful")
+    app = harvested_home(home)
+    ids = make_ready(app)
+    assert run_cli("--home", str(home), "nrdr", "login").code == 0
+    first = run_cli("--home", str(home), "submit")
+    assert "result not yet known" in first.out
+    assert {r.state for r in Outbox(app.store).all_rows()} == {"sent"}
+    for _ in range(3):
+        run_cli("--home", str(home), "submit")
+    assert all(app.cases.get(i).status == "accepted" for i in ids)
+    # the registry holds case ids: a changed version of a held case replaces the older record
+    registry_id = app.cases.get(ids[0]).registry_id
+    older = emulator.state.held[registry_id][1]
+    emulator.state.progress = ()
+    app.cases.set_values(ids[0], {"procedure.time_saved_minutes": 25}, "dm")
+    app.cases.mark_ready(ids[0], "dm")
+    assert run_cli("--home", str(home), "submit").code == 0
+    assert app.cases.get(ids[0]).status == "accepted"
+    assert emulator.state.transactions[older]["records"][0]["status"] in (
+        "UpdatedWithNewTransaction", "Posted")
+    replaced = [r for t in emulator.state.transactions.values() for r in t["records"]
+                if r["status"] == "UpdatedWithNewTransaction"]
+    assert [r["caseId"] for r in replaced] == [registry_id]
+    assert emulator.state.accepted_per_case() == {
+        app.cases.get(i).registry_id: 1 for i in ids}
+
+
+def test_the_stable_case_id_is_the_duplicate_guard_without_an_idempotency_key(
+        emulator: EmulatorServer) -> None:
+    state = emulator.state
+    record = {"caseId": "R1", "imaging": {"patientAge": 40}}
+    header = {"registry": "3DP"}
+    first = state.receive(header, [record], key="")
+    assert state.receive(header, [dict(record)], key="") == first  # a lost answer, retried
+    assert len(state.transactions) == 1
+    changed = {**record, "imaging": {"patientAge": 41}}
+    second = state.receive(header, [changed], key="")
+    assert second != first
+
+
+def test_a_client_secret_is_kept_like_the_refresh_token_and_sent_with_pkce(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    configure(home, emulator)
+    emulator.state.client_secrets["printharvest-test"] = "s3cr3t-Value-42"
+    refused = run_cli("--home", str(home), "nrdr", "login")
+    assert refused.code != 0 and "Traceback" not in refused.err
+    monkeypatch.setattr("click.prompt", lambda *a, **k: "s3cr3t-Value-42")
+    kept = run_cli("--home", str(home), "nrdr", "secret")
+    assert kept.code == 0 and "s3cr3t" not in kept.out
+    secret_file = home / "nrdr" / "emulator.secret.json"
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    login = run_cli("--home", str(home), "nrdr", "login")
+    assert login.code == 0, login.err
+    assert "s3cr3t" not in login.out + login.err
+    forms = [r.body.decode() for r in emulator.state.received if r.path == "/oauth2/token"]
+    assert all("client_secret=" in f for f in forms[-1:]) and "code_verifier=" in forms[-1]
+    assert run_cli("--home", str(home), "nrdr", "secret", "--forget").code == 0
+    assert not secret_file.exists()

@@ -79,6 +79,7 @@ class EmulatorState:
     transactions: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_key: dict[str, str] = field(default_factory=dict)
     held: dict[str, tuple[str, str]] = field(default_factory=dict)
+    by_content: dict[str, str] = field(default_factory=dict)
     progress: tuple[str, ...] = ("Received",)
     forced: list[str] = field(default_factory=list)
     client_secrets: dict[str, str] = field(default_factory=dict)
@@ -123,6 +124,9 @@ class EmulatorState:
         if key and key in self.by_key:
             return self.by_key[key]
         hashes = [_record_hash(r) for r in records]
+        content = hashlib.sha256("".join(hashes).encode("ascii")).hexdigest()
+        if content in self.by_content:  # the very same batch again: its answer was lost
+            return self.by_content[content]
         ids = [r.get(self.mapping.case_id_key) for r in records]
         held = [self.held.get(i) if isinstance(i, str) else None for i in ids]
         if all(h is not None and h[0] == digest for h, digest in zip(held, hashes, strict=True)):
@@ -154,18 +158,23 @@ class EmulatorState:
         status = (self.forced.pop(0) if self.forced else
                   POSTED if posted == len(results) else
                   "ValidationFail" if posted == 0 else "PartiallySuccessful")
-        if status == "Failed":  # a forced load failure: the registry keeps none of it
+        if status in ("Failed", "ValidationFail") and posted:
+            # a forced refusal: the registry keeps none of it
             for result in results:
                 if self.held.get(result["caseId"], ("", ""))[1] == transaction_id:
                     del self.held[result["caseId"]]
-                result["status"] = "Failed"
+                result["status"] = status
                 result["errors"].append({"element": None, "message": "the transaction could "
                                          "not be loaded; send it again"})
+        elif status == REPLACED:  # forced: as if a newer transaction had already arrived
+            for result in results:
+                result["status"] = REPLACED
         self.transactions[transaction_id] = {
             "transactionId": transaction_id, "key": key, "status": status, "errors": [],
             "records": results, "polled": 0}
         if key:
             self.by_key[key] = transaction_id
+        self.by_content[content] = transaction_id
         return transaction_id
 
     def _replace(self, case_id: str, transaction_id: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,10 @@ from printharvest.nrdr.config import NrdrConfig, NrdrEnvironment, require_safe_u
 from printharvest.nrdr.emulator import FAULT_KINDS, EmulatorServer, EmulatorState, Faults, start
 from printharvest.registry.mapping import NrdrMapping
 from printharvest.store.outbox import Outbox
+from tests.support.cli import CliResult
 from tests.support.registry import free_port, harvested_home, make_ready
+
+RunCli = Callable[..., CliResult]
 
 TOKEN = "Zqx7PlantedPhi"
 
@@ -356,7 +359,7 @@ def test_an_accepted_version_edited_back_takes_its_answer_again(
 
 
 def test_partial_success_gives_each_record_its_own_result(
-        home: Path, emulator: EmulatorServer, browser: list[str], run_cli) -> None:  # type: ignore[no-untyped-def]
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli: RunCli) -> None:
     configure(home, emulator)
     app = harvested_home(home)
     ids = make_ready(app)
@@ -381,7 +384,7 @@ def test_partial_success_gives_each_record_its_own_result(
     ("Failed", "rejected", "rejected"),
     ("ValidationFail", "rejected", "rejected")])
 def test_each_final_transaction_state_reaches_the_outbox(
-        home: Path, emulator: EmulatorServer, browser: list[str], run_cli,  # type: ignore[no-untyped-def]
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli: RunCli,
         word: str, state: str, status: str) -> None:
     configure(home, emulator)
     app = harvested_home(home)
@@ -400,7 +403,7 @@ def test_each_final_transaction_state_reaches_the_outbox(
 
 
 def test_waiting_states_are_asked_again_and_a_changed_case_replaces_the_older_record(
-        home: Path, emulator: EmulatorServer, browser: list[str], run_cli) -> None:  # type: ignore[no-untyped-def]
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli: RunCli) -> None:
     configure(home, emulator, status_polls=1)
     emulator.state.progress = ("Loading", "Received", "ValidationSuccessful")
     app = harvested_home(home)
@@ -443,7 +446,7 @@ def test_the_stable_case_id_is_the_duplicate_guard_without_an_idempotency_key(
 
 
 def test_a_client_secret_is_kept_like_the_refresh_token_and_sent_with_pkce(
-        home: Path, emulator: EmulatorServer, browser: list[str], run_cli,  # type: ignore[no-untyped-def]
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli: RunCli,
         monkeypatch: pytest.MonkeyPatch) -> None:
     configure(home, emulator)
     emulator.state.client_secrets["printharvest-test"] = "s3cr3t-Value-42"

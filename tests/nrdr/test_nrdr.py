@@ -464,3 +464,23 @@ def test_a_client_secret_is_kept_like_the_refresh_token_and_sent_with_pkce(
     assert all("client_secret=" in f for f in forms[-1:]) and "code_verifier=" in forms[-1]
     assert run_cli("--home", str(home), "nrdr", "secret", "--forget").code == 0
     assert not secret_file.exists()
+
+
+def test_a_one_case_transaction_recorded_before_batches_is_resumed(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli: RunCli) -> None:
+    import json
+
+    from printharvest.cli.export_cmd import exporter_for
+
+    configure(home, emulator)
+    app = harvested_home(home)
+    ids = make_ready(app)
+    (item, _) = exporter_for(app).outgoing.prepare().items
+    old_body = json.dumps({"header": {"registry": "3DP"}, "case": item.record})
+    with app.store.transaction():  # as the outbox recorded it before batches existed
+        Outbox(app.store).add(item.case.id, f"case-{item.case.id}-{item.version[:40]}",
+                              item.version, "emulator", old_body)
+    assert run_cli("--home", str(home), "nrdr", "login").code == 0
+    assert run_cli("--home", str(home), "submit").code == 0
+    assert all(app.cases.get(i).status == "accepted" for i in ids)
+    assert emulator.state.accepted_per_case() == {app.cases.get(i).registry_id: 1 for i in ids}

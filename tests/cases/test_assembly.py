@@ -72,6 +72,29 @@ def test_named_mesh_parts_dominant_first_with_hints(draft: Dictionary) -> None:
     assert fields["model.object_type"].value == "anatomic_model"
 
 
+def test_anatomy_hints_are_registry_terms(draft: Dictionary) -> None:
+    rules = AnatomyRules.load(None)
+    humerus = rules.hints("R_humerus.stl").values
+    assert humerus == {"laterality": "right", "region": "upper_extremity",
+                       "subregion": "upper_arm", "structure": "bone"}
+    # every word a shipped rule prefills is a value of the dictionary's pick-list
+    for rule in rules.keywords:
+        for key in ("region", "subregion", "structure", "laterality"):
+            value = getattr(rule, key)
+            element = draft.element(f"parts.{key}")
+            assert element is not None
+            assert value is None or value in element.values, (rule.name, key, value)
+    # laterality is required where the public vocabulary marks the term
+    from printharvest.dictionary.validation import validate
+
+    fields = {"parts.1.region": "abdomen", "parts.1.structure": "kidney"}
+    assert "parts.1.laterality" in {p.element for p in validate(fields, draft)}
+    fields = {"parts.1.region": "head", "parts.1.subregion": "orbit", "parts.1.structure": "bone"}
+    assert "parts.1.laterality" in {p.element for p in validate(fields, draft)}
+    fields = {"parts.1.region": "abdomen", "parts.1.structure": "liver"}
+    assert "parts.1.laterality" not in {p.element for p in validate(fields, draft)}
+
+
 def test_anatomy_rule_errors_name_file_rule_and_line(tmp_path: Path) -> None:
     (tmp_path / "anatomy.yaml").write_text(
         "keywords:\n"

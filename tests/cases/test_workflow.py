@@ -61,7 +61,7 @@ def test_sample_prefill_values_and_provenance(app: App, sample_jobs_copy: Path) 
     kidney, mandible, segmented = app.cases.list()
     assert kidney.value("model.part_count") == 2
     assert kidney.value("parts.1.structure") == "kidney"  # the larger body, dominant first
-    assert kidney.value("parts.2.structure") == "tumour"
+    assert kidney.value("parts.2.structure") == "tumor"  # the registry's word
     assert kidney.value("parts.2.region") == "abdomen"
     assert kidney.value("model.object_type") == "anatomic_model"
     assert kidney.value("prints.1.optical_property") == "opaque"
@@ -73,7 +73,9 @@ def test_sample_prefill_values_and_provenance(app: App, sample_jobs_copy: Path) 
         r.source.sha256 for r in kidney.records}
     assert kidney.fields["parts.1.structure"].provenance.rule == "anatomy.yaml#kidney"
     assert mandible.value("model.object_type") == "anatomic_guide"
-    assert mandible.value("parts.1.structure") == "mandible"
+    # registry terms, not our own: a mandible is head / face / bone
+    assert [mandible.value(f"parts.1.{k}") for k in ("region", "subregion", "structure")] == [
+        "head", "face", "bone"]
     assert "model.guide_type" in mandible.missing  # a guide needs its guide type
     # the segmentation case: parts from the Slicer scene's codes
     assert segmented.value("model.part_count") == 3

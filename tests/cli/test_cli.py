@@ -98,7 +98,7 @@ def test_demo_prints_prefilled_cases(run_cli, tmp_path: Path) -> None:  # type: 
     result = run_cli("demo", "--keep", str(home))
     assert result.code == 0, result.err
     assert "3DP-2026-001" in result.out and "clinical to fill" in result.out
-    assert "clinical to fill: imaging.indication" in result.out
+    assert "clinical to fill: imaging.organ_system, imaging.indication" in result.out
     assert "effort.* (8)" in result.out
     # The jobs went the inbox service's way: inbox emptied, originals archived, and case
     # numbers in inbox order (the README's walk-through relies on them).

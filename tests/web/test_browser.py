@@ -69,7 +69,7 @@ def test_browser_completes_a_case(served: tuple[App, str]) -> None:
         page.click(f"text={case.case_key}")
         expect(page.locator("#case-status")).to_have_text("needs clinical")
         # Harvested values are shown filled, with their provenance.
-        expect(page.locator("#f-parts-1-structure")).to_have_value("mandible")
+        expect(page.locator("#f-parts-1-structure")).to_have_value("bone")  # a registry term
         expect(page.locator("#f-parts-1-structure ~ .meta, #f-parts-1-structure-msg")
                .first).to_contain_text("anatomy.yaml#mandible")
 
@@ -77,6 +77,9 @@ def test_browser_completes_a_case(served: tuple[App, str]) -> None:
         expect(page.locator("#flash")).to_contain_text("not ready yet")
         expect(page.locator("#flash")).to_have_class("banner bad")
         expect(page.locator("#f-model-guide_type-msg")).to_contain_text("Guide type is required")
+        # a print's parts are offered as the digital model's parts, not as free text
+        expect(page.locator('input[name="prints.1.parts"]')).to_have_count(
+            app.dictionary.group_count({n: f.value for n, f in case.fields.items()}, "parts"))
         page.locator("#s-model").screenshot(path=str(ARTIFACTS / "case-problems.png"))
 
         for name in case.missing:

@@ -23,8 +23,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     # ready -> accepted / rejected: the registry already answered this exact case version
     # (edited and edited back), so the case takes that answer again.
     "ready": ("needs_clinical", "exported", "submitted", *REGISTRY_ANSWERS),
-    # exported -> exported: a case may be exported again (each export is recorded).
-    "exported": ("ready", "needs_clinical", "exported", "submitted"),
+    # exported -> exported: a case may be exported again (each export is recorded);
+    # exported -> accepted / rejected: the registry's result for the uploaded file.
+    "exported": ("ready", "needs_clinical", "exported", "submitted", *REGISTRY_ANSWERS),
     "submitted": (*REGISTRY_ANSWERS, "ready", "needs_clinical"),
     "accepted": ("ready", "needs_clinical"),
     "rejected": ("ready", "needs_clinical", "submitted"),

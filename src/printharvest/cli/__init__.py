@@ -38,6 +38,8 @@ cli.lazy_commands.update({
     "submit": "nrdr_cmd:submit",
     "submissions": "nrdr_cmd:submissions",
     "nrdr-emulator": "nrdr_cmd:nrdr_emulator",
+    "printers": "registry_cmd:printers",
+    "upload-result": "registry_cmd:upload_result",
 })
 
 __all__ = ["cli", "main"]

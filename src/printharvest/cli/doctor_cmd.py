@@ -73,10 +73,11 @@ def _store(app: App) -> str:
 
 
 def _anatomy(app: App) -> str:
-    # Hints must be values the dictionary accepts, else they would prefill invalid fields.
+    # Hints must be registry terms the dictionary accepts, else they would prefill invalid
+    # fields.
     rules: list[AnatomyRule | CodeRule] = [*app.anatomy.keywords, *app.anatomy.codes]
     for rule in rules:
-        for key in ("region", "laterality"):
+        for key in ("region", "subregion", "structure", "laterality"):
             element = app.dictionary.element(f"parts.{key}")
             value = getattr(rule, key)
             if value is not None and element is not None and element.values \
@@ -85,6 +86,42 @@ def _anatomy(app: App) -> str:
                                         f"one of the dictionary's {', '.join(element.values)}")
     return (f"{len(app.anatomy.keywords)} anatomy keyword rule(s), "
             f"{len(app.anatomy.codes)} code rule(s)")
+
+
+def _registry_files(app: App) -> str:
+    # Every dictionary element must reach the registry by both ways, or a value would be
+    # silently left out of the API payload or the upload file.
+    from printharvest.registry.layout import LAYOUT_FILE, UploadLayout, expand, uncovered
+    from printharvest.registry.mapping import MAPPING_FILE, NrdrMapping, unmapped
+
+    mapping = NrdrMapping.load(app.home.rules_dir)
+    layout = UploadLayout.load(app.home.rules_dir)
+    gaps = [f"{MAPPING_FILE} has no key for {', '.join(lost)}"
+            for lost in [unmapped(mapping, app.dictionary)] if lost]
+    columns = []
+    try:
+        columns = expand(layout, app.dictionary)
+        gaps += [f"{LAYOUT_FILE} has no column for {', '.join(lost)}"
+                 for lost in [uncovered(columns, app.dictionary)] if lost]
+        if not unmapped(mapping, app.dictionary):  # else the gap above says it already
+            mapping.check(app.dictionary)
+    except ConfigError as exc:
+        gaps.append(str(exc))
+    if gaps:
+        raise ConfigError("; ".join(dict.fromkeys(gaps)))
+    drafts = [n for n, draft in ((MAPPING_FILE, mapping.mapping.draft),
+                                 (LAYOUT_FILE, layout.layout.draft)) if draft]
+    return (f"every element mapped ({len(columns)} upload columns, {len(mapping.states)} "
+            f"transaction states)" + (f"; DRAFT: {', '.join(drafts)}" if drafts else ""))
+
+
+def printer_warnings(app: App) -> list[str]:
+    """Prints whose printer label is not in the printer library (the registry refuses them)."""
+    from printharvest.registry.printers import unknown_labels
+
+    return [f"case {u.case_id}: {u.field} {u.label!r} is not in the printer library "
+            "(rules/printers.yaml, as on the Manage 3D Printers page)"
+            for u in unknown_labels(app.cases.list(), app.rules.printers.library)]
 
 
 def registry_reachability(app: App, timeout: float = 3.0) -> tuple[bool, str]:
@@ -111,6 +148,7 @@ CHECKS: list[Check] = [
     ("rules", _rules),
     ("anatomy", _anatomy),
     ("dictionary", _dictionary),
+    ("registry files", _registry_files),
     ("connectors", _plugins),
     ("store", _store),
     ("watch service", _watch),
@@ -146,6 +184,14 @@ def doctor(ctx: click.Context) -> int:
             failed += 1
             misconfigured = misconfigured or isinstance(exc, ConfigError)
             click.echo(f"FAIL  {name}: {exc}")
+    try:
+        warnings = printer_warnings(app)
+    except PrintharvestError as exc:
+        warnings = [str(exc)]
+    for warning in warnings[:20]:
+        click.echo(f"warn  printers: {warning}")
+    if len(warnings) > 20:
+        click.echo(f"warn  printers: ... and {len(warnings) - 20} more")
     try:
         reachable, text = registry_reachability(app)
         click.echo(f"{'ok  ' if reachable else 'warn'}  registry: {text}")

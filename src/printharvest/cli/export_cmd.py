@@ -16,7 +16,8 @@ def exporter_for(app: App) -> Exporter:
     home = app.home
     return Exporter(app.cases, home.rules_dir, home.exports,
                     local_roots=[home.root, *home.inboxes, home.archive],
-                    max_bytes=int(home.config.nrdr.upload_max_mb * 1024 * 1024))
+                    max_bytes=int(home.config.nrdr.upload_max_mb * 1024 * 1024),
+                    facility_id=home.config.nrdr.upload_facility_id())
 
 
 def report(result: ExportResult, what: str) -> int:

@@ -85,9 +85,22 @@ class Element(_Item):
     help: str | None = None
     lab_only: bool = False
     """A lab field (``lab_fields.yaml``): never part of an upload file or API payload."""
+    # a choice whose allowed values depend on another element's value (indication by organ
+    # system): the value of ``values_by`` picks the list in ``value_groups``
+    values_by: str | None = None
+    value_groups: dict[str, list[str]] = Field(default_factory=dict)
+    # a choice among the instances of a repeated group (a print's parts): the values are
+    # instance numbers, and only instances that exist may be chosen
+    choices_from: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Element:
+        grouped = {v for values in self.value_groups.values() for v in values}
+        if grouped - set(self.values):
+            raise ValueError(f"{self.id}: value_groups hold values the element does not "
+                             f"allow: {', '.join(sorted(grouped - set(self.values)))}")
+        if bool(self.values_by) != bool(self.value_groups):
+            raise ValueError(f"{self.id}: values_by and value_groups go together")
         if self.type in ("choice", "multi_choice") and not self.values:
             raise ValueError(f"{self.id}: a {self.type} element needs values")
         if self.group is not None and not self.id.startswith(self.group + "."):
@@ -172,6 +185,13 @@ class Dictionary(_Item):
                 raise ValueError(f"{element.id}: unknown section {element.section}")
             if element.group is not None and element.group not in groups:
                 raise ValueError(f"{element.id}: unknown group {element.group}")
+            if (element.values_by is not None
+                    and self._condition_target(element, element.values_by) is None):
+                raise ValueError(f"{element.id}: values_by names unknown element "
+                                 f"{element.values_by}")
+            if element.choices_from is not None and element.choices_from not in groups:
+                raise ValueError(f"{element.id}: choices_from names unknown group "
+                                 f"{element.choices_from}")
             for condition in element.required_if:
                 if self._condition_target(element, condition.element) is None:
                     raise ValueError(f"{element.id}: required_if names unknown element "
@@ -290,6 +310,21 @@ class Dictionary(_Item):
             for n in range(1, self.instances(fields, element.group) + 1):
                 result.extend(FieldRef(m.field_name(n), m, n) for m in members)
         return result
+
+    def allowed(self, element: Element, fields: Mapping[str, Any],
+                number: int | None = None) -> list[str]:
+        """The values ``element`` may take given the case's other values: its group of
+        ``value_groups`` when ``values_by`` has a value, the numbers of the existing instances
+        for ``choices_from``, else all its values."""
+        if element.choices_from is not None:
+            count = self.group_count(fields, element.choices_from)
+            return [v for v in element.values if v.isdigit() and 1 <= int(v) <= count]
+        if element.values_by is not None:
+            chosen = fields.get(self.condition_field(element, element.values_by, number))
+            if isinstance(chosen, str) and chosen:
+                # a value with no group (a region without subregions) allows none
+                return list(element.value_groups.get(chosen, []))
+        return list(element.values)
 
     def missing(self, fields: Mapping[str, Any]) -> list[str]:
         """Required (or conditionally required) fields without a value, in form order (the

@@ -92,9 +92,29 @@ def _check(dictionary: Dictionary, element: Element, name: str, number: int | No
             problems.append(Problem(name, f"{element.label} is required: {expected(element)}"
                                           + _because(dictionary, element, fields, number)))
         return
-    message = check_value(element, value)
+    message = check_value(element, value) or _related(dictionary, element, value, fields,
+                                                      number)
     if message is not None:
         problems.append(Problem(name, message))
+
+
+def _related(dictionary: Dictionary, element: Element, value: Any,
+             fields: Mapping[str, Any], number: int | None) -> str | None:
+    """A value allowed by its element but not with the case's other values (an indication of
+    another organ system, a print's part that the digital model does not have)."""
+    if element.values_by is None and element.choices_from is None:
+        return None
+    allowed = dictionary.allowed(element, fields, number)
+    chosen = value if isinstance(value, list) else [value]
+    bad = [str(v) for v in chosen if str(v) not in allowed]
+    if not bad:
+        return None
+    if element.choices_from is not None:
+        return (f"{', '.join(bad)}: the case has no such {element.choices_from} entry "
+                f"(choose among {', '.join(allowed) or 'none yet'})")
+    target = dictionary.condition_field(element, element.values_by or "", number)
+    return (f"{', '.join(bad)} is not a value for {target} {fields.get(target)} "
+            f"(one of {', '.join(allowed)})")
 
 
 def _because(dictionary: Dictionary, element: Element, fields: Mapping[str, Any],

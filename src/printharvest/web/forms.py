@@ -44,6 +44,7 @@ class FieldView:
     """Stored choices the form has no box for (e.g. a modality set from the terminal): shown
     ticked, so that a Save never drops them unless the data manager unticks them."""
     missing: bool = False
+    choices: list[str] = field(default_factory=list)
 
     @property
     def html_id(self) -> str:
@@ -136,7 +137,11 @@ def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
                     value.get("minutes", ""))
         if ref.element.type == "multi_choice" and isinstance(value, list):
             result.selected = [str(v) for v in value]
-            result.kept = [v for v in result.selected if v not in ref.element.values]
+        # the choices the page offers: a print's parts among the case's parts, an
+        # indication among its organ system's conditions
+        result.choices = dictionary.allowed(ref.element, values, ref.number)
+        if ref.element.type == "multi_choice":
+            result.kept = [v for v in result.selected if v not in result.choices]
         result.missing = result.required and empty(value)
         return result
 

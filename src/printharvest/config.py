@@ -33,6 +33,10 @@ class WebConfig(BaseModel):
     users: dict[str, str] = Field(default_factory=dict)
     show_paths: Literal["loopback", "always", "never"] = "loopback"
     session_minutes: int = Field(default=480, ge=1, le=10080)
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Extra Host names the page answers for (besides loopback and the bound host)."""
+    store_wait_seconds: float = Field(default=5.0, gt=0, le=120)
+    """How long a page waits for a store another program is writing before answering 503."""
 
 
 class PollerSettings(BaseModel):

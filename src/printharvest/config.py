@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from printharvest.exceptions import ConfigError
 from printharvest.nrdr.config import DEFAULT_NRDR_TEXT, NrdrConfig
+from printharvest.privacy.files import private_dir
 from printharvest.rules.yamlfile import validate_yaml
 
 CONFIG_NAME = "printharvest.yaml"
@@ -224,6 +225,7 @@ class Home:
 
     def ensure(self) -> None:
         """Create the home's folders if missing."""
-        for folder in (self.root, self.inbox, self.archive, self.quarantine, self.exports,
+        private_dir(self.root)
+        for folder in (self.inbox, self.archive, self.quarantine, self.exports,
                        self.logs, self.connectors_dir):
             folder.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ error. No traceback reaches the user unless ``PRINTHARVEST_DEBUG=1``.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 
 import click
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except sqlite3.DatabaseError as exc:  # damage found past the checks at opening
+        click.echo(f"printharvest: error: the store is damaged ({exc}); printharvest left it "
+                   "as it is: restore it from a backup", err=True)
+        sys.exit(1)
     except Exception as exc:
         if os.environ.get("PRINTHARVEST_DEBUG"):
             raise

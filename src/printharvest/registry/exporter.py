@@ -23,6 +23,7 @@ from printharvest.dictionary.elements import Dictionary
 from printharvest.dictionary.validation import validate
 from printharvest.exceptions import EgressError, PrintharvestError, RegistryError, ValidationError
 from printharvest.privacy.egress import EgressGuard, check_values, release
+from printharvest.privacy.files import open_private
 from printharvest.registry.layout import UploadLayout, expand, rows
 from printharvest.registry.mapping import NrdrMapping, to_record
 from printharvest.registry.sheet import sheet_html
@@ -208,7 +209,7 @@ def _write_new(path: Path, data: bytes) -> None:
     if path.exists():
         raise RegistryError(f"{path.name} exists already")
     temporary = path.with_name(path.name + ".part")
-    with open(temporary, "wb") as handle:
+    with open_private(temporary, "wb") as handle:  # exports name cases: owner-only
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

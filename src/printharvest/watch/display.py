@@ -20,13 +20,15 @@ from rich.table import Table
 if TYPE_CHECKING:
     from printharvest.watch.job_runner import JobSummary
 
+from printharvest.privacy.files import PrivateRotatingFileHandler, private_dir
+
 LOG_NAME = "printharvest.log"
 
 
 def setup_logging(folder: Path, max_bytes: int, backups: int) -> logging.Handler:
     """Send the ``printharvest`` loggers to ``folder/printharvest.log``, rotated by size."""
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    private_dir(folder)
+    handler = PrivateRotatingFileHandler(
         folder / LOG_NAME, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.setFormatter(logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z"))

@@ -144,6 +144,16 @@ class Submitter:
                                               guard)
         attempts = row.attempts + answer.attempts
         transaction_id = answer.body.get("transactionId")
+        if answer.status in (200, 201, 202) and not isinstance(transaction_id, str):
+            # A success we cannot read is not a refusal: the registry may hold the
+            # transaction. Ask it by the key before deciding anything.
+            transaction_id = self._look_up(row, guard)
+            if transaction_id is None:
+                raise TransmissionError(
+                    f"the registry answered {answer.status} but its answer could not be "
+                    "read, and it lists no transaction for this case version yet; the next "
+                    "submit asks again (same key, never a second transaction)",
+                    attempts=answer.attempts)
         if answer.status not in (200, 201, 202) or not isinstance(transaction_id, str):
             messages = _messages(answer.body) or [
                 {"element": None, "message": f"the registry answered {answer.status}"}]
@@ -158,6 +168,14 @@ class Submitter:
             if self.store.case_row(row.case_id).status == "ready":
                 self.store.set_status(row.case_id, "submitted", "submit")
         return row
+
+    def _look_up(self, row: OutboxRow, guard: EgressGuard) -> str | None:
+        """The registry's transaction id for this row's key, or None when it has none."""
+        answer = self.client.transaction_by_key(row.idempotency_key, guard)
+        found = answer.body.get("transactionId")
+        if answer.status == 200 and isinstance(found, str) and found:
+            return found
+        return None
 
     def _poll(self, row: OutboxRow, guard: EgressGuard, report: SubmitReport) -> None:
         if row.state in FINAL:

@@ -14,6 +14,7 @@ import click
 
 from printharvest.cli._common import cli
 from printharvest.exceptions import PrintharvestError
+from printharvest.harvest.names import shown
 
 # Each command's module is imported only when that command runs (or for --help), so that
 # `inspect` does not pay for the web server, the registry client or the spreadsheet writer.
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except PrintharvestError as exc:
-        click.echo(f"printharvest: error: {exc}", err=True)
+        click.echo(f"printharvest: error: {shown(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -18,6 +18,7 @@ from typing import Literal
 import pydantic
 
 from printharvest.exceptions import CorruptFileError, HarvestError, UnsupportedFileError
+from printharvest.harvest.names import NOT_UTF8, SYMLINK, undecodable
 from printharvest.harvest.plugins import LoadedConnector, PluginHost
 from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.harvest.unzip import extract_zip
@@ -128,10 +129,15 @@ class Harvester:
             return
         if root.is_dir():
             entries = sorted(p for p in root.rglob("*")
-                             if not p.is_dir() and not _ignored(p, root, self.hidden_names))
+                             if (p.is_symlink() or not p.is_dir())
+                             and not _ignored(p, root, self.hidden_names))
             files = []
             for path in entries:
-                if path.is_file():
+                if _linked(path, root):
+                    outcome.errors.append(HarvestError(path, SYMLINK))
+                elif undecodable(str(path.relative_to(root))):
+                    outcome.errors.append(HarvestError(path, NOT_UTF8))
+                elif path.is_file():
                     files.append(path)
                 elif path.is_symlink() and not path.exists():
                     outcome.errors.append(HarvestError(path, "broken link, nothing to read"))
@@ -258,3 +264,13 @@ def _ignored(path: Path, root: Path, hidden_names: set[str]) -> bool:
         or path.name.lower() in IGNORED_NAMES
         or path.name.endswith(".reason.txt")
     )
+
+
+def _linked(path: Path, root: Path) -> bool:
+    """True when ``path`` or a folder between ``root`` and it is a symbolic link."""
+    current = path
+    while current != root and current != current.parent:
+        if current.is_symlink():
+            return True
+        current = current.parent
+    return False

@@ -32,6 +32,7 @@ from typing import IO, Any
 from printharvest.app import App
 from printharvest.exceptions import ConfigError
 from printharvest.store.journal import Journal
+from printharvest.watch import scan
 from printharvest.watch.display import Reporter
 from printharvest.watch.job_runner import Deferred, Job, JobRunner, JobSummary
 from printharvest.watch.scan import Snapshot, snapshot, top_entries, top_name
@@ -106,9 +107,16 @@ class WatchService:
         self._problem: str | None = None
         self._once = False
         self.tick = max(0.02, min(0.2, self.settle / 4))
+        scan.NOTICES.callback = self._notice
+        scan.NOTICES.said.clear()  # each run says each skipped name once
         self.add_periodic("heartbeat", BEAT_SECONDS, lambda _now: self.journal.beat())
         self.add_periodic("retry filing", RECOVER_SECONDS, lambda _now: self._recover())
         self.add_periodic("rescan", self.settings.rescan_seconds, lambda _now: self._rescan())
+
+    def _notice(self, text: str) -> None:
+        """A name the inbox holds but no job takes (a link, a name not UTF-8): said once."""
+        log.warning("%s", text)
+        self.reporter.problem(text)
 
     def add_periodic(self, name: str, interval: float, run: Callable[[float], object]) -> None:
         """Run ``run(time.time())`` every ``interval`` seconds inside the service loop."""

@@ -115,7 +115,13 @@ class Harvester:
                 if winner is None:
                     outcome.errors.append(_unclaimed(probe))
                     continue
-                claimed.append((probe, winner))
+                if winner.connector.collective:
+                    # kept until its whole set is read: a short head only, so that a
+                    # series of thousands of slices costs kilobytes per file, not MiB
+                    claimed.append((probe.slim(), winner))
+                else:
+                    # harvested now, its windows freed before the next file is read
+                    self._run(winner, [probe], outcome, single=True)
             self._harvest_claimed(claimed, grouping, outcome)
         return outcome
 
@@ -133,7 +139,9 @@ class Harvester:
                              and not _ignored(p, root, self.hidden_names))
             files = []
             for path in entries:
-                if _linked(path, root):
+                if path.is_symlink() and not path.exists():
+                    outcome.errors.append(HarvestError(path, "broken link, nothing to read"))
+                elif _linked(path, root):
                     outcome.errors.append(HarvestError(path, SYMLINK))
                 elif undecodable(str(path.relative_to(root))):
                     outcome.errors.append(HarvestError(path, NOT_UTF8))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -34,8 +36,30 @@ def _refuse_unusable(path: Path) -> None:
         raise StoreError(f"{path}: the store file is empty (0 bytes); printharvest left it "
                          "untouched: restore it from a backup, or move it away to start anew")
     if head != SQLITE_HEADER:
-        raise StoreError(f"{path}: not an SQLite store (damaged or another file); printharvest "
+        raise StoreError(f"{path}: not a database (damaged, or another kind of file); printharvest "
                          "left it untouched: restore it from a backup")
+
+
+def _create(path: Path) -> None:
+    """Make a new, migrated store at ``path`` atomically: built under a temporary name and
+    linked into place, so that a kill at any moment leaves no empty store behind (an empty
+    one is refused). Owner-only (0600); SQLite gives its WAL files the same mode."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.new")
+    create_private(temporary)
+    try:
+        conn = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            migrate(conn)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            os.link(temporary, path)
+    finally:
+        for leftover in (temporary, *(Path(f"{temporary}{s}") for s in ("-wal", "-shm"))):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
 
 
 def now() -> str:
@@ -83,7 +107,8 @@ class Store:
         _refuse_unusable(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            create_private(path)  # a new store is owner-only (0600); WAL files follow it
+            if not path.exists():
+                _create(path)
             conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
             # Read the schema before anything writes (journal mode does), so that a damaged
             # file is refused as it was found.

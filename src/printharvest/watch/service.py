@@ -36,7 +36,7 @@ from printharvest.watch import scan
 from printharvest.watch.display import Reporter
 from printharvest.watch.job_runner import Deferred, Job, JobRunner, JobSummary
 from printharvest.watch.scan import Snapshot, snapshot, top_entries, top_name
-from printharvest.watch.worker import Task, WorkerPool
+from printharvest.watch.worker import Task, WorkerPool, clean_scratch
 
 log = logging.getLogger("printharvest.watch")
 
@@ -131,6 +131,7 @@ class WatchService:
     def run(self, *, once: bool = False) -> RunStats:
         """Process the backlog, then watch (or, with ``once``, return when it is done)."""
         self._take_lock()
+        clean_scratch(self.app.home.root)  # what killed workers of an earlier run left
         self._once = once
         observer = None
         try:

@@ -27,6 +27,8 @@ class ApiPaths(RegistryItem):
 
     submit_path: str = "/transactions"
     status_path: str = "/transactions/{transaction_id}"
+    lookup_path: str = "/transactions?idempotencyKey={key}"
+    """Find a transaction by its idempotency key (when a success answer was unreadable)."""
 
 
 Meaning = Literal["waiting", "accepted", "rejected", "partial", "replaced"]

@@ -65,8 +65,10 @@ def test_watch_survives_names_that_are_not_utf8_and_says_so_once(
             with ServiceThread(home):
                 wait_for(lambda: len(query(home, "SELECT id FROM records")) == 2, 30,
                          "the good files harvested")
-                said = 3 * (run + 1)
-                wait_for(lambda: said_bad(home) >= said, 30, "the names said")
+                def enough(said: int = 3 * (run + 1)) -> bool:
+                    return said_bad(home) >= said
+
+                wait_for(enough, 30, "the names said")
                 time.sleep(1.0)  # more looks and a rescan: nothing said twice
     finally:
         logging.getLogger("printharvest").removeHandler(handler)

@@ -68,6 +68,7 @@ def test_serve_refuses_a_store_damaged_inside(home: Path, run_cli: Run,
 def test_home_store_logs_and_exports_are_owner_only(tmp_path: Path, run_cli: Run,
                                                     sample_jobs_copy: Path) -> None:
     home = tmp_path / "fresh-home"
+    assert run_cli("--home", str(home), "init").code == 0
     assert run_cli("--home", str(home), "ingest", str(sample_jobs_copy)).code == 0
     assert mode(home) == 0o700
     store = Home.open(home).store_path

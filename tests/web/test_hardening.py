@@ -164,22 +164,22 @@ def test_a_stale_form_is_refused_not_reverting_the_other_edit(local: tuple[App, 
     app, url = local
     with httpx.Client(base_url=url) as first, httpx.Client(base_url=url) as second:
         page_one, page_two = first.get("/cases/1").text, second.get("/cases/1").text
-        form = {"_f": "imaging.indication"}
+        form = {"_f": "model.purpose"}
         saved = first.post("/cases/1", data={**form, "csrf": csrf_of(page_one),
                                              "_v": _version(page_one),
-                                             "imaging.indication": "other"})
+                                             "model.purpose": "other"})
         assert saved.status_code == 303
         stale = second.post("/cases/1", data={**form, "csrf": csrf_of(page_two),
                                               "_v": _version(page_two),
-                                              "imaging.indication": "surgical_planning"})
+                                              "model.purpose": "surgical_planning"})
         assert stale.status_code == 409 and "changed elsewhere" in stale.text
-        assert app.cases.get(1).value("imaging.indication") == "other"
+        assert app.cases.get(1).value("model.purpose") == "other"
         fresh = second.get("/cases/1").text  # reloaded, the save goes through
         again = second.post("/cases/1", data={**form, "csrf": csrf_of(fresh),
                                               "_v": _version(fresh),
-                                              "imaging.indication": "surgical_planning"})
+                                              "model.purpose": "surgical_planning"})
         assert again.status_code == 303
-        assert app.cases.get(1).value("imaging.indication") == "surgical_planning"
+        assert app.cases.get(1).value("model.purpose") == "surgical_planning"
 
 
 def _version(html: str) -> str:

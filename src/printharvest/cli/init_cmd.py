@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from printharvest.config import CONFIG_NAME, DEFAULT_CONFIG_TEXT, Home, default_home
+from printharvest.privacy.files import private_dir
 from printharvest.rules.shipped import shipped_rules
 
 
@@ -26,7 +27,7 @@ def init(ctx: click.Context, force: bool) -> None:
 def init_home(root: Path, *, force: bool = False) -> list[Path]:
     """Write the default configuration and copy the shipped rules; return what was written."""
     root = root.expanduser()
-    root.mkdir(parents=True, exist_ok=True)
+    private_dir(root)  # the home holds local paths and case keys: the owner's alone
     written: list[Path] = []
     config_path = root / CONFIG_NAME
     if force or not config_path.exists():

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pydantic
 
 from printharvest.cli._common import echo_json, get_app, table
 from printharvest.cli.harvest_cmd import describe
 from printharvest.connectors.joblog.maps import load_maps
 from printharvest.connectors.skeleton import SkeletonError, write_skeleton
 from printharvest.exceptions import HarvestError
-from printharvest.harvest.plugins import MIN_SCORE, LoadedConnector, PluginHost
+from printharvest.harvest.plugins import MIN_SCORE, LoadedConnector, PluginHost, records_of
 from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.models import HarvestRecord
 from printharvest.rules.lab import Rules
@@ -116,16 +115,12 @@ def _harvest(loaded: LoadedConnector, probe: FileProbe) -> list[HarvestRecord]:
     connector = loaded.connector
     try:
         if connector.collective:
-            raw = connector.harvest_collection([probe])
+            raw: object = connector.harvest_collection([probe])
         else:
             raw = connector.harvest(probe)
-        return [HarvestRecord.model_validate(r) for r in raw]
+        return records_of(loaded.id, probe.display_path, raw)
     except HarvestError:
         raise
-    except pydantic.ValidationError as exc:
-        loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        raise HarvestError(probe.display_path, f"produced an invalid record ({loc}: "
-                                               f"{exc.errors()[0]['msg']})") from exc
     except Exception as exc:  # the author's bug: say what it was, on one line
         raise HarvestError(probe.display_path,
                            f"harvest crashed: {type(exc).__name__}: {exc}"[:300]) from exc

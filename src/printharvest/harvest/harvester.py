@@ -18,7 +18,7 @@ from typing import Literal
 import pydantic
 
 from printharvest.exceptions import CorruptFileError, HarvestError, UnsupportedFileError
-from printharvest.harvest.plugins import LoadedConnector, PluginHost
+from printharvest.harvest.plugins import LoadedConnector, PluginHost, records_of
 from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.harvest.unzip import extract_zip
 from printharvest.models import HarvestRecord
@@ -216,7 +216,7 @@ class Harvester:
             else:
                 records, failed = loaded.connector.harvest_files(probes)
                 outcome.errors.extend(failed)
-            records = [HarvestRecord.model_validate(r) for r in records]
+            records = records_of(loaded.id, first.display_path, records)
         except HarvestError as exc:
             outcome.errors.append(exc)
             return

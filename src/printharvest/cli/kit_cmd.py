@@ -8,9 +8,9 @@ import click
 
 from printharvest.cli._common import echo_json, get_app, table
 from printharvest.cli.harvest_cmd import describe
-from printharvest.connectors.joblog.maps import load_maps
 from printharvest.connectors.skeleton import SkeletonError, write_skeleton
 from printharvest.exceptions import HarvestError
+from printharvest.harvest.notices import load_notices
 from printharvest.harvest.plugins import MIN_SCORE, LoadedConnector, PluginHost, records_of
 from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.models import HarvestRecord
@@ -68,11 +68,8 @@ def test_connectors(ctx: click.Context, files: tuple[Path, ...], as_json: bool) 
 
 
 def _show_load_problems(host: PluginHost, rules_dir: Path | None) -> None:
-    for failure in host.failures:
-        click.echo(f"connector failed to load: [{failure.route}] {failure.origin}: "
-                   f"{failure.reason}", err=True)
-    for problem in load_maps(rules_dir).problems:
-        click.echo(f"job-log map skipped: {problem}", err=True)
+    for line in load_notices(host):
+        click.echo(line, err=True)
 
 
 def _test_one(host: PluginHost, rules: Rules, path: Path) -> tuple[bool, list[HarvestRecord]]:
@@ -93,6 +90,12 @@ def _test_one(host: PluginHost, rules: Rules, path: Path) -> tuple[bool, list[Ha
     if winner is None:
         click.echo(f"  error: no connector scores {MIN_SCORE} or more", err=True)
         return False, []
+    tied = [s.connector.id for s in scores[1:] if s.score == scores[0].score]
+    if tied:
+        click.echo(f"  note: {', '.join(tied)} {'scores' if len(tied) == 1 else 'score'} "
+                   f"{scores[0].score:.3f} too; {winner.id} wins only by the tie-break "
+                   "(route: drop-in, then entry point, then built-in; then the lower id). "
+                   "Make one detect surer, or switch one off (disabled_connectors).")
     try:
         records = _harvest(winner, probe)
     except HarvestError as exc:

@@ -18,6 +18,7 @@ from typing import Literal
 import pydantic
 
 from printharvest.exceptions import CorruptFileError, HarvestError, UnsupportedFileError
+from printharvest.harvest.notices import unclaimed_reason
 from printharvest.harvest.plugins import LoadedConnector, PluginHost, records_of
 from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.harvest.unzip import extract_zip
@@ -112,7 +113,7 @@ class Harvester:
             for probe, winner in probes(Path(scratch), outcome):
                 outcome.files_seen += 1
                 if winner is None:
-                    outcome.errors.append(_unclaimed(probe))
+                    outcome.errors.append(_unclaimed(probe, self.host))
                     continue
                 claimed.append((probe, winner))
             self._harvest_claimed(claimed, grouping, outcome)
@@ -242,12 +243,13 @@ class Harvester:
             outcome.items.append(HarvestedRecord(record, notes))
 
 
-def _unclaimed(probe: FileProbe) -> HarvestError:
+def _unclaimed(probe: FileProbe, host: PluginHost) -> HarvestError:
     """Why nobody took a file: a damaged zip says so rather than 'unknown format'."""
     if probe.head[:4] == b"PK\x03\x04" and probe.zip_members is None:
         return CorruptFileError(probe.display_path,
                                 "zip archive is truncated or damaged (no readable member list)")
-    return UnsupportedFileError(probe.display_path, "no connector recognises this file")
+    # A table no map claims while a map is broken: say which map, file and line.
+    return UnsupportedFileError(probe.display_path, unclaimed_reason(host, probe))
 
 
 def _ignored(path: Path, root: Path, hidden_names: set[str]) -> bool:

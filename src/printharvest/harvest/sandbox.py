@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
+import pydantic
+
 from printharvest.connectors.base import FileConnector
 from printharvest.exceptions import (
     CorruptFileError,
@@ -280,7 +282,7 @@ class Sandbox:
                 if answer == "timeout":
                     return (f"connector {connector_id}: {op} took longer than "
                             f"{self.limits.timeout:g} s and was stopped")
-                return f"connector {connector_id}: {op} ended its process (exit code {code})"
+                return f"connector {connector_id}: {op} died (exit code {code})"
             return answer
 
     def detect(self, connector_id: str, probe: FileProbe) -> float:
@@ -310,9 +312,11 @@ class Sandbox:
             raise _error(answer["error"])
         try:
             records = [HarvestRecord.model_validate(r) for r in answer.get("records", [])]
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            raise HarvestError(first, f"connector {connector_id} answered an invalid "
-                                      "record") from exc
+        except pydantic.ValidationError as exc:  # a record changed after it was made
+            from printharvest.harvest.plugins import validation_summary
+
+            raise HarvestError(first, f"connector {connector_id} produced an invalid record: "
+                                      f"{validation_summary(exc)}") from exc
         return records, [_error(e) for e in answer.get("errors", [])]
 
 

@@ -11,8 +11,8 @@ connector for each connector the child reports:
   child;
 * each ``detect`` and ``harvest`` call runs under ``harvest_timeout_seconds``; a call that runs
   longer kills the child (a fresh one starts on the next call) and becomes a one-line reason
-  naming the connector. A connector whose ``detect`` ran out of time is not asked again in
-  this run (it would cost the limit on every file);
+  naming the connector. A connector whose ``detect`` ran out of time three times in a row
+  is not asked again in this run (it would cost the limit on every file);
 * the child's address space is capped at ``watch.worker_memory_mb``, with the same rlimit
   code as the watch workers (:func:`printharvest.watch.worker._limit_memory`).
 
@@ -62,6 +62,9 @@ if TYPE_CHECKING:
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 256 << 20
 """Largest answer accepted from the child (a log with very many jobs stays well below)."""
+MAX_DETECT_TIMEOUTS = 3
+"""A connector whose detect runs out of time this many times in a row is not asked again
+(until the process restarts): a detect that always hangs would cost the limit per file."""
 ERROR_KINDS: dict[str, type[HarvestError]] = {
     cls.__name__: cls
     for cls in (HarvestError, CorruptFileError, UnsupportedFileError, HarvestTimeoutError)
@@ -184,7 +187,7 @@ class Sandbox:
         self._good: list[PluginSource] = []
         self._holder: list[_Child] = []  # the running child, if any (a list for finalize)
         self._lock = threading.RLock()
-        self._stopped: dict[str, str] = {}
+        self._timeouts: dict[str, int] = {}  # detect timeouts in a row, per connector
         self._rules_dir: Path | None = None
         self._salt: Callable[[], bytes] | None = None
         self._salt_bytes: bytes | None = None
@@ -289,13 +292,16 @@ class Sandbox:
         """The connector's score for ``probe``, or DetectFailure with the reason."""
         from printharvest.harvest.plugins import DetectFailure
 
-        if connector_id in self._stopped:
-            raise DetectFailure(self._stopped[connector_id])
+        if self._timeouts.get(connector_id, 0) >= MAX_DETECT_TIMEOUTS:
+            raise DetectFailure(f"detect took longer than {self.limits.timeout:g} s "
+                                f"{MAX_DETECT_TIMEOUTS} times in a row: not asked again "
+                                "in this run")
         answer = self._call("detect", connector_id, probe)
         if isinstance(answer, str):
             if "took longer" in answer:
-                self._stopped[connector_id] = answer.split(": ", 1)[1] + " (not asked again)"
+                self._timeouts[connector_id] = self._timeouts.get(connector_id, 0) + 1
             raise DetectFailure(answer.split(": ", 1)[1])
+        self._timeouts.pop(connector_id, None)
         if answer.get("problem"):
             raise DetectFailure(str(answer["problem"]))
         return float(answer.get("score", 0.0))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from printharvest.testing import check_poller_contract, poll_recorded
 from printharvest_lab_queue import LabQueuePoller
+
+from printharvest.testing import check_poller_contract, poll_recorded
 
 EXCHANGE = Path(__file__).parent / "exchange.json"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -149,3 +150,27 @@ def test_a_hanging_import_is_stopped_and_named_in_every_command(
     assert ingested.code == 0 and reason in ingested.err
     tested = run_cli("--home", str(home), "connectors", "test", str(good))
     assert tested.code == 0 and reason in tested.err
+
+
+@pytest.mark.slow
+def test_an_entry_point_that_hangs_on_import_is_stopped_and_named(
+        home: Path, tmp_path: Path, run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "lab_hangs_on_import.py").write_text("import time\ntime.sleep(3600)\n",
+                                                 encoding="utf-8")
+    dist = site / "lab_hangs-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lab-hangs\nVersion: 1.0\n",
+                                   encoding="utf-8")
+    (dist / "entry_points.txt").write_text("[printharvest]\nhangs = lab_hangs_on_import\n",
+                                           encoding="utf-8")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", str(site))  # the sandbox process sees the package too
+    _home(home, {"good.py": GOOD}, entry_point_plugins=True, connector_load_timeout_seconds=2)
+    listed = run_cli("--home", str(home), "connectors", "list")
+    assert listed.code == 0
+    assert ("[entry point] hangs = lab_hangs_on_import: import took longer than 2 s and was "
+            "stopped") in listed.out
+    assert "lab-good" in listed.out  # the drop-in after it still loads
+    assert "lab_hangs_on_import" not in sys.modules  # never imported into the command

@@ -427,17 +427,21 @@ class PluginSource:
 
     route: str
     target: str
+    value: str = ""
+    """For an entry point: what it names (``module`` or ``module:attribute``)."""
 
     @property
     def origin(self) -> str:
-        """How the source is named in messages."""
-        return self.target
+        """How the source is named in messages (as its load failures name it)."""
+        return f"{self.target} = {self.value}" if self.value else self.target
 
 
 def entry_point_sources() -> list[PluginSource]:
     """The ``printharvest`` entry points installed, by name (nothing is imported)."""
-    names = sorted({ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)})
-    return [PluginSource("entry point", name) for name in names]
+    found: dict[str, str] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, ep.value)
+    return [PluginSource("entry point", name, value) for name, value in sorted(found.items())]
 
 
 def dropin_sources(folder: Path) -> list[PluginSource]:

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from printharvest.connectors.dicom.connector import DicomConnector
+from printharvest.connectors.probe import probe_file
 from printharvest.harvest.harvester import Harvester
 from printharvest.harvest.plugins import PluginHost
-from printharvest.harvest.probe import probe_file
 from printharvest.privacy import phi
 from printharvest.rules.lab import Rules
 from printharvest.testing.dicom_synth import uid, write_slice

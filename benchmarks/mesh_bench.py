@@ -178,7 +178,7 @@ def main() -> None:
               f"{traced / 1e6:.0f} MB: / file size = {traced / size:.2f} (target < 3)")
 
         from printharvest.connectors.mesh.stl import read_ascii
-        from printharvest.harvest.probe import probe_file
+        from printharvest.connectors.probe import probe_file
 
         ascii_path = folder / "ascii.stl"
         numbers = (folder / "numbers.txt").read_bytes()
@@ -198,7 +198,7 @@ def main() -> None:
 def _traced_peak(stl: Path) -> int:
     """Peak traced allocation of harvesting ``stl`` in a fresh process."""
     code = ("import sys, tracemalloc; from pathlib import Path; "
-            "from printharvest.harvest.probe import probe_file; "
+            "from printharvest.connectors.probe import probe_file; "
             "from printharvest.connectors.mesh.stl import StlConnector; "
             "import scipy.sparse.csgraph; p = probe_file(Path(sys.argv[1])); "
             "tracemalloc.start(); StlConnector().harvest(p); "

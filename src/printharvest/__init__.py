@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from printharvest.cases.model import Case, FieldValue, Provenance
 from printharvest.connectors.base import FileConnector
+from printharvest.connectors.probe import FileProbe, probe_file
 from printharvest.exceptions import (
     ConfigError,
     CorruptFileError,
@@ -21,7 +22,6 @@ from printharvest.exceptions import (
     UnsupportedFileError,
     ValidationError,
 )
-from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.models import HarvestRecord, Imaging, Material, Part, Printer, Slicer, Source
 from printharvest.pollers.base import PollBatch, PrinterPoller
 

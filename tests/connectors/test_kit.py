@@ -234,7 +234,7 @@ def test_example_package_installs_and_loads_through_its_entry_point(
         assert loaded.route == "entry point"
         assert "printharvest_lab_connector" in loaded.origin
         sample = EXAMPLE / "tests" / "samples" / "bench.printlog.jsonl"
-        from printharvest.harvest.probe import probe_file
+        from printharvest.connectors.probe import probe_file
 
         probe = probe_file(sample)
         assert host.select(probe) is loaded

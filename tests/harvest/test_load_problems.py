@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from printharvest.connectors.probe import probe_file
 from printharvest.harvest.plugins import PluginHost, score_of
-from printharvest.harvest.probe import probe_file
 from printharvest.testing import check_connector_contract
 from tests.support.cli import CliResult
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from printharvest.connectors.probe import probe_file
 from printharvest.harvest.plugins import PluginHost, guarded_score
-from printharvest.harvest.probe import probe_file
 
 GOOD_DROPIN = '''
 from printharvest import FileConnector

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from printharvest_lab_connector import LabPrintLogConnector
 
-from printharvest.harvest.probe import probe_file
+from printharvest.connectors.probe import probe_file
 from printharvest.testing import check_connector_contract
 
 SAMPLE = Path(__file__).resolve().parent / "samples" / "bench.printlog.jsonl"

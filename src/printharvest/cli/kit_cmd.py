@@ -8,11 +8,11 @@ import click
 
 from printharvest.cli._common import echo_json, get_app, table
 from printharvest.cli.harvest_cmd import describe
+from printharvest.connectors.probe import FileProbe, probe_file
 from printharvest.connectors.skeleton import SkeletonError, write_skeleton
 from printharvest.exceptions import HarvestError, PrintharvestError
 from printharvest.harvest.notices import load_notices
 from printharvest.harvest.plugins import MIN_SCORE, LoadedConnector, PluginHost, records_of
-from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.models import HarvestRecord
 from printharvest.rules.lab import Rules
 

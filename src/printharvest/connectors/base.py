@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import HarvestError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Source
 from printharvest.privacy.phi import ephemeral_salt
 from printharvest.vocab import RecordKind

@@ -19,11 +19,11 @@ from printharvest.connectors.gcode.simplify3d import Simplify3DConnector
 from printharvest.connectors.gcode.ufp import UfpConnector
 from printharvest.connectors.joblog.connector import JobLogConnector
 from printharvest.connectors.mesh import MESH_CONNECTORS
-from printharvest.connectors.vendor.formlabs import FormlabsPrintsConnector
-from printharvest.connectors.vendor.moonraker import MoonrakerHistoryConnector
-from printharvest.connectors.vendor.octoprint import OctoPrintMetadataConnector
-from printharvest.connectors.vendor.preform import PreFormConnector
-from printharvest.connectors.vendor.stratasys import StratasysStatusConnector
+from printharvest.connectors.printer_files.formlabs import FormlabsPrintsConnector
+from printharvest.connectors.printer_files.moonraker import MoonrakerHistoryConnector
+from printharvest.connectors.printer_files.octoprint import OctoPrintMetadataConnector
+from printharvest.connectors.printer_files.preform import PreFormConnector
+from printharvest.connectors.printer_files.stratasys import StratasysStatusConnector
 
 CONNECTORS: list[type[FileConnector]] = [
     # Meshes and imaging.

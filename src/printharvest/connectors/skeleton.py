@@ -135,7 +135,7 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from printharvest.harvest.probe import probe_file
+from printharvest.connectors.probe import probe_file
 from printharvest.testing import check_connector_contract
 
 HERE = Path(__file__).resolve().parent

@@ -2,7 +2,7 @@
 
 Members are read bounded: small XML/JSON members whole up to a limit, an embedded G-code as
 a head and a tail window (the way a loose G-code file is read), wrapped in a
-:class:`~printharvest.harvest.probe.FileProbe` so the G-code helpers work unchanged.
+:class:`~printharvest.connectors.probe.FileProbe` so the G-code helpers work unchanged.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+from printharvest.connectors.probe import WINDOW, FileProbe
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import WINDOW, FileProbe
 
 MAX_SMALL_MEMBER = 16 << 20
+MAX_RATIO = 200  # uncompressed / compressed beyond this is a zip bomb, not a file or a job
 
 
 @contextmanager

@@ -17,10 +17,10 @@ from typing import Literal
 
 import pydantic
 
+from printharvest.connectors.probe import FileProbe, probe_file
 from printharvest.exceptions import CorruptFileError, HarvestError, UnsupportedFileError
 from printharvest.harvest.notices import unclaimed_reason
 from printharvest.harvest.plugins import LoadedConnector, PluginHost, records_of
-from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.harvest.unzip import extract_zip
 from printharvest.models import HarvestRecord
 from printharvest.rules.lab import Rules

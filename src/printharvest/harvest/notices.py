@@ -10,8 +10,8 @@ ConfigError` text).
 from __future__ import annotations
 
 from printharvest.connectors.joblog.maps import load_maps
+from printharvest.connectors.probe import FileProbe
 from printharvest.harvest.plugins import PluginHost
-from printharvest.harvest.probe import FileProbe
 
 JOBLOG_ID = "joblog"
 

@@ -54,8 +54,8 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from printharvest.connectors.base import FileConnector, HarvestContext
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError, HarvestError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord
 from printharvest.pollers.base import PrinterPoller
 from printharvest.privacy.phi import ephemeral_salt

@@ -46,13 +46,13 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 import pydantic
 
 from printharvest.connectors.base import FileConnector
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import (
     CorruptFileError,
     HarvestError,
     HarvestTimeoutError,
     UnsupportedFileError,
 )
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord
 from printharvest.watch.worker import STARTUP_TIMEOUT
 

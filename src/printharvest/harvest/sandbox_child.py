@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError, HarvestError
 from printharvest.harvest.plugins import (
     BUILTIN_MODULES,
@@ -30,7 +31,6 @@ from printharvest.harvest.plugins import (
     records_of,
     score_of,
 )
-from printharvest.harvest.probe import FileProbe
 from printharvest.harvest.sandbox import read_frame, write_frame
 from printharvest.models import HarvestRecord
 from printharvest.watch.worker import _exit_with_parent, _limit_memory
@@ -45,6 +45,7 @@ class _Child:
         self.builtins = False
 
     def handle(self, message: tuple[Any, ...]) -> dict[str, Any]:
+        """The JSON-able answer to one request."""
         op = message[0]
         if op == "init":
             _limit_memory(int(message[1]))
@@ -63,6 +64,7 @@ class _Child:
         return harvest(loaded.connector, probes, collective)
 
     def load(self, source: PluginSource) -> dict[str, Any]:
+        """Import one source; what it added (connectors, pollers, failures)."""
         before = set(self.host.connectors)
         pollers_before = set(self.host.pollers)
         failures_before = len(self.host.failures)
@@ -81,6 +83,7 @@ class _Child:
         }
 
     def bind(self, context: tuple[str | None, bytes | None]) -> None:
+        """Hand the connectors the parent's context (rules folder, salt) when it changed."""
         if context == self.context:
             return
         self.context = context
@@ -94,6 +97,7 @@ class _Child:
                 salt=loaded.connector.context.salt, harvest_nested=self.nested)
 
     def nested(self, probe: FileProbe, exclude: str) -> list[HarvestRecord]:
+        """Harvest a file found inside another, built-ins loaded on first use."""
         if not self.builtins:
             self.builtins = True
             for module in BUILTIN_MODULES:

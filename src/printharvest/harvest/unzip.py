@@ -14,11 +14,11 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from printharvest.connectors.zipped import MAX_RATIO
 from printharvest.exceptions import CorruptFileError
 
 MAX_TOTAL_BYTES = 8 << 30
 MAX_MEMBERS = 100_000
-MAX_RATIO = 200  # uncompressed / compressed beyond this is a zip bomb, not a job
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from printharvest.connectors.printer_files.formlabs import is_finished, print_run_fields, print_runs
 from printharvest.connectors.units import iso_time
-from printharvest.connectors.vendor.formlabs import is_finished, print_run_fields, print_runs
 from printharvest.exceptions import PollerError
 from printharvest.pollers.base import (
     PollBatch,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from printharvest.connectors.printer_files.moonraker import is_finished, job_fields
 from printharvest.connectors.units import as_float
-from printharvest.connectors.vendor.moonraker import is_finished, job_fields
 from printharvest.exceptions import PollerError
 from printharvest.models import Printer
 from printharvest.pollers.base import (

@@ -13,8 +13,8 @@ import hashlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from printharvest.connectors.printer_files.octoprint import print_fields
 from printharvest.connectors.units import as_float
-from printharvest.connectors.vendor.octoprint import print_fields
 from printharvest.exceptions import PollerError
 from printharvest.models import Printer
 from printharvest.pollers.base import (

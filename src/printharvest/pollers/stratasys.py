@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 import time
 
-from printharvest.connectors.vendor.stratasys import (
+from printharvest.connectors.printer_files.stratasys import (
     finished_jobs,
     job_fields,
     job_start,

@@ -31,9 +31,9 @@ from pathlib import Path
 import pydantic
 
 from printharvest.connectors.base import FileConnector
+from printharvest.connectors.probe import FileProbe, probe_file
 from printharvest.exceptions import HarvestError
 from printharvest.harvest.plugins import MIN_SCORE, contract_problem
-from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.models import HarvestRecord
 
 

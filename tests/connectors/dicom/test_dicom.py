@@ -14,7 +14,7 @@ import pytest
 
 from printharvest.app import App
 from printharvest.connectors.dicom.connector import DicomConnector
-from printharvest.harvest.probe import FileProbe
+from printharvest.connectors.probe import FileProbe
 from printharvest.privacy import phi
 from printharvest.testing.dicom_synth import (
     uid,
@@ -260,7 +260,7 @@ def _sample_script_importable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_process_pool_gives_the_same_record(tmp_path: Path) -> None:
-    from printharvest.harvest.probe import probe_file
+    from printharvest.connectors.probe import probe_file
 
     paths = series(tmp_path, "CT", uid("pool"), "a", count=3, SliceThickness="2")
     paths += series(tmp_path, "CT", uid("pool2"), "b", count=3, SliceThickness="1")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from printharvest.connectors.probe import probe_file
 from printharvest.exceptions import HarvestError
 from printharvest.harvest.plugins import PluginHost
-from printharvest.harvest.probe import probe_file
 from tests.support.paths import SAMPLE_JOBS
 
 SAMPLES = sorted(p for p in (SAMPLE_JOBS / "formats").glob("*/*")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from printharvest.connectors.probe import probe_file
 from printharvest.harvest.plugins import PluginHost
-from printharvest.harvest.probe import probe_file
 from tests.support.paths import SAMPLE_JOBS
 
 FORMATS = SAMPLE_JOBS / "formats"

@@ -20,8 +20,8 @@ from printharvest.connectors.gcode.orcaslicer import OrcaSlicerConnector
 from printharvest.connectors.gcode.prusaslicer import PrusaSlicerConnector
 from printharvest.connectors.gcode.simplify3d import Simplify3DConnector
 from printharvest.connectors.gcode.ufp import UfpConnector
+from printharvest.connectors.probe import WINDOW, probe_file
 from printharvest.exceptions import CorruptFileError, UnsupportedFileError
-from printharvest.harvest.probe import WINDOW, probe_file
 from printharvest.models import HarvestRecord
 from tests.support.paths import SAMPLE_JOBS
 

@@ -10,7 +10,7 @@ import pytest
 
 from printharvest.connectors.gcode.prusaslicer import PrusaSlicerConnector
 from printharvest.connectors.gcode.text import parse_duration
-from printharvest.harvest.probe import probe_file
+from printharvest.connectors.probe import probe_file
 from tests.support.paths import DEMO_CASES
 
 GCODES = sorted(DEMO_CASES.glob("*/*.gcode"))

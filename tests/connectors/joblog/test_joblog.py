@@ -13,8 +13,8 @@ from printharvest.connectors.base import HarvestContext
 from printharvest.connectors.joblog.cells import parse_number, parse_seconds
 from printharvest.connectors.joblog.connector import JobLogConnector
 from printharvest.connectors.joblog.maps import load_map, load_maps
+from printharvest.connectors.probe import probe_file
 from printharvest.exceptions import ConfigError, CorruptFileError
-from printharvest.harvest.probe import probe_file
 from tests.support.paths import SAMPLE_JOBS
 
 JOBLOGS = SAMPLE_JOBS / "formats" / "joblog-csv"

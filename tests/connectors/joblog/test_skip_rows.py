@@ -9,8 +9,8 @@ import pytest
 from printharvest.connectors.base import HarvestContext
 from printharvest.connectors.joblog.connector import JobLogConnector
 from printharvest.connectors.joblog.maps import load_map
+from printharvest.connectors.probe import probe_file
 from printharvest.exceptions import ConfigError, CorruptFileError
-from printharvest.harvest.probe import probe_file
 
 MAP = """\
 name: queue-export

@@ -325,7 +325,7 @@ def test_3mf_production_extension_parts(harvester: Harvester, tmp_path: Path) ->
 
 def test_sliced_3mf_scores_below_a_gcode_connector(tmp_path: Path) -> None:
     from printharvest.connectors.mesh.threemf import ThreeMfConnector
-    from printharvest.harvest.probe import probe_file
+    from printharvest.connectors.probe import probe_file
 
     resources = f'<object id="1" type="model">{mesh_xml(box((0, 0, 0), (1, 1, 1)))}</object>'
     model = model_xml(resources, '<item objectid="1"/>')

@@ -33,8 +33,8 @@ from printharvest.connectors.base import FileConnector
 from printharvest.connectors.dicom.header import HeaderFacts, read_facts
 from printharvest.connectors.dicom.series import ImagingRecord, SeriesKey
 from printharvest.connectors.dicom.structure import looks_like_dicom
+from printharvest.connectors.probe import FileProbe, probe_file
 from printharvest.exceptions import CorruptFileError, HarvestError
-from printharvest.harvest.probe import FileProbe, probe_file
 from printharvest.models import HarvestRecord, Imaging, Source
 
 if TYPE_CHECKING:

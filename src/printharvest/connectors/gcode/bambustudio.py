@@ -28,8 +28,8 @@ from printharvest.connectors.gcode.text import (
     slic3r_slots,
     split_list,
 )
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Slicer
 
 _BANNER = re.compile(r"^;\s*BambuStudio\s+(\S+)", re.MULTILINE)

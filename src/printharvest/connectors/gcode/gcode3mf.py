@@ -29,9 +29,9 @@ from printharvest.connectors.gcode.text import (
     number,
     print_fields,
 )
+from printharvest.connectors.probe import FileProbe
 from printharvest.connectors.zipped import find_member, member_probe, open_zip, read_small
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Slicer
 
 SLICE_INFO = "Metadata/slice_info.config"

@@ -24,8 +24,8 @@ from printharvest.connectors.gcode.text import (
     print_fields,
     slic3r_slots,
 )
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Slicer
 
 KNOWN_FORKS = {

@@ -30,8 +30,8 @@ from printharvest.connectors.gcode.text import (
     parse_duration,
     slic3r_slots,
 )
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Slicer
 
 FAMILY = ("PrusaSlicer", "SuperSlicer", "Slic3r", "QIDISlicer", "Slic3rPE", "Slic3r-PE")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from printharvest.connectors.base import FileConnector
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Material, Printer, Slicer
 from printharvest.vocab import MaterialRole, Technology
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.gcode.cura import CuraConnector
 from printharvest.connectors.gcode.text import GcodeText, fallback, ml_from_length, number
+from printharvest.connectors.probe import FileProbe
 from printharvest.connectors.zipped import find_member, member_probe, open_zip, read_small
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Material, Slicer
 
 GCODE_MEMBER = "/3D/model.gcode"

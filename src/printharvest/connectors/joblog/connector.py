@@ -37,8 +37,8 @@ from printharvest.connectors.joblog.tables import (
     sniff_delimiter,
     xlsx_sheets,
 )
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord
 
 MAX_TABLE_BYTES = 64 << 20

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.mesh.geometry import InvalidMeshError, MeshFigures
+from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Part
 
 MAX_MESH_BYTES = 4 << 30

@@ -26,7 +26,7 @@ from printharvest.connectors.mesh.base import (
     guarded,
 )
 from printharvest.connectors.mesh.geometry import MeshFigures, split_bodies
-from printharvest.harvest.probe import FileProbe
+from printharvest.connectors.probe import FileProbe
 
 GLB_MAGIC = b"glTF"
 JSON_CHUNK = 0x4E4F534A

@@ -9,7 +9,7 @@ import numpy as np
 from printharvest.connectors.mesh.base import MAX_MESH_BYTES, MeshConnector, fail, guarded
 from printharvest.connectors.mesh.geometry import MeshFigures, split_bodies
 from printharvest.connectors.mesh.polygons import fan_triangles
-from printharvest.harvest.probe import FileProbe
+from printharvest.connectors.probe import FileProbe
 from printharvest.models import HarvestRecord
 
 

@@ -17,7 +17,7 @@ from printharvest.connectors.mesh.base import (
 )
 from printharvest.connectors.mesh.geometry import MeshFigures, split_bodies
 from printharvest.connectors.mesh.polygons import fan_triangles
-from printharvest.harvest.probe import FileProbe
+from printharvest.connectors.probe import FileProbe
 
 _MAGIC = re.compile(rb"^\s*(ST)?C?N?4?OFF\b")
 

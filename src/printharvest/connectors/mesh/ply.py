@@ -21,7 +21,7 @@ from printharvest.connectors.mesh.base import (
 )
 from printharvest.connectors.mesh.geometry import MeshFigures, split_bodies
 from printharvest.connectors.mesh.polygons import triangles_from_counts
-from printharvest.harvest.probe import FileProbe
+from printharvest.connectors.probe import FileProbe
 
 _TYPES = {
     "char": "i1", "int8": "i1", "uchar": "u1", "uint8": "u1",

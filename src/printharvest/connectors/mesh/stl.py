@@ -18,7 +18,7 @@ import numpy as np
 
 from printharvest.connectors.mesh.base import MAX_MESH_BYTES, MAX_TRIANGLES, MeshConnector, fail
 from printharvest.connectors.mesh.geometry import MeshFigures, prepare, split_bodies, split_prepared
-from printharvest.harvest.probe import FileProbe
+from printharvest.connectors.probe import FileProbe
 
 HEADER = 84
 RECORD = np.dtype([("normal", "<f4", (3,)), ("v", "<f4", (3, 3)), ("attr", "<u2")])

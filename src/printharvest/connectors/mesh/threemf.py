@@ -34,8 +34,8 @@ from printharvest.connectors.mesh.base import (
 from printharvest.connectors.mesh.geometry import MeshFigures, combine, whole_body
 from printharvest.connectors.mesh.threemf_model import ModelPart, ObjectDef, read_model_part
 from printharvest.connectors.mesh.threemf_settings import project_fields
-from printharvest.harvest.probe import FileProbe
-from printharvest.harvest.unzip import MAX_RATIO
+from printharvest.connectors.probe import FileProbe
+from printharvest.connectors.zipped import MAX_RATIO
 from printharvest.models import HarvestRecord
 
 MODEL_REL = "http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"

@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element, ParseError
 import numpy as np
 
 from printharvest.connectors.mesh.base import MAX_TRIANGLES, fail
-from printharvest.harvest.probe import FileProbe
+from printharvest.connectors.probe import FileProbe
 
 CORE = "{http://schemas.microsoft.com/3dmanufacturing/core/2015/02}"
 PROD = "{http://schemas.microsoft.com/3dmanufacturing/production/2015/06}"

@@ -20,9 +20,9 @@ from importlib import resources
 from typing import Any
 
 from printharvest.connectors.base import FileConnector
+from printharvest.connectors.probe import FileProbe
 from printharvest.connectors.units import as_float, as_int, iso_time, ms_to_s
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Material, Part, Printer
 from printharvest.vocab import Outcome, Technology
 

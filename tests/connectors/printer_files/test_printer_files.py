@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from printharvest.connectors.probe import probe_file
 from printharvest.harvest.harvester import Harvester
 from printharvest.harvest.plugins import PluginHost
-from printharvest.harvest.probe import probe_file
 from printharvest.models import Material
 from printharvest.rules.lab import Rules
 from tests.support.cli import CliResult
@@ -189,7 +189,7 @@ def test_form_file_through_preformserver(harvester: Harvester, tmp_path: Path,
 
 
 def test_every_formlabs_material_code_gets_a_class() -> None:
-    from printharvest.connectors.vendor.formlabs import material_table
+    from printharvest.connectors.printer_files.formlabs import material_table
 
     rules = Rules.load(None)
     table = material_table()

@@ -19,9 +19,9 @@ import sqlite3
 from typing import Any
 
 from printharvest.connectors.base import FileConnector
+from printharvest.connectors.probe import FileProbe
 from printharvest.connectors.units import as_float, iso_time, seconds
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Material, Printer, Slicer
 from printharvest.vocab import Outcome
 

@@ -31,9 +31,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from printharvest.connectors.base import FileConnector
+from printharvest.connectors.probe import FileProbe
 from printharvest.connectors.units import as_float, as_int, iso_time, seconds
 from printharvest.exceptions import CorruptFileError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Material, Printer
 from printharvest.vocab import Outcome
 

@@ -16,15 +16,15 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from printharvest.connectors.base import FileConnector
-from printharvest.connectors.units import as_float, seconds
-from printharvest.connectors.vendor.formlabs import (
+from printharvest.connectors.printer_files.formlabs import (
     machine_model,
     machine_technology,
     material_table,
     material_technology,
 )
+from printharvest.connectors.probe import FileProbe
+from printharvest.connectors.units import as_float, seconds
 from printharvest.exceptions import HarvestError
-from printharvest.harvest.probe import FileProbe
 from printharvest.models import HarvestRecord, Material, Part, Printer
 
 if TYPE_CHECKING:

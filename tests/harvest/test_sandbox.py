@@ -93,7 +93,8 @@ def test_a_hanging_detect_is_stopped_in_inspect_ingest_and_connectors_test(
     # the file that hung detection is refused; the other is harvested by the same connector
     # once the sandbox has been restarted
     assert "[print]" in result.out and "b.lab" in result.out and "via lab-hangs" in result.out
-    assert "a.lab: no connector recognises this file" in result.err
+    assert ("a.lab: no connector recognises this file (detect of lab-hangs: detect took longer "
+            "than 1.5 s and was stopped)") in result.err
     tested = run_cli("--home", str(home), "connectors", "test", str(hang))
     assert tested.code == 1
     assert "detect took longer than 1.5 s and was stopped" in tested.out

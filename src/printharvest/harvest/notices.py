@@ -34,8 +34,15 @@ def load_notices(host: PluginHost) -> list[str]:
 
 
 def unclaimed_reason(host: PluginHost, probe: FileProbe) -> str:
-    """Why nobody took ``probe``: with the broken column map when the file looks like a table."""
+    """Why nobody took ``probe``: with the connectors whose detect failed on it, and the broken
+    column map when the file looks like a table."""
     reason = "no connector recognises this file"
+    scored, problems = host.last_detect_problems
+    if scored == probe.display_path and problems:
+        # A detect that hung, died or returned nonsense: name it, it may be why.
+        detail = "; ".join(problems)
+        detail = detail if len(detail) <= 300 else detail[:299] + "…"
+        reason += f" (detect of {detail})"
     joblog = host.connectors.get(JOBLOG_ID)
     if joblog is None or not probe.matches(joblog.connector.patterns):
         return reason

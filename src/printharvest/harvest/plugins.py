@@ -134,6 +134,8 @@ class PluginHost:
     sandbox: Sandbox | None = None
     """The process third-party connectors run in, when loaded with limits."""
     _pollers_only: bool = False
+    last_detect_problems: tuple[str, list[str]] = ("", [])
+    """The last scored file and its connectors' detect problems (``id: reason``)."""
 
     @classmethod
     def load(
@@ -319,6 +321,9 @@ class PluginHost:
     def scores(self, probe: FileProbe) -> list[Score]:
         """Every connector's guarded score for ``probe``, best first, ties broken."""
         results = [guarded_score(c, probe) for c in self.ordered()]
+        # Kept for the reason a file nobody claims gets (only the last file's: bounded).
+        self.last_detect_problems = (probe.display_path,
+                                     [f"{r.connector.id}: {r.error}" for r in results if r.error])
         # sorted() is stable, so equal scores keep the tie-break order of ordered().
         return sorted(results, key=lambda s: -s.score)
 

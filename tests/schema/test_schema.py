@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from printharvest.models import HarvestRecord
 from printharvest.schema import build_schema, load_schema, main, markdown, missing_notes
+from printharvest.vocab import RecordKind
 from tests.support.paths import REPO
 
 DOCS_PAGE = REPO / "docs" / "record.md"
@@ -25,7 +26,7 @@ def test_the_schema_describes_every_field_with_unit_and_values() -> None:
     assert "Unit: seconds." in schema["properties"]["print_time_s"]["description"]
     material = schema["$defs"]["Material"]["properties"]
     assert "Unit: g." in material["used_g"]["description"]
-    assert schema["properties"]["kind"]["enum"] == ["print", "mesh", "imaging"]
+    assert schema["properties"]["kind"]["enum"] == list(RecordKind.__args__)  # type: ignore[attr-defined]
     page = markdown()
     for field in HarvestRecord.model_fields:
         assert f"| `{field}` |" in page

@@ -50,7 +50,6 @@ from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import (
     CorruptFileError,
     HarvestError,
-    HarvestTimeoutError,
     UnsupportedFileError,
 )
 from printharvest.models import HarvestRecord
@@ -67,7 +66,7 @@ MAX_DETECT_TIMEOUTS = 3
 (until the process restarts): a detect that always hangs would cost the limit per file."""
 ERROR_KINDS: dict[str, type[HarvestError]] = {
     cls.__name__: cls
-    for cls in (HarvestError, CorruptFileError, UnsupportedFileError, HarvestTimeoutError)
+    for cls in (HarvestError, CorruptFileError, UnsupportedFileError)
 }
 
 
@@ -312,8 +311,7 @@ class Sandbox:
         first = probes[0].display_path
         answer = self._call("harvest", connector_id, (list(probes), collective))
         if isinstance(answer, str):
-            kind = HarvestTimeoutError if "took longer" in answer else HarvestError
-            raise kind(first, answer)
+            raise HarvestError(first, answer)
         if "error" in answer:
             raise _error(answer["error"])
         try:

@@ -134,9 +134,10 @@ def _recorded(poller: type[PrinterPoller], exchange_file: Path, expect: int,
         if not record.source.path.startswith(f"poller://{name}/"):
             report.problems.append(f"records[{i}]: source.path must be "
                                    f"poller://{name}/<job id> (use polled_record)")
-        if record.dedupe_key in identities:
+        identity = (record.source.sha256, record.source.index)
+        if identity in identities:
             report.problems.append(f"records[{i}]: the same job identity twice")
-        identities.add(record.dedupe_key)
+        identities.add(identity)
     if len(report.records) < expect:
         report.problems.append(f"recorded poll: {len(report.records)} record(s), expected "
                                f"at least {expect}")

@@ -5,8 +5,8 @@ and drops distinct copies of a sample mesh (its 80-byte STL header differs) two 
 
 * renamed into the inbox when complete (a copy tool's last step): the service has only the
   settle time to go on, so the baseline is the settle time and the target settle + 1 s;
-* written in place and closed: the OS reports closed-after-write, so the file may be taken
-  before the settle time.
+* written in place and closed: closed is not complete (a network copy closes and reopens
+  a file between chunks), so this too is taken once unchanged for the settle time.
 
 Latency is measured from the moment the file is complete (rename done / file closed) until
 a record with the file's sha256 is in the store, i.e. its case was created or updated.

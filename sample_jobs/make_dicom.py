@@ -2,11 +2,17 @@
 
 Run from the repository root:  uv run python sample_jobs/make_dicom.py
 
-* ``cases/3DP-2026-001_kidney/dicom/``: one contrast CT series, 4 tiny slices, PatientAge
-  given (063Y), thinnest slice 1.0 mm.
-* ``cases/3DP-2026-002_mandible/dicom/``: one MR study of two series (3 slices each), no
-  PatientAge (the age comes from birth date against study date), files without extension,
-  one series a bare data set (no 128-byte preamble, no file meta).
+Headers are shaped like a scanner's: Specific Character Set (0008,0005), some 75
+standard elements (acquisition, equipment, geometry, display: ``scanner_header``) and the
+vendor's private blocks (``SCANNER_PRIVATE``), explicit and implicit VR.
+
+* ``cases/3DP-2026-001_kidney/dicom/``: one contrast CT series (GE-like, ``ISO_IR 100``,
+  accented Latin-1 names, GE private groups 0009/0043, explicit VR), 4 tiny slices,
+  PatientAge given (063Y), thinnest slice 1.0 mm.
+* ``cases/3DP-2026-002_mandible/dicom/``: one MR study of two series (Siemens-like,
+  ``ISO_IR 192`` with CJK names, private groups 0019/0029; 3 slices each), no PatientAge
+  (the age comes from birth date against study date), files without extension, one series
+  explicit VR with preamble, the other a bare implicit-VR data set (no preamble, no meta).
 * ``formats/dicom/multi_study.zip``: two studies (CT with contrast + PT) of one synthetic
   patient, four series, a DICOMDIR, one patient older than 89 (age reported as 90).
 * ``formats/dicom/encapsulated_stl.dcm``: an Encapsulated STL (modality M3D) of a 10 mm cube.
@@ -23,6 +29,8 @@ import zipfile
 from pathlib import Path
 
 from printharvest.testing.dicom_synth import (
+    SCANNER_PRIVATE,
+    scanner_header,
     uid,
     write_dicomdir_like,
     write_encapsulated_mesh,
@@ -51,7 +59,9 @@ def kidney(folder: Path) -> None:
     study = uid("kidney", "study")
     series = uid("kidney", "ct-series")
     attrs = {
+        **scanner_header("CT", "GE MEDICAL SYSTEMS"),
         **identity("KIDNEY", "SYN-0001"),
+        "SpecificCharacterSet": "ISO_IR 100", "PatientName": "SYNTHÉTIQUE^REIN^Zoë",
         "PatientSex": "F", "PatientAge": "063Y", "PatientBirthDate": "19621003",
         "StudyDate": "20260105", "SeriesDate": "20260105", "StudyDescription": "CT ABDOMEN",
         "SeriesDescription": "ARTERIAL 1.0", "Manufacturer": "GE MEDICAL SYSTEMS",
@@ -60,14 +70,17 @@ def kidney(folder: Path) -> None:
     }
     for n in range(1, 5):
         write_slice(folder / f"CT{n:04d}.dcm", modality="CT", study_uid=study,
-                    series_uid=series, number=n, attributes=attrs, size=16)
+                    series_uid=series, number=n, attributes=attrs, size=16,
+                    private=SCANNER_PRIVATE["GE MEDICAL SYSTEMS"])
 
 
 def mandible(folder: Path) -> None:
     """An MR study of two series; files without extension, one series without preamble."""
     study = uid("mandible", "study")
     base = {
-        **identity("MANDIBLE", "SYN-0002"), "PatientSex": "M",
+        **scanner_header("MR", "SIEMENS"), "BodyPartExamined": "HEAD",
+        **identity("MANDIBLE", "SYN-0002"), "SpecificCharacterSet": "ISO_IR 192",
+        "PatientName": "合成^下顎=SYNTHETIC^MANDIBLE", "PatientSex": "M",
         "PatientBirthDate": "19800615", "StudyDate": "20260112", "SeriesDate": "20260112",
         "Manufacturer": "SIEMENS", "ManufacturerModelName": "MAGNETOM Vida",
         "StudyDescription": "MR FACE",
@@ -78,7 +91,8 @@ def mandible(folder: Path) -> None:
         for n in range(1, 4):
             write_slice(folder / label / f"IM{n:04d}", modality="MR", study_uid=study,
                         series_uid=series, number=n, attributes=attrs, preamble=preamble,
-                        meta=preamble)
+                        meta=preamble, implicit=not preamble,
+                        private=SCANNER_PRIVATE["SIEMENS"])
 
 
 def multi_study(target: Path) -> None:

@@ -88,6 +88,13 @@ class App:
         """Case reading and writing."""
         return CaseService(self.store, self.dictionary, self.rules, self.anatomy)
 
+    def reload(self, home: Home) -> None:
+        """Switch to a freshly loaded home (configuration and rules changed on disk): what
+        was loaded from the old one is loaded again on next use; the store stays open."""
+        self.home = home
+        for name in ("host", "rules", "anatomy", "dictionary", "harvester", "cases"):
+            self.__dict__.pop(name, None)
+
     def close(self) -> None:
         """Close the store if it was opened, and stop the third-party connectors' process."""
         if "host" in self.__dict__:

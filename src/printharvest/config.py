@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from printharvest.exceptions import ConfigError
 from printharvest.nrdr.config import DEFAULT_NRDR_TEXT, NrdrConfig
@@ -58,6 +58,25 @@ class WatchSettings(BaseModel):
     rescan_seconds: float = Field(default=60.0, gt=0, le=86400)
     log_max_bytes: int = Field(default=5_000_000, ge=10_000)
     log_backups: int = Field(default=5, ge=0, le=100)
+    incomplete_wait_seconds: float = Field(default=60.0, ge=0, le=86400)
+
+
+class LedgerSettings(BaseModel):
+    """The lab's ledger: the currency of its prices and what an hour of people's time costs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = Field(default="USD", min_length=1, max_length=8)
+    labour_rates: dict[Literal["clinician", "nonclinician"], float] = Field(default_factory=dict)
+    """Hourly rates for the effort kinds, by who did the work; a kind without a rate is a
+    missing input of a case's cost, never zero."""
+
+    @field_validator("labour_rates")
+    @classmethod
+    def _non_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(rate < 0 for rate in value.values()):
+            raise ValueError("a labour rate cannot be negative")
+        return value
 
 
 class Config(BaseModel):
@@ -80,6 +99,7 @@ class Config(BaseModel):
     pollers: PollerSettings = Field(default_factory=PollerSettings)
     nrdr: NrdrConfig = Field(default_factory=NrdrConfig)
     watch: WatchSettings = Field(default_factory=WatchSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -92,7 +112,8 @@ inbox: inbox
 extra_inboxes: []
 # After harvest, "move" originals into archive/YYYY/MM/ or "keep" them where they are.
 archive_mode: move
-# Seconds a file's size and mtime must stay unchanged before it is taken.
+# Seconds a file's size and mtime must stay unchanged before it is taken (also after it was
+# closed: network copies and some tools close and reopen a file several times).
 settle_seconds: 2.0
 # Longest time one file may take to harvest before it is given up (seconds).
 harvest_timeout_seconds: 120
@@ -126,6 +147,10 @@ watch:
   # logs/printharvest.log rotates at this size, keeping this many old files.
   log_max_bytes: 5000000
   log_backups: 5
+  # A settled file whose format has an end marker (slicer end-of-file block, zip central
+  # directory, STL triangle count) that is still missing is waited for this many seconds
+  # more, then harvested with a warning.
+  incomplete_wait_seconds: 60
 
 # The data manager's web page (printharvest serve). On any address other than 127.0.0.1 / ::1
 # it asks for a login; add users with the line that `printharvest users hash NAME` prints.
@@ -144,6 +169,13 @@ watch:
 #   backoff_initial_seconds: 30   # first wait after a failed poll; doubles each failure
 #   backoff_max_seconds: 3600     # longest wait between retries
 #   timeout_seconds: 10           # per request, unless a printer sets its own
+
+# The lab's ledger (cost per print and per case). Material prices are in rules/materials.yaml
+# (price_per_kg, price_per_l), printer hourly rates in the printer library of
+# rules/printers.yaml (hourly_rate). A missing price or rate is reported, never taken as 0.
+# ledger:
+#   currency: USD
+#   labour_rates: {clinician: 150, nonclinician: 55}   # per hour of effort
 """ + DEFAULT_NRDR_TEXT
 
 

@@ -7,8 +7,7 @@
     ├── PluginError            a connector failed to import or broke its contract
     ├── HarvestError           one input file could not be harvested (names file and reason)
     │   ├── UnsupportedFileError   no connector recognises the file
-    │   ├── CorruptFileError       a connector recognised it but its content is unreadable
-    │   └── HarvestTimeoutError    harvest ran past its time limit
+    │   └── CorruptFileError       a connector recognised it but its content is unreadable
     ├── ValidationError        a case field breaks the registry dictionary (names the element)
     ├── StoreError             the SQLite store cannot be opened, migrated or written
     │   └── MigrationError
@@ -79,10 +78,6 @@ class UnsupportedFileError(HarvestError):
 
 class CorruptFileError(HarvestError):
     """A connector recognised the file but could not read it (corrupt, truncated, hostile)."""
-
-
-class HarvestTimeoutError(HarvestError):
-    """Harvesting the file took longer than the configured limit."""
 
 
 class ValidationError(PrintharvestError):

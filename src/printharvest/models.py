@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from printharvest.vocab import MaterialRole, Outcome, RecordKind, Technology
+from printharvest.vocab import TERMINOLOGY_KEYS, MaterialRole, Outcome, RecordKind, Technology
 
 
 class _Strict(BaseModel):
@@ -65,6 +65,9 @@ class Material(_Strict):
     used_g: float | None = None
     used_ml: float | None = None
     used_mm: float | None = None
+    lot: str | None = None
+    """The container the material came from where the source names it: a cartridge, resin
+    tank, spool or lot id (several joined by ", ")."""
 
     _check_amounts = field_validator("used_g", "used_ml", "used_mm")(_finite_non_negative)
 
@@ -97,6 +100,36 @@ class Imaging(_Strict):
     patient_sex: str | None = None
 
 
+class Segment(_Strict):
+    """One segment of a segmentation (``kind: "segmentation"``).
+
+    ``name`` is the segment's local text (it may hold a patient name: it never leaves);
+    ``terminology`` holds standard codes as ``SCHEME:CODE`` strings under the keys of
+    :data:`~printharvest.vocab.TERMINOLOGY_KEYS`.
+    """
+
+    name: str | None = None
+    terminology: dict[str, str] = Field(default_factory=dict)
+    volume_ml: float | None = None
+
+    _check_volume = field_validator("volume_ml")(_finite_non_negative)
+
+    @field_validator("terminology")
+    @classmethod
+    def _known_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = set(value) - set(TERMINOLOGY_KEYS)
+        if unknown:
+            raise ValueError(f"unknown terminology keys: {sorted(unknown)}")
+        return value
+
+
+class Software(_Strict):
+    """The segmentation or CAD software that made a file, e.g. ``3D Slicer`` ``5.6.2``."""
+
+    name: str
+    version: str | None = None
+
+
 class HarvestRecord(_Strict):
     """One print job, mesh file or imaging set, in the contract's keys and units."""
 
@@ -120,6 +153,8 @@ class HarvestRecord(_Strict):
     bbox_mm: list[float] | None = None
     watertight: bool | None = None
     imaging: Imaging | None = None
+    segments: list[Segment] | None = None
+    software: Software | None = None
     warnings: list[str] = Field(default_factory=list)
 
     _check_sizes = field_validator(
@@ -134,10 +169,20 @@ class HarvestRecord(_Strict):
         return value
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The contract JSON object, every key present (unknown as ``None``)."""
-        return self.model_dump(mode="json")
+        """The contract JSON object, every key present (unknown as ``None``).
 
-    @property
-    def dedupe_key(self) -> tuple[str, int]:
-        """Records are the same record when their content hash and index agree."""
-        return (self.source.sha256, self.source.index)
+        ``segments`` is a key of segmentation records only (DESIGN.md): absent elsewhere.
+        ``software`` is always present on segmentation records; other kinds carry it only
+        when a file named its exporter, so records that never have one keep their shape.
+        A material carries ``lot`` only where the source named its lot (DESIGN.md: "may
+        carry").
+        """
+        data = self.model_dump(mode="json")
+        if self.segments is None:
+            data.pop("segments")
+        if self.software is None and self.kind != "segmentation":
+            data.pop("software")
+        for material in data["materials"]:
+            if material.get("lot") is None:
+                material.pop("lot", None)
+        return data

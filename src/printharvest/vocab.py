@@ -15,6 +15,10 @@ Technology = Literal[
 ]
 TECHNOLOGIES: tuple[str, ...] = Technology.__args__  # type: ignore[attr-defined]
 
-RecordKind = Literal["print", "mesh", "imaging"]
+RecordKind = Literal["print", "mesh", "imaging", "segmentation"]
 Outcome = Literal["success", "failed", "aborted", "unknown"]
 MaterialRole = Literal["model", "support"]
+TERMINOLOGY_KEYS: tuple[str, ...] = (
+    "category", "type", "type_modifier", "region", "region_modifier"
+)
+"""The keys of a segment's ``terminology`` (DESIGN.md: ``segments``), codes as ``SCHEME:CODE``."""

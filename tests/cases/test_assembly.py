@@ -72,6 +72,29 @@ def test_named_mesh_parts_dominant_first_with_hints(draft: Dictionary) -> None:
     assert fields["model.object_type"].value == "anatomic_model"
 
 
+def test_anatomy_hints_are_registry_terms(draft: Dictionary) -> None:
+    rules = AnatomyRules.load(None)
+    humerus = rules.hints("R_humerus.stl").values
+    assert humerus == {"laterality": "right", "region": "upper_extremity",
+                       "subregion": "upper_arm", "structure": "bone"}
+    # every word a shipped rule prefills is a value of the dictionary's pick-list
+    for rule in rules.keywords:
+        for key in ("region", "subregion", "structure", "laterality"):
+            value = getattr(rule, key)
+            element = draft.element(f"parts.{key}")
+            assert element is not None
+            assert value is None or value in element.values, (rule.name, key, value)
+    # laterality is required where the public vocabulary marks the term
+    from printharvest.dictionary.validation import validate
+
+    fields = {"parts.1.region": "abdomen", "parts.1.structure": "kidney"}
+    assert "parts.1.laterality" in {p.element for p in validate(fields, draft)}
+    fields = {"parts.1.region": "head", "parts.1.subregion": "orbit", "parts.1.structure": "bone"}
+    assert "parts.1.laterality" in {p.element for p in validate(fields, draft)}
+    fields = {"parts.1.region": "abdomen", "parts.1.structure": "liver"}
+    assert "parts.1.laterality" not in {p.element for p in validate(fields, draft)}
+
+
 def test_anatomy_rule_errors_name_file_rule_and_line(tmp_path: Path) -> None:
     (tmp_path / "anatomy.yaml").write_text(
         "keywords:\n"
@@ -104,3 +127,14 @@ def test_unplaced_prints_read_as_text(draft: Dictionary) -> None:
     fields = assemble(records, draft)
     text = format_value(None, fields[UNPLACED_PRINTS].value)
     assert text.startswith("printer P5, technology material_extrusion, material PLA, copies 1")
+
+
+@pytest.mark.parametrize(("model", "expected"), [
+    ("Fortus 250mc", "Fortus 250mc"), ("Fortus 450mc Jane Doe", "Fortus 450mc"),
+    ("Form 3B+", "Form 3B+"), ("Ultimaker S5 Pro Bundle", "Ultimaker S5 Pro"),
+    ("X5SA", None),
+])
+def test_printer_models_keep_their_model_code_but_no_free_text(model: str,
+                                                                expected: str | None) -> None:
+    known = Rules.load(None).printer_model(Printer(model=model))
+    assert (known[0] if known else None) == expected

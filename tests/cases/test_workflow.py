@@ -43,7 +43,7 @@ def test_after_harvest_only_clinical_elements_remain(app: App, sample_jobs_copy:
     cases = app.cases.list()
     assert len(cases) == len([p for p in sample_jobs_copy.iterdir() if p.is_dir()])
     for case in cases:
-        assert {r.kind for r in case.records} == {"imaging", "mesh", "print"}
+        assert {r.kind for r in case.records} - {"segmentation"} == {"imaging", "mesh", "print"}
         harvestable_missing = []
         for name in case.missing:
             ref = app.dictionary.resolve(name)
@@ -58,10 +58,10 @@ def test_after_harvest_only_clinical_elements_remain(app: App, sample_jobs_copy:
 
 def test_sample_prefill_values_and_provenance(app: App, sample_jobs_copy: Path) -> None:
     ingest(app, sample_jobs_copy)
-    kidney, mandible = app.cases.list()
+    kidney, mandible, segmented = app.cases.list()
     assert kidney.value("model.part_count") == 2
     assert kidney.value("parts.1.structure") == "kidney"  # the larger body, dominant first
-    assert kidney.value("parts.2.structure") == "tumour"
+    assert kidney.value("parts.2.structure") == "tumor"  # the registry's word
     assert kidney.value("parts.2.region") == "abdomen"
     assert kidney.value("model.object_type") == "anatomic_model"
     assert kidney.value("prints.1.optical_property") == "opaque"
@@ -73,8 +73,22 @@ def test_sample_prefill_values_and_provenance(app: App, sample_jobs_copy: Path) 
         r.source.sha256 for r in kidney.records}
     assert kidney.fields["parts.1.structure"].provenance.rule == "anatomy.yaml#kidney"
     assert mandible.value("model.object_type") == "anatomic_guide"
-    assert mandible.value("parts.1.structure") == "mandible"
+    # registry terms, not our own: a mandible is head / face / bone
+    assert [mandible.value(f"parts.1.{k}") for k in ("region", "subregion", "structure")] == [
+        "head", "face", "bone"]
     assert "model.guide_type" in mandible.missing  # a guide needs its guide type
+    # the segmentation case: parts from the Slicer scene's codes
+    assert segmented.value("model.part_count") == 3
+    assert segmented.value("model.software") == "3D Slicer 5.6.2"
+    assert (segmented.value("parts.1.structure"), segmented.value("parts.1.laterality")) \
+        == ("kidney", "right")
+    assert segmented.value("parts.2.structure") == "tumour"
+    assert segmented.fields["parts.2.structure"].provenance.rule \
+        == "anatomy.yaml#code-mass (segment 2)"
+    assert (segmented.value("parts.3.structure"), segmented.value("parts.3.region")) \
+        == ("aorta", "chest")
+    assert segmented.value("parts.3.segment") == "Aorta"  # the local hint
+    assert not any(name.startswith("parts.") for name in segmented.missing)
 
 
 def test_typed_value_wins_and_a_later_harvest_is_a_conflict(app: App,

@@ -16,8 +16,8 @@ def test_set_validate_ready(home: Path, sample_jobs_copy: Path, run_cli) -> None
     result = run_cli(*h, "cases", "validate", "2")
     assert result.code == 1
     lines = result.out.strip().splitlines()
-    assert "model.guide_type: Guide type is required: one of cutting, drilling, positioning, "\
-           "implant_placement, other (because model.object_type is anatomic_guide)" in lines
+    assert "model.guide_type: Guide type is required: one of Cutting, Drilling, Positioning, "\
+           "Implant placement, Other (because Type of object is Anatomic guide)" in lines
     refused = run_cli(*h, "cases", "ready", "2")
     assert refused.code == 1 and "is not ready" in refused.err
     assert refused.out.strip().splitlines() == lines
@@ -57,3 +57,50 @@ def test_set_validate_ready(home: Path, sample_jobs_copy: Path, run_cli) -> None
     assert "needs_clinical" in log and "procedure.use" in log
     table = run_cli(*h, "cases", "list", "--search", "001").out
     assert "3DP-2026-001" in table and "3DP-2026-002" not in table
+
+
+def test_editing_an_accepted_case_asks_for_a_reason(home: Path, sample_jobs_copy: Path,
+                                                    run_cli) -> None:  # type: ignore[no-untyped-def]
+    from printharvest.app import App
+    from printharvest.cases.status import move
+    from tests.support.registry import CLINICAL
+
+    h = ("--home", str(home))
+    assert run_cli(*h, "ingest", str(sample_jobs_copy)).code == 0
+    app = App.open(home)
+    try:
+        app.cases.set_values(1, dict(CLINICAL), "tester")
+        for status in ("ready", "exported", "submitted", "accepted"):
+            with app.store.transaction():
+                move(app.store, 1, status, "tester")
+    finally:
+        app.close()
+    # No reason typed at the prompt: refused, nothing changes.
+    refused = run_cli(*h, "cases", "set", "1", "procedure.time_saved_minutes=30")
+    assert refused.code == 1 and "sends it again as an update" in refused.err
+    assert json.loads(run_cli(*h, "cases", "show", "1", "--json").out)["status"] == "accepted"
+    done = run_cli(*h, "cases", "set", "1", "procedure.time_saved_minutes=30",
+                   "--reason", "surgeon corrected the estimate")
+    assert done.code == 0, done.err
+    shown = json.loads(run_cli(*h, "cases", "show", "1", "--json").out)
+    assert shown["status"] == "ready"  # goes again as an update
+    log = run_cli(*h, "cases", "log", "1").out
+    assert "surgeon corrected the estimate" in log
+
+
+def test_set_reports_every_refused_value(home: Path, sample_jobs_copy: Path,
+                                         run_cli) -> None:  # type: ignore[no-untyped-def]
+    h = ("--home", str(home))
+    assert run_cli(*h, "ingest", str(sample_jobs_copy)).code == 0
+    result = run_cli(*h, "cases", "set", "2", "imaging.indication=nonsense",
+                     "imaging.patient_age=many", "imaging.organ_system=cardiac")
+    assert result.code == 1
+    assert "imaging.indication: Indication is 'nonsense'" in result.err
+    assert "imaging.patient_age: 'many' is not a whole number" in result.err
+    assert "2 value(s) refused; nothing was set" in result.err
+    shown = json.loads(run_cli(*h, "cases", "show", "2", "--json").out)
+    assert "imaging.organ_system" not in shown["fields"]
+    # A choice may be typed in words.
+    assert run_cli(*h, "cases", "set", "2", "imaging.indication=Surgical planning").code == 0
+    shown = json.loads(run_cli(*h, "cases", "show", "2", "--json").out)
+    assert shown["fields"]["imaging.indication"]["value"] == "surgical_planning"

@@ -66,7 +66,8 @@ def test_ingest_and_cases(home: Path, sample_jobs_copy: Path, run_cli) -> None: 
     result = run_cli("--home", str(home), "ingest", str(sample_jobs_copy))
     assert result.code == 0, result.err
     listing = json.loads(run_cli("--home", str(home), "cases", "list", "--json").out)
-    assert [c["case_key"] for c in listing] == ["3DP-2026-001", "3DP-2026-002"]
+    assert [c["case_key"] for c in listing] == ["3DP-2026-001", "3DP-2026-002",
+                                               "3DP-2026-003"]
     first = listing[0]
     assert {"id", "case_key", "status", "records", "missing"} <= set(first)
     assert first["status"] == "needs_clinical"
@@ -97,16 +98,17 @@ def test_demo_prints_prefilled_cases(run_cli, tmp_path: Path) -> None:  # type: 
     result = run_cli("demo", "--keep", str(home))
     assert result.code == 0, result.err
     assert "3DP-2026-001" in result.out and "clinical to fill" in result.out
-    assert "still to type: imaging.indication" in result.out
+    assert "clinical to fill: imaging.organ_system, imaging.indication" in result.out
     assert "effort.* (8)" in result.out
     # The jobs went the inbox service's way: inbox emptied, originals archived, and case
     # numbers in inbox order (the README's walk-through relies on them).
-    assert "6 record(s) into 2 case(s)" in result.out
+    assert "12 record(s) into 3 case(s)" in result.out
     assert not any(p.is_file() for p in (home / "inbox").rglob("*"))
     assert any(p.is_file() for p in (home / "archive").rglob("*"))
     listing = json.loads(run_cli("--home", str(home), "cases", "list", "--json").out)
     assert [(c["id"], c["case_key"]) for c in listing] == [(1, "3DP-2026-001"),
-                                                           (2, "3DP-2026-002")]
+                                                           (2, "3DP-2026-002"),
+                                                           (3, "3DP-2026-003")]
 
 
 def test_doctor_and_connectors_list(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -175,5 +177,5 @@ def test_truncated_zip_says_so(tmp_path: Path, run_cli) -> None:  # type: ignore
 def test_status_on_a_mistyped_home_creates_nothing(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "typo"
     result = run_cli("--home", str(home), "status")
-    assert result.code == 2 and "no printharvest store" in result.err
+    assert result.code == 2 and "no printharvest home at" in result.err
     assert not home.exists()

@@ -31,7 +31,7 @@ def test_draft_keeps_the_shared_ids_and_says_it_is_a_draft(draft: Dictionary) ->
     assert draft.dictionary.draft
     assert {e.id for e in draft.elements} >= SHARED_IDS
     assert [s.id for s in draft.sections] == ["imaging", "model", "prints", "procedure",
-                                              "effort", "assessment"]
+                                              "effort", "assessment", "lab"]
     assert (draft.group("parts").min, draft.group("parts").max) == (1, 20)
     assert (draft.group("prints").min, draft.group("prints").max) == (1, 5)
     assert len([e for e in draft.elements if e.section == "effort"]) == 8
@@ -49,8 +49,8 @@ def test_required_if_guide_type_and_laterality(draft: Dictionary) -> None:
     assert "parts.1.laterality" not in missing
     assert {"parts.2.laterality", "parts.3.laterality"} <= set(missing)
     problems = {p.element: p.message for p in validate(fields, draft)}
-    assert "because parts.2.region is upper_extremity" in problems["parts.2.laterality"]
-    assert "one of left, right" in problems["parts.2.laterality"]
+    assert "because Anatomic region is Upper extremity" in problems["parts.2.laterality"]
+    assert "one of Left, Right" in problems["parts.2.laterality"]
 
 
 def test_validator_names_the_element_and_what_is_expected(draft: Dictionary) -> None:
@@ -66,7 +66,7 @@ def test_validator_names_the_element_and_what_is_expected(draft: Dictionary) -> 
     problems = {p.element: p.message for p in validate(fields, draft)}
     assert problems["imaging.patient_age"] == (
         "Patient age (years) is 130; expected a whole number from 0 to 90")
-    assert "expected one of M, F, O, U" in problems["imaging.patient_sex"]
+    assert "expected one of Male, Female, Other, Unknown" in problems["imaging.patient_sex"]
     assert "has PET-CT; expected one or more of CT" in problems["imaging.modalities"]
     assert "from 1 to 1000" in problems["prints.1.scale"]
     assert "hours and minutes" in problems["effort.cad_clinician"]

@@ -119,7 +119,7 @@ def test_a_broken_column_map_is_named_by_inspect_ingest_list_test_and_doctor(
     tested = run_cli("--home", str(home), "connectors", "test", str(table))
     assert WHERE in tested.err
     doctor = run_cli("--home", str(home), "doctor")
-    assert doctor.code == 1
+    assert doctor.code != 0
     line = next(x for x in doctor.out.splitlines() if "connectors:" in x)
     assert line.startswith("FAIL") and WHERE in line
 

@@ -141,7 +141,7 @@ def test_a_hanging_import_is_stopped_and_named_in_every_command(
     assert listed.code == 0
     assert reason in listed.out and "lab-good" in listed.out
     doctor = run_cli("--home", str(home), "doctor")
-    assert doctor.code == 1 and "FAIL  connectors" in doctor.out and reason in doctor.out
+    assert doctor.code != 0 and "FAIL  connectors" in doctor.out and reason in doctor.out
     good = _file(tmp_path, "x.good", b"GOOD")
     inspected = run_cli("--home", str(home), "inspect", str(good))
     assert inspected.code == 0 and "via lab-good" in inspected.out

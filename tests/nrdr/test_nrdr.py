@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,17 @@ import pytest
 import yaml
 
 from printharvest.app import App
+from printharvest.cases.status import move
 from printharvest.exceptions import ConfigError
 from printharvest.nrdr.client import NrdrClient
 from printharvest.nrdr.config import NrdrConfig, NrdrEnvironment, require_safe_url
 from printharvest.nrdr.emulator import FAULT_KINDS, EmulatorServer, EmulatorState, Faults, start
 from printharvest.registry.mapping import NrdrMapping
 from printharvest.store.outbox import Outbox
+from tests.support.cli import CliResult
 from tests.support.registry import free_port, harvested_home, make_ready
+
+RunCli = Callable[..., CliResult]
 
 TOKEN = "Zqx7PlantedPhi"
 
@@ -76,10 +80,10 @@ def received_text(server: EmulatorServer) -> str:
 
 def test_login_and_submit_with_faults_accepts_each_case_once(
         home: Path, emulator: EmulatorServer, browser: list[str], run_cli) -> None:  # type: ignore[no-untyped-def]
-    configure(home, emulator)
+    configure(home, emulator, batch_size=3)  # three transactions of three cases each
     app = harvested_home(home, copies=3)
     ids = make_ready(app)
-    assert len(ids) == 6
+    assert len(ids) == 9
     login = run_cli("--home", str(home), "nrdr", "login")
     assert login.code == 0, login.err
     assert "code_challenge_method=S256" in browser[0]
@@ -87,7 +91,7 @@ def test_login_and_submit_with_faults_accepts_each_case_once(
     assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
     refresh = yaml.safe_load(token_file.read_text())["refresh_token"]
 
-    emulator.state.set_faults(Faults(rate=0.3, latency_seconds=0.8, seed=5))
+    emulator.state.set_faults(Faults(rate=0.5, latency_seconds=0.8, seed=1))
     outputs = []
     for _ in range(4):
         result = run_cli("--home", str(home), "submit")
@@ -100,7 +104,9 @@ def test_login_and_submit_with_faults_accepts_each_case_once(
     assert set(injected) == set(FAULT_KINDS) and sum(injected.values()) >= 10
     registry_ids = {app.cases.get(i).registry_id for i in ids}
     assert emulator.state.accepted_per_case() == dict.fromkeys(registry_ids, 1)
-    assert len(emulator.state.transactions) == 6  # retries never made a second transaction
+    # retries never made a second transaction: the case ids are the registry's guard
+    assert len(emulator.state.transactions) == 3
+    assert all(len(t["records"]) == 3 for t in emulator.state.transactions.values())
     rows = Outbox(app.store).all_rows()
     assert sorted(r.case_id for r in rows) == ids and {r.state for r in rows} == {"accepted"}
     assert any(r.attempts > 1 for r in rows)  # the faults really hit
@@ -109,7 +115,7 @@ def test_login_and_submit_with_faults_accepts_each_case_once(
     again = run_cli("--home", str(home), "submit")
     assert again.code == 0 and len(emulator.state.received) == before
     listing = run_cli("--home", str(home), "submissions")
-    assert listing.out.count("accepted") == 6
+    assert listing.out.count("accepted") == 9
     for text in [*outputs, login.out, login.err, listing.out]:
         assert refresh not in text
 
@@ -146,12 +152,14 @@ def test_expired_sign_in_says_log_in_again_and_loses_nothing(
     assert result.code == 1
     assert "log in again" in result.err and "Traceback" not in result.err
     pending = Outbox(app.store).open_rows()
-    assert [r.state for r in pending] == ["pending"]  # recorded before it was sent, kept
+    # the batch was recorded before it was sent, and kept
+    assert [r.state for r in pending] == ["pending"] * len(ids)
+    assert len({r.batch_key for r in pending}) == 1
     assert not emulator.state.transactions
     assert run_cli("--home", str(home), "nrdr", "login").code == 0
     assert run_cli("--home", str(home), "submit").code == 0
     assert all(app.cases.get(i).status == "accepted" for i in ids)
-    assert len(emulator.state.transactions) == len(ids)
+    assert len(emulator.state.transactions) == 1  # both cases in one transaction
 
 
 def test_planted_tokens_never_leave(home: Path, emulator: EmulatorServer,
@@ -166,7 +174,7 @@ def test_planted_tokens_never_leave(home: Path, emulator: EmulatorServer,
         assert run_cli("--home", str(home), "export", "--format", fmt).code == 0
         with app.store.transaction():
             for i in ids:
-                app.store.set_status(i, "ready", "tester")
+                move(app.store, i, "ready", "tester")
     assert run_cli("--home", str(home), "sheet", *map(str, ids)).code == 0
     assert run_cli("--home", str(home), "nrdr", "login").code == 0
     assert run_cli("--home", str(home), "submit").code == 0
@@ -197,20 +205,21 @@ def test_a_harvested_free_text_guess_does_not_leave(home: Path) -> None:
     harvested = {name: by_origin["harvest"] for name, by_origin in
                  app.store.field_values(1).items() if "harvest" in by_origin}
     # as if a rule had guessed a clinical free-text element from an object name
-    harvested["parts.1.subregion"] = FieldValue(
+    harvested["model.software"] = FieldValue(
         value="upper pole", provenance=Provenance(origin="harvest", connector="x"))
     with app.store.transaction():
         app.store.replace_harvested_fields(1, harvested)
+        app.store.set_user_field(1, "model.software", None, "tester")
     case = app.cases.get(1)
-    assert case.value("parts.1.subregion") == "upper pole"
+    assert case.value("model.software") == "upper pole"
     exporter = exporter_for(app)
     record = exporter.record(case, exporter.mapping())
-    first_part = record["digitalModel"]["anatomicParts"][0]
-    assert "subregion" not in first_part and first_part["structure"]  # typed text stays
+    assert "software" not in record["digitalModel"]
+    assert record["digitalModel"]["anatomicParts"][0]["comment"]  # typed text stays
     with app.store.transaction():
-        app.store.set_user_field(1, "parts.1.subregion", "upper pole", "tester")
+        app.store.set_user_field(1, "model.software", "upper pole", "tester")
     record = exporter.record(app.cases.get(1), exporter.mapping())
-    assert record["digitalModel"]["anatomicParts"][0]["subregion"] == "upper pole"
+    assert record["digitalModel"]["software"] == "upper pole"
 
 
 def test_only_https_beyond_loopback() -> None:
@@ -327,7 +336,7 @@ def test_giving_up_records_every_attempt_and_a_later_submit_resumes(
     emulator.state.set_faults(Faults())
     assert run_cli("--home", str(home), "submit").code == 0
     assert all(app.cases.get(i).status == "accepted" for i in ids)
-    assert len(emulator.state.transactions) == len(ids)
+    assert len(emulator.state.transactions) == 1  # the resumed batch, once
 
 
 def test_an_accepted_version_edited_back_takes_its_answer_again(
@@ -340,11 +349,152 @@ def test_an_accepted_version_edited_back_takes_its_answer_again(
     case_id = ids[0]
     assert app.cases.get(case_id).status == "accepted"
     before = app.cases.get(case_id).value("imaging.organ_system")
-    app.cases.set_values(case_id, {"imaging.organ_system": "not_an_organ_system"}, "dm")
+    app.cases.set_values(case_id, {"imaging.organ_system": "not_an_organ_system"}, "dm",
+                         reason="checking the edit-back path")
     assert app.cases.get(case_id).status == "needs_clinical"
     app.cases.set_values(case_id, {"imaging.organ_system": before}, "dm")
     app.cases.mark_ready(case_id, "dm")
     again = run_cli("--home", str(home), "submit")
     assert again.code == 0 and "already sent (accepted)" in again.out + again.err
     assert app.cases.get(case_id).status == "accepted"
-    assert len(emulator.state.transactions) == len(ids)  # nothing sent twice
+    assert len(emulator.state.transactions) == 1  # nothing sent twice
+    # ready -> accepted is a step of the one transition table now, audited like every other
+    # status change (action and field "status", old, new), whoever made it.
+    changes = [(e["action"], e["field"], e["actor"], e["old"], e["new"])
+               for e in app.cases.audit(case_id) if e["action"] == "status"]
+    assert changes == [
+        ("status", "status", "tester", "needs_clinical", "ready"),
+        ("status", "status", "submit", "ready", "submitted"),
+        ("status", "status", "registry", "submitted", "accepted"),
+        ("status", "status", "dm", "accepted", "needs_clinical"),
+        ("status", "status", "dm", "needs_clinical", "ready"),
+        ("status", "status", "registry", "ready", "accepted"),
+    ]
+
+
+def test_partial_success_gives_each_record_its_own_result(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli: RunCli) -> None:
+    configure(home, emulator)
+    app = harvested_home(home)
+    ids = make_ready(app)
+    strict = emulator.state.dictionary.model_copy(deep=True)
+    next(e for e in strict.elements if e.id == "imaging.patient_age").max = 80
+    emulator.state.dictionary = strict
+    app.cases.set_values(ids[0], {"imaging.patient_age": 85}, "tester")
+    assert run_cli("--home", str(home), "nrdr", "login").code == 0
+    assert run_cli("--home", str(home), "submit").code == 0
+    (transaction,) = emulator.state.transactions.values()
+    assert transaction["status"] == "PartiallySuccessful"
+    rows = {r.case_id: r for r in Outbox(app.store).all_rows()}
+    assert rows[ids[0]].state == "rejected" and rows[ids[0]].registry_state == "ValidationFail"
+    assert rows[ids[1]].state == "accepted" and rows[ids[1]].registry_state == "Posted"
+    assert rows[ids[0]].transaction_id == rows[ids[1]].transaction_id
+    listing = run_cli("--home", str(home), "submissions")
+    assert "ValidationFail" in listing.out and "Posted" in listing.out
+
+
+@pytest.mark.parametrize(("word", "state", "status"), [
+    ("UpdatedWithNewTransaction", "replaced", "submitted"),
+    ("Failed", "rejected", "rejected"),
+    ("ValidationFail", "rejected", "rejected")])
+def test_each_final_transaction_state_reaches_the_outbox(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli: RunCli,
+        word: str, state: str, status: str) -> None:
+    configure(home, emulator)
+    app = harvested_home(home)
+    ids = make_ready(app)
+    assert run_cli("--home", str(home), "nrdr", "login").code == 0
+    forced = httpx.post(f"http://127.0.0.1:{emulator.server_address[1]}/_emulator/answer",
+                        json={"states": [word]})
+    assert forced.status_code == 200
+    result = run_cli("--home", str(home), "submit")
+    assert result.code == 0, result.err
+    rows = Outbox(app.store).all_rows()
+    assert {r.state for r in rows} == {state}
+    assert all(app.cases.get(i).status == status for i in ids)
+    if word == "UpdatedWithNewTransaction":
+        assert "replaced by a newer transaction" in result.out
+
+
+def test_waiting_states_are_asked_again_and_a_changed_case_replaces_the_older_record(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli: RunCli) -> None:
+    configure(home, emulator, status_polls=1)
+    emulator.state.progress = ("Loading", "Received", "ValidationSuccessful")
+    app = harvested_home(home)
+    ids = make_ready(app)
+    assert run_cli("--home", str(home), "nrdr", "login").code == 0
+    first = run_cli("--home", str(home), "submit")
+    assert "result not yet known" in first.out
+    assert {r.state for r in Outbox(app.store).all_rows()} == {"sent"}
+    for _ in range(3):
+        run_cli("--home", str(home), "submit")
+    assert all(app.cases.get(i).status == "accepted" for i in ids)
+    # the registry holds case ids: a changed version of a held case replaces the older record
+    registry_id = app.cases.get(ids[0]).registry_id
+    older = emulator.state.held[registry_id][1]
+    emulator.state.progress = ()
+    app.cases.set_values(ids[0], {"procedure.time_saved_minutes": 25}, "dm")
+    app.cases.mark_ready(ids[0], "dm")
+    assert run_cli("--home", str(home), "submit").code == 0
+    assert app.cases.get(ids[0]).status == "accepted"
+    assert emulator.state.transactions[older]["records"][0]["status"] in (
+        "UpdatedWithNewTransaction", "Posted")
+    replaced = [r for t in emulator.state.transactions.values() for r in t["records"]
+                if r["status"] == "UpdatedWithNewTransaction"]
+    assert [r["caseId"] for r in replaced] == [registry_id]
+    assert emulator.state.accepted_per_case() == {
+        app.cases.get(i).registry_id: 1 for i in ids}
+
+
+def test_the_stable_case_id_is_the_duplicate_guard_without_an_idempotency_key(
+        emulator: EmulatorServer) -> None:
+    state = emulator.state
+    record = {"caseId": "R1", "imaging": {"patientAge": 40}}
+    header = {"registry": "3DP"}
+    first = state.receive(header, [record], key="")
+    assert state.receive(header, [dict(record)], key="") == first  # a lost answer, retried
+    assert len(state.transactions) == 1
+    changed = {**record, "imaging": {"patientAge": 41}}
+    second = state.receive(header, [changed], key="")
+    assert second != first
+
+
+def test_a_client_secret_is_kept_like_the_refresh_token_and_sent_with_pkce(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli: RunCli,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    configure(home, emulator)
+    emulator.state.client_secrets["printharvest-test"] = "s3cr3t-Value-42"
+    refused = run_cli("--home", str(home), "nrdr", "login")
+    assert refused.code != 0 and "Traceback" not in refused.err
+    monkeypatch.setattr("click.prompt", lambda *a, **k: "s3cr3t-Value-42")
+    kept = run_cli("--home", str(home), "nrdr", "secret")
+    assert kept.code == 0 and "s3cr3t" not in kept.out
+    secret_file = home / "nrdr" / "emulator.secret.json"
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    login = run_cli("--home", str(home), "nrdr", "login")
+    assert login.code == 0, login.err
+    assert "s3cr3t" not in login.out + login.err
+    forms = [r.body.decode() for r in emulator.state.received if r.path == "/oauth2/token"]
+    assert all("client_secret=" in f for f in forms[-1:]) and "code_verifier=" in forms[-1]
+    assert run_cli("--home", str(home), "nrdr", "secret", "--forget").code == 0
+    assert not secret_file.exists()
+
+
+def test_a_one_case_transaction_recorded_before_batches_is_resumed(
+        home: Path, emulator: EmulatorServer, browser: list[str], run_cli: RunCli) -> None:
+    import json
+
+    from printharvest.cli.export_cmd import exporter_for
+
+    configure(home, emulator)
+    app = harvested_home(home)
+    ids = make_ready(app)
+    (item, _) = exporter_for(app).outgoing.prepare().items
+    old_body = json.dumps({"header": {"registry": "3DP"}, "case": item.record})
+    with app.store.transaction():  # as the outbox recorded it before batches existed
+        Outbox(app.store).add(item.case.id, f"case-{item.case.id}-{item.version[:40]}",
+                              item.version, "emulator", old_body)
+    assert run_cli("--home", str(home), "nrdr", "login").code == 0
+    assert run_cli("--home", str(home), "submit").code == 0
+    assert all(app.cases.get(i).status == "accepted" for i in ids)
+    assert emulator.state.accepted_per_case() == {app.cases.get(i).registry_id: 1 for i in ids}

@@ -34,6 +34,7 @@ from printharvest.rules.lab import Rules
 from printharvest.testing.dicom_synth import write_slice
 from tests.support.cases import valid_value
 from tests.support.paths import DEMO_CASES
+from tests.support.privacy import scan_tree
 
 CASE = "3DP-2026-090"
 NAME_TOKENS = {
@@ -135,8 +136,8 @@ def _add_private_and_instance_tokens(path: Path, n: int) -> list[str]:
     block.add_new(0x01, "LO", private[0])
     block.add_new(0x02, "UT", private[1])
     instance = _token_for(9000 + n, "UI")
-    ds.SOPInstanceUID = instance
-    ds.file_meta.MediaStorageSOPInstanceUID = instance
+    ds.SOPInstanceUID = instance  # type: ignore[assignment]
+    ds.file_meta.MediaStorageSOPInstanceUID = instance  # type: ignore[assignment]
     ds.save_as(path, enforce_file_format=True)
     return [creator, *private, instance]
 
@@ -211,6 +212,7 @@ def run_commands(run_cli: Any, home: Path, inbox: Path,
 def test_no_planted_token_is_stored_logged_or_printed(tmp_path: Path, run_cli: Any) -> None:
     inbox = tmp_path / "inbox"
     home = tmp_path / "home"
+    home.mkdir()  # only init and demo make a home
     values, names = make_job(inbox)
     assert len(values) > 600  # every identifying attribute pydicom knows, and private tags
     with captured_logs_and_warnings() as logs:
@@ -226,11 +228,11 @@ def test_no_planted_token_is_stored_logged_or_printed(tmp_path: Path, run_cli: A
     for command, text in egress.items():
         assert phi.egress_check(text, values + names) == [], command
     assert phi.egress_check("\n".join(logs), values) == []
-    written = phi.scan_tree(home, values)
+    written = scan_tree(home, values)
     assert written == {}, written
     exports = sorted((home / "exports").iterdir())
     assert {p.suffix for p in exports} >= {".txt", ".xlsx", ".json", ".html", ".csv"}
-    assert phi.scan_tree(home / "exports", values + names) == {}
+    assert scan_tree(home / "exports", values + names) == {}
     assert any(p.name.endswith("-wal") or p.suffix == ".db" for p in home.iterdir())
 
 

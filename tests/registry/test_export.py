@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -24,8 +25,11 @@ def test_layout_covers_every_dictionary_element(home: Path) -> None:
     app = harvested_home(home)
     columns = _layout(app)
     covered = {c.element.id for c in columns if c.element is not None}
-    assert covered == {e.id for e in app.dictionary.elements}
-    assert columns[0].name == "CASE_ID"
+    # every registry element, and none of the lab's own fields (they never leave)
+    assert covered == {e.id for e in app.dictionary.elements if not e.lab_only}
+    assert [c.name for c in columns[:2]] == ["FACILITY_ID", "CASE_ID"]
+    # effort: hours, minutes and an unknown flag for each of the 8 kinds
+    assert sum(1 for c in columns if c.name.startswith("EFFORT_")) == 24
     assert sum(1 for c in columns if c.name.endswith("_REGION")) == 20  # parts 1-20
     assert sum(1 for c in columns if c.name.endswith("_TECHNOLOGY")) == 5  # prints 1-5
     NrdrMapping.load(None).check(app.dictionary)
@@ -34,7 +38,7 @@ def test_layout_covers_every_dictionary_element(home: Path) -> None:
 def test_psv_round_trip_crlf_equal_fields(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     app = harvested_home(home)
     ids = make_ready(app)
-    result = run_cli("--home", str(home), "export", "--format", "psv")
+    result = run_cli("--home", str(home), "export", "--format", "psv", "--header")
     assert result.code == 0, result.err
     files = sorted(app.home.exports.glob("3dp_case_*.txt"))
     assert len(files) == 1
@@ -52,15 +56,21 @@ def test_psv_round_trip_crlf_equal_fields(home: Path, run_cli) -> None:  # type:
         assert record["CASE_ID"] == case.registry_id
         assert record["IMG_MODALITIES"] == "CT"
         assert record["IMG_PATIENT_AGE"] == "57"
-        assert record["PART1_STRUCTURE"] == "left kidney with tumour"
+        assert record["FACILITY_ID"] == "EMU-0001"  # from the configuration
+        assert record["PART1_STRUCTURE"] == "bone"
         assert record["PART1_COMMENT"] == "tumour / margin shown"  # no pipe, no newline
-        assert record["PART2_STRUCTURE"] == "'=renal artery"  # never read as a formula
-        assert record["PART3_REGION"] == ""
+        assert record["PART2_COMMENT"] == "'=renal artery"  # never read as a formula
+        assert record["PRINT1_PARTS"] == "1;2"
+        assert record["PART4_REGION"] == ""
         assert record["PRINT1_TECHNOLOGY"] == "material_extrusion"
         assert record["PRINT1_MATERIAL"] == case.value("prints.1.material")
         assert record["EFFORT_CONSULTATION_CLINICIAN_HRS"] == "0"
         assert record["EFFORT_CONSULTATION_CLINICIAN_MIN"] == "30"
-        assert record["EFFORT_SEGMENTATION_CLINICIAN_HRS"] == "UNK"
+        assert record["EFFORT_CONSULTATION_CLINICIAN_UNK"] == "N"
+        assert record["EFFORT_SEGMENTATION_CLINICIAN_HRS"] == ""
+        assert record["EFFORT_SEGMENTATION_CLINICIAN_MIN"] == ""
+        assert record["EFFORT_SEGMENTATION_CLINICIAN_UNK"] == "Y"
+        assert "UNK" not in record.values()
         assert record["EFFORT_CAD_NONCLINICIAN_HRS"] == "1"
         assert record["EFFORT_CAD_NONCLINICIAN_MIN"] == "10"
         assert record["ASSESS_CONFIDENCE_AFTER"] == "5"
@@ -88,7 +98,7 @@ def test_xlsx_round_trip_plain_values(home: Path, run_cli) -> None:  # type: ign
     row = dict(zip([c.name for c in columns], rows[0], strict=False))
     assert row["CASE_ID"] == app.cases.get(ids[0]).registry_id
     assert row["IMG_STUDY_COUNT"] == 1 and row["PRINT1_SCALE"] == 100
-    assert row["PART2_STRUCTURE"] == "=renal artery"
+    assert row["PART2_COMMENT"] == "=renal artery"
     for cells in sheet.iter_rows():
         for cell in cells:
             assert cell.data_type != "f"
@@ -98,7 +108,7 @@ def test_xlsx_round_trip_plain_values(home: Path, run_cli) -> None:  # type: ign
 def test_only_ready_cases_export(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     app = harvested_home(home)
     result = run_cli("--home", str(home), "export", "--format", "psv", "1")
-    assert result.code == 1 and "only ready cases export" in result.err
+    assert result.code == 1 and "only ready cases leave" in result.err
     assert not list(app.home.exports.glob("*"))
 
 
@@ -108,7 +118,7 @@ def test_split_instead_of_exceeding_the_limit(home: Path) -> None:
     app = harvested_home(home, copies=3)
     make_ready(app)
     exporter = exporter_for(app)
-    exporter.max_bytes = 4800
+    exporter.max_bytes = 1800
     result = exporter.export("psv")
     assert len(result.files) > 1 and result.warnings
     names = {p.name for p in result.files}
@@ -116,11 +126,13 @@ def test_split_instead_of_exceeding_the_limit(home: Path) -> None:
     total = 0
     for path in result.files:
         data = path.read_bytes()
-        assert len(data) <= 4800
+        assert len(data) <= 1800
         lines = data.split(b"\r\n")[:-1]
-        assert lines[0].startswith(b"CASE_ID|")
-        total += len(lines) - 1
-    assert total == 6
+        assert not lines[0].startswith(b"FACILITY_ID|")  # no header row by default
+        total += len(lines)
+    assert total == 9
+    # split files keep the 3dp_case_<alphanumeric> name the registry loads
+    assert all(re.fullmatch(r"3dp_case_[0-9a-z]+\.txt", name) for name in names), names
 
 
 def test_json_follows_the_mapping(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -132,7 +144,8 @@ def test_json_follows_the_mapping(home: Path, run_cli) -> None:  # type: ignore[
     record = body["cases"][0]
     assert record["caseId"] == app.cases.get(ids[0]).registry_id
     assert record["effort"]["segmentationClinician"] == {"unknown": True}
-    assert record["digitalModel"]["anatomicParts"][1]["structure"] == "=renal artery"
+    assert record["digitalModel"]["anatomicParts"][1]["comment"] == "=renal artery"
+    assert record["digitalModel"]["purpose"] == "surgical_planning"
     _, fields = from_record(record, NrdrMapping.load(None))
     assert fields["imaging.modalities"] == CLINICAL["imaging.modalities"]
     assert fields["parts.1.laterality"] == "left"
@@ -170,7 +183,7 @@ def test_every_element_lands_in_its_column(home: Path, run_cli) -> None:  # type
     cases = {i: app.cases.get(i) for i in ids}
     assert run_cli("--home", str(home), "export", "--format", "psv").code == 0
     (path,) = app.home.exports.glob("3dp_case_*.txt")
-    lines = path.read_bytes().decode().split("\r\n")[1:-1]
+    lines = path.read_bytes().decode().split("\r\n")[:-1]  # no header row by default
     columns = _layout(app)
     filled = 0
     for line in lines:
@@ -218,17 +231,17 @@ def test_xlsx_split_keeps_every_case_once(home: Path) -> None:
 
     app = harvested_home(home, copies=3)
     ids = make_ready(app)
-    one = len(xlsx_bytes(["A"] * 400, [["x"] * 400]))
+    one = len(xlsx_bytes(None, [["x"] * 200] * 2))
     exporter = exporter_for(app)
-    exporter.max_bytes = one + 600  # a few rows fit, six do not
+    exporter.max_bytes = one  # a few rows fit, six do not
     result = exporter.export("xlsx")
     assert len(result.files) > 1 and result.warnings
     seen: list[str] = []
     for path in result.files:
         assert path.stat().st_size <= exporter.max_bytes
         rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))  # type: ignore[union-attr]
-        assert rows[0][0] == "CASE_ID"
-        seen.extend(str(r[0]) for r in rows[1:])
+        assert rows[0][1] != "CASE_ID"  # no header row by default
+        seen.extend(str(r[1]) for r in rows)
     assert sorted(seen) == sorted(app.cases.get(i).registry_id for i in ids)
 
 
@@ -256,5 +269,20 @@ def test_no_value_is_dropped_for_want_of_a_column(home: Path, run_cli) -> None: 
     text = (Path(__file__).parents[2] / "rules/registry/upload_layout.yaml").read_text()
     (layout / "upload_layout.yaml").write_text(text.replace("count: 20", "count: 1"))
     result = run_cli("--home", str(home), "export", "--format", "psv", str(ids[0]))
-    assert result.code == 1 and "no column for parts.2.region" in result.err
+    assert result.code == 1 and "no column for" in result.err and "parts.2.region" in result.err
     assert app.cases.get(ids[0]).status == "ready" and not list(app.home.exports.glob("*"))
+
+
+def test_a_layout_without_an_element_is_refused_before_any_case(home: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    app = harvested_home(home)
+    ids = make_ready(app)
+    layout = home / "rules" / "registry"
+    layout.mkdir(parents=True)
+    text = (Path(__file__).parents[2] / "rules/registry/upload_layout.yaml").read_text()
+    text = text.replace("  - {name: MODEL_PURPOSE, element: model.purpose}\n", "")
+    (layout / "upload_layout.yaml").write_text(text)
+    result = run_cli("--home", str(home), "export", "--format", "psv")
+    assert result.code == 2 and "no column for dictionary element(s) model.purpose" in result.err
+    assert all(app.cases.get(i).status == "ready" for i in ids)
+    doctor = run_cli("--home", str(home), "doctor")
+    assert "FAIL  registry files" in doctor.out and "model.purpose" in doctor.out

@@ -10,14 +10,17 @@ import sqlite3
 import subprocess
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from printharvest.app import App
 from printharvest.cli.demo_cmd import NOT_JOB_FILES
+from printharvest.dictionary.values import value_label
 from printharvest.models import HarvestRecord
 from printharvest.reports import build_report, render_csv, render_html
-from printharvest.reports.facts import duration_minutes, printer_label
+from printharvest.reports.facts import duration_minutes, effort_state, printer_label
+from printharvest.reports.tables import months_between
 from printharvest.testing.synthetic import fill_synthetic
 from tests.support.paths import DEMO_CASES
 
@@ -42,12 +45,18 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> App:
     return app
 
 
-def _effective(conn: sqlite3.Connection, field: str) -> dict[int, object]:
+def _effective(conn: sqlite3.Connection, field: str) -> dict[int, Any]:
     """field -> value per case, typed values winning, straight from SQL."""
     rows = conn.execute(
         "SELECT case_id, value FROM field_values WHERE field = ? ORDER BY origin = 'user'",
         (field,))
     return {case_id: json.loads(value) for case_id, value in rows}
+
+
+def _words(app: App, element_id: str, code: object) -> str:
+    element = app.dictionary.element(element_id)
+    assert element is not None
+    return value_label(element, str(code))
 
 
 def test_numbers_match_direct_queries(filled: App) -> None:
@@ -56,24 +65,31 @@ def test_numbers_match_direct_queries(filled: App) -> None:
     cases = conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
     assert report.case_count == cases
 
-    by_status = dict(conn.execute("SELECT status, COUNT(*) FROM cases GROUP BY status"))
+    by_status = {status.replace("_", " "): n for status, n in
+                 conn.execute("SELECT status, COUNT(*) FROM cases GROUP BY status")}
     assert report.table("cases_by_status").as_dict() == by_status
 
-    months = Counter()
+    months: Counter[str] = Counter()
     for case_id, created in conn.execute("SELECT id, created_at FROM cases"):
         first = conn.execute(
             "SELECT MIN(json_extract(body, '$.started_at')) FROM records"
             " WHERE case_id = ? AND kind = 'print'", (case_id,)).fetchone()[0]
         months[(first or created)[:7]] += 1
-    assert report.table("cases_by_month").as_dict() == dict(months)
+    # Every month between the first and the last is a row; a month without cases is a zero.
+    assert {m: n for m, n in report.table("cases_by_month").as_dict().items() if n} \
+        == dict(months)
+    assert list(report.table("cases_by_month").as_dict()) == months_between(min(months),
+                                                                            max(months))
 
-    organs = Counter(_effective(conn, "imaging.organ_system").values())
+    organs = Counter(_words(filled, "imaging.organ_system", v)
+                     for v in _effective(conn, "imaging.organ_system").values())
     organs_report = report.table("cases_by_organ_system").as_dict()
     assert {k: v for k, v in organs_report.items() if k != "not yet set"} == dict(organs)
     assert organs_report.get("not yet set", 0) == cases - sum(organs.values())
 
     guide_types = _effective(conn, "model.guide_type")
-    guides = Counter(guide_types.get(k, "not yet set")
+    guides = Counter(_words(filled, "model.guide_type", guide_types[k])
+                     if k in guide_types else "not yet set"
                      for k, v in _effective(conn, "model.object_type").items()
                      if v == "anatomic_guide")
     assert report.table("guide_types").as_dict() == dict(guides)
@@ -86,7 +102,13 @@ def test_numbers_match_direct_queries(filled: App) -> None:
         values = _effective(conn, f"effort.{kind}").values()
         minutes = [duration_minutes(v) for v in values]
         hours = round(sum(m for m in minutes if m is not None) / 60, 2)
-        assert effort.as_dict(0, 1)[kind.replace("_", " ")] == hours
+        element = filled.dictionary.element(f"effort.{kind}")
+        assert element is not None
+        row = effort.as_dict(0, 1)
+        assert row[element.label] == hours
+        states = [effort_state(v) for v in values]
+        unknown = effort.column("recorded as unknown")[effort.column("kind").index(element.label)]
+        assert unknown == states.count("unknown")
 
     printers = report.table("per_printer")
     # Which row a job counts under is the report's naming policy (library label, else a model
@@ -108,10 +130,10 @@ def test_numbers_match_direct_queries(filled: App) -> None:
         totals[3] += judged or 0
     assert sorted(sums) == sorted(printers.column("printer"))
     for printer, (jobs, seconds, ok, judged) in sums.items():
-        row = next(r for r in printers.rows if r[0] == printer)
-        assert row[1] == jobs
-        assert row[2] == pytest.approx(seconds / 3600, abs=0.01)
-        assert row[5] == (f"{100 * ok / judged:.0f}%" if judged else "n/a")
+        printer_row = next(r for r in printers.rows if r[0] == printer)
+        assert printer_row[1] == jobs
+        assert printer_row[2] == pytest.approx(seconds / 3600, abs=0.01)
+        assert printer_row[5] == (f"{100 * ok / judged:.0f}%" if judged else "n/a")
 
     grams = conn.execute(
         "SELECT SUM(json_extract(m.value, '$.used_g')) FROM records,"
@@ -119,7 +141,8 @@ def test_numbers_match_direct_queries(filled: App) -> None:
     total = sum(r[3] for r in printers.rows)
     assert total == pytest.approx(grams, abs=0.1 * len(printers.rows))
 
-    indications = Counter(_effective(conn, "imaging.indication").values())
+    indications = Counter(_words(filled, "imaging.indication", v)
+                          for v in _effective(conn, "imaging.indication").values())
     indications_report = report.table("cases_by_indication").as_dict()
     assert {k: v for k, v in indications_report.items() if k != "not yet set"} == dict(indications)
 
@@ -137,17 +160,19 @@ def test_numbers_match_direct_queries(filled: App) -> None:
     assert sum(bins.values()) == len(volumes)
 
     organ_of = _effective(conn, "imaging.organ_system")
-    tech = Counter()
+    tech: Counter[tuple[str, str]] = Counter()
     for (case_id,) in conn.execute("SELECT id FROM cases"):
         techs = {json.loads(v) for (v,) in conn.execute(
             "SELECT value FROM field_values WHERE case_id = ? AND field LIKE 'prints.%.technology'",
             (case_id,))}
         for t in techs:
-            tech[(organ_of.get(case_id, "not yet set"), t)] += 1
+            organ = (_words(filled, "imaging.organ_system", organ_of[case_id])
+                     if case_id in organ_of else "not yet set")
+            tech[(organ, _words(filled, "prints.technology", t))] += 1
     crosstab = report.table("technology_by_organ_system")
-    for row in crosstab.rows:
-        for column, count in zip(crosstab.columns[1:], row[1:], strict=True):
-            assert count == tech[(row[0], column)], (row[0], column)
+    for cross_row in crosstab.rows:
+        for column, count in zip(crosstab.columns[1:], cross_row[1:], strict=True):
+            assert count == tech[(cross_row[0], column)], (cross_row[0], column)
 
     backlog = {row[0]: row[3] for row in report.table("backlog").rows}
     for case_id, status in conn.execute("SELECT id, status FROM cases"):
@@ -157,10 +182,11 @@ def test_numbers_match_direct_queries(filled: App) -> None:
         else:
             assert case_id not in backlog
 
-    exported = conn.execute(
-        "SELECT COUNT(*) FROM audit WHERE action = 'status'"
-        " AND new IN ('exported', 'submitted', 'accepted', 'rejected')").fetchone()[0]
-    assert len(report.table("submissions").rows) == exported
+    with_registry = dict(conn.execute(
+        "SELECT status, COUNT(*) FROM cases WHERE status IN"
+        " ('exported', 'submitted', 'accepted', 'rejected') GROUP BY status"))
+    counted = report.table("submissions").as_dict()
+    assert {k: v for k, v in counted.items() if v} == with_registry
     conn.close()
 
 
@@ -219,3 +245,28 @@ def test_report_command_and_screenshot(filled: App, run_cli) -> None:  # type: i
          "--window-size=1200,2400", out.as_uri()],
         capture_output=True, timeout=120, check=False)
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_invalid_words_and_unknown_effort(home: Path, sample_jobs_copy: Path) -> None:
+    app = App.open(home)
+    try:
+        app.cases.ingest(app.harvester.harvest_paths([sample_jobs_copy], grouping="case"))
+        first, second = app.cases.list()[:2]
+        # Stored by an older version that took any word: never a category of its own.
+        app.store.set_user_field(first.id, "imaging.organ_system", "kardiac", "cli:old")
+        app.store.set_user_field(first.id, "imaging.modalities", ["CT", "XR"], "cli:old")
+        app.cases.set_values(first.id, {"effort.cad_clinician": "unknown"}, "cli:test")
+        app.cases.set_values(second.id, {"effort.cad_clinician": {"hours": 1, "minutes": 30}},
+                             "cli:test")
+        report = build_report(app)
+        organs = report.table("cases_by_organ_system").as_dict()
+        assert "kardiac" not in organs and organs["not a registry value"] == 1
+        modalities = report.table("cases_by_modality").as_dict()
+        assert "XR" not in modalities and modalities["not a registry value"] == 1
+        effort = report.table("effort_by_kind")
+        row = next(r for r in effort.rows if r[0] == "CAD (clinician)")
+        total = report.case_count
+        assert row == ["CAD (clinician)", 1.5, 1, 1, total - 2]
+        assert "kardiac" not in render_html(report)
+    finally:
+        app.close()

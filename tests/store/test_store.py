@@ -59,9 +59,9 @@ def test_reingest_deduplicates_by_content(home: Path, sample_jobs_copy: Path) ->
     app = App.open(home)
     first = app.cases.ingest(app.harvester.harvest_paths([sample_jobs_copy]))
     # per case: a print, a mesh and one imaging record for the DICOM folder
-    assert first.new_records == 6 and first.duplicates == 0
+    assert first.new_records == 12 and first.duplicates == 0
     again = app.cases.ingest(app.harvester.harvest_paths([sample_jobs_copy]))
-    assert again.new_records == 0 and again.duplicates == 6
-    assert app.store.record_count() == 6
-    assert len(app.cases.list()) == 2
+    assert again.new_records == 0 and again.duplicates == 12
+    assert app.store.record_count() == 12
+    assert len(app.cases.list()) == 3
     app.close()

@@ -102,7 +102,7 @@ class FakeHttp:
     def url(self) -> str:
         """Base URL of the server."""
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def close(self) -> None:
         """Stop serving."""

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from printharvest.app import App
+from printharvest.cases.status import move
 from printharvest.cli.demo_cmd import NOT_JOB_FILES
+from printharvest.nrdr.emulator import EmulatorState
 from tests.support.paths import DEMO_CASES
 
 CLINICAL: dict[str, Any] = {
@@ -16,20 +18,24 @@ CLINICAL: dict[str, Any] = {
     "imaging.study_count": 1,
     "imaging.patient_age": 57,
     "imaging.patient_sex": "F",
-    "imaging.indication": "surgical_planning",
+    "imaging.indication": "renal_tumour",
     "imaging.organ_system": "genitourinary",
     "model.object_type": "anatomic_model",
+    "model.purpose": "surgical_planning",
     "model.ordering_service": "urology",
     "model.software": "3D Slicer 5.6",
-    "parts.1.region": "abdomen",
-    "parts.1.structure": "left kidney with tumour",
+    "parts.1.region": "head",
+    "parts.1.subregion": "face",
+    "parts.1.structure": "bone",
     "parts.1.laterality": "left",
     "parts.1.comment": "tumour | margin\nshown",
     "parts.2.region": "abdomen",
-    "parts.2.structure": "=renal artery",
+    "parts.2.structure": "artery",
+    "parts.2.comment": "=renal artery",
     "prints.1.printer_label": "Prusa MK4S (bench 1)",
     "prints.1.optical_property": "opaque",
     "prints.1.scale": 100,
+    "prints.1.parts": ["1", "2"],
     "procedure.use": "preoperative_planning",
     "procedure.time_saved_minutes": 20,
     "effort.consultation_clinician": {"hours": 0, "minutes": 30},
@@ -98,5 +104,14 @@ def make_ready(app: App, values: dict[str, Any] | None = None) -> list[int]:
     for case_id in ids:
         app.cases.set_values(case_id, dict(values or CLINICAL), "tester")
         with app.store.transaction():
-            app.store.set_status(case_id, "ready", "tester")
+            move(app.store, case_id, "ready", "tester")
     return ids
+
+
+def accepted_per_case(state: EmulatorState) -> dict[str, int]:
+    """How many accepted transactions the emulator holds for each registry case id."""
+    counts: dict[str, int] = {}
+    for item in state.transactions.values():
+        if item["status"] == "accepted":
+            counts[item["caseId"]] = counts.get(item["caseId"], 0) + 1
+    return counts

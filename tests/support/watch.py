@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -76,6 +77,10 @@ def make_home(root: Path, **config: object) -> Path:
     settings: dict[str, object] = {"settle_seconds": 0.3, "entry_point_plugins": False,
                                    "harvest_timeout_seconds": 20}
     settings.update(config)
+    # A cut-short file in a test is meant to be cut short: wait for its end only briefly.
+    watch = dict(settings.get("watch") or {})  # type: ignore[call-overload]
+    watch.setdefault("incomplete_wait_seconds", 1.0)
+    settings["watch"] = watch
     (root / "printharvest.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
     (root / "inbox").mkdir(exist_ok=True)
     return root
@@ -112,7 +117,7 @@ def files_below(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def query(home: Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def query(home: Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
     """Read the store with a separate connection (the service may be running)."""
     conn = sqlite3.connect(home / "printharvest.db", timeout=30)
     try:

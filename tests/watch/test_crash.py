@@ -70,7 +70,8 @@ def test_kill_9_at_any_moment_loses_nothing_and_duplicates_nothing(tmp_path: Pat
     drop_batch(1, 40)
     for kills, target in enumerate((3, 12, 25), start=1):
         service = _start(home)
-        wait_for(lambda t=target: _settled(home) >= t, 60, f"{target} files archived")
+        wait_for(lambda t=target: _settled(home) >= t,  # type: ignore[misc]
+                 60, f"{target} files archived")
         service.send_signal(signal.SIGKILL)
         service.wait()
         drop_batch(100 * kills, 8)

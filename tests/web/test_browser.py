@@ -65,17 +65,21 @@ def test_browser_completes_a_case(served: tuple[App, str]) -> None:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 800})
         page.goto(url + "/")
-        expect(page.locator(".counts a", has_text="needs clinical")).to_contain_text("2")
+        expect(page.locator(".counts a", has_text="needs clinical")).to_contain_text("3")
         page.click(f"text={case.case_key}")
         expect(page.locator("#case-status")).to_have_text("needs clinical")
         # Harvested values are shown filled, with their provenance.
-        expect(page.locator("#f-parts-1-structure")).to_have_value("mandible")
+        expect(page.locator("#f-parts-1-structure")).to_have_value("bone")  # a registry term
         expect(page.locator("#f-parts-1-structure ~ .meta, #f-parts-1-structure-msg")
                .first).to_contain_text("anatomy.yaml#mandible")
 
         page.click("#mark-ready")
-        expect(page.locator("#flash")).to_contain_text("Not ready yet")
+        expect(page.locator("#flash")).to_contain_text("not ready yet")
+        expect(page.locator("#flash")).to_have_class("banner bad")
         expect(page.locator("#f-model-guide_type-msg")).to_contain_text("Guide type is required")
+        # a print's parts are offered as the digital model's parts, not as free text
+        expect(page.locator('input[name="prints.1.parts"]')).to_have_count(
+            app.dictionary.group_count({n: f.value for n, f in case.fields.items()}, "parts"))
         page.locator("#s-model").screenshot(path=str(ARTIFACTS / "case-problems.png"))
 
         for name in case.missing:
@@ -85,16 +89,19 @@ def test_browser_completes_a_case(served: tuple[App, str]) -> None:
         page.fill("#f-prints-1-copies", "many")  # wrong type: shown back, not saved
         page.keyboard.press("Control+s")
         expect(page.locator("#f-prints-1-copies-msg")).to_contain_text("is not a whole number")
-        page.fill("#f-prints-1-copies", "500")  # right type, out of range: saved, flagged
+        expect(page.locator("#f-prints-1-copies")).to_have_value("many")  # kept as typed
+        page.fill("#f-prints-1-copies", "500")  # right type, out of range: refused as well
         page.click("#save")
-        expect(page.locator("#flash")).to_have_text("Saved.")
+        expect(page.locator("#flash")).to_contain_text("were not saved")
         expect(page.locator("#f-prints-1-copies-msg")).to_contain_text(
             "expected a whole number from 1 to 100")
+        expect(page.locator("#f-prints-1-copies")).to_have_attribute("aria-invalid", "true")
         page.fill("#f-prints-1-copies", "2")
         page.click("#save")
         expect(page.locator("#summary")).to_contain_text("Every field is valid")
         page.click("#mark-ready")
         expect(page.locator("#case-status")).to_have_text("ready")
+        expect(page.locator("#flash")).to_have_text("Saved and marked ready.")
         page.screenshot(path=str(ARTIFACTS / "case-ready.png"), full_page=True)
         page.goto(url + "/?status=ready")
         expect(page.locator("table.cases tbody tr")).to_have_count(1)

@@ -5,6 +5,9 @@
 - The digital model's parts are the separate bodies of the mesh records, dominant (largest)
   first; part and file names give region / structure / laterality hints through the anatomy
   rules, and a guide name makes the object an anatomic guide.
+- Segmentation records, when the case has any, give the parts instead (one per segment,
+  codes first, then names) and the software (:mod:`.segments`); several mesh files without a
+  segmentation are one part each (an exporter's one mesh per segment).
 - Print records are grouped into the dictionary's prints: the same parts, printer, scale and
   model material are one print, and repeats of it are its copies. Prints beyond the
   dictionary's limit are kept in ``prints.unplaced`` (shown, never dropped).
@@ -15,16 +18,23 @@ Every value carries the record it came from and the rule that gave it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from printharvest.cases.model import FieldValue, Provenance
+from printharvest.cases.segments import (
+    mesh_files_as_parts,
+    put_segment_parts,
+    put_software,
+    segment_parts,
+    single_body,
+)
 from printharvest.connectors.dicom.series import SeriesKey
 from printharvest.dictionary.elements import Dictionary
 from printharvest.models import HarvestRecord
 from printharvest.rules.anatomy import AnatomyHints, AnatomyRules, normalise
-from printharvest.rules.lab import MATERIALS_FILE, Rules
+from printharvest.rules.lab import MATERIALS_FILE, PRINTERS_FILE, Rules
 from printharvest.store import StoredRecord
 
 DEFAULT_SCALE = 100
@@ -32,6 +42,12 @@ UNPLACED_PRINTS = "prints.unplaced"
 """Harvested prints that did not fit the dictionary's limit (not a dictionary element)."""
 UNPLACED_PARTS = "parts.unplaced"
 """Mesh bodies beyond the dictionary's parts limit (not a dictionary element)."""
+NOT_COUNTED_PRINTS = "prints.not_counted"
+"""Failed or aborted prints: kept and shown, not registry prints (not a dictionary element)."""
+COUNTED_RECORDS = "prints.counted_records"
+"""Record ids of failed prints the data manager chose to count (typed, never harvested)."""
+NOT_SUCCEEDED = ("failed", "aborted")
+"""Outcomes of a print that is not a registry print unless the data manager counts it."""
 
 
 def provenance(stored: StoredRecord, rule: str | None = None) -> Provenance:
@@ -49,20 +65,28 @@ class Assembler:
     dictionary: Dictionary
     rules: Rules = field(default_factory=Rules)
     anatomy: AnatomyRules = field(default_factory=AnatomyRules)
+    _counted: set[int] = field(default_factory=set, init=False, repr=False)
 
     def assemble(self, records: Iterable[StoredRecord],
-                 imaging_series: Mapping[int, list[SeriesKey]] | None = None
-                 ) -> dict[str, FieldValue]:
+                 imaging_series: Mapping[int, list[SeriesKey]] | None = None,
+                 counted: Iterable[int] = ()) -> dict[str, FieldValue]:
         """Harvested field values for one case.
 
         ``imaging_series`` maps imaging record ids to their salted ``(study, series)`` hashes;
         when every imaging record has them, studies are counted once across records.
+        ``counted`` holds ids of failed or aborted print records the data manager counts as
+        registry prints anyway (a reprint of the same print); other such prints are listed in
+        ``prints.not_counted`` only.
         """
+        self._counted = set(counted)
         records = list(records)
         fields: dict[str, FieldValue] = {}
         self._imaging(fields, [s for s in records if s.record.kind == "imaging"],
                       imaging_series or {})
-        self._model(fields, [s for s in records if s.record.kind == "mesh"])
+        meshes = [s for s in records if s.record.kind == "mesh"]
+        segmented = self._segmentation(fields, [s for s in records
+                                                if s.record.kind == "segmentation"], meshes)
+        self._model(fields, meshes, parts=not segmented)
         self._prints(fields, [s for s in records if s.record.kind == "print"])
         return fields
 
@@ -94,15 +118,38 @@ class Assembler:
 
     # -- digital model ------------------------------------------------------------------
 
-    def _model(self, fields: dict[str, FieldValue], meshes: list[StoredRecord]) -> None:
+    def _segmentation(self, fields: dict[str, FieldValue], segmentations: list[StoredRecord],
+                      meshes: list[StoredRecord]) -> bool:
+        """Parts and software from segmentations (:mod:`.segments`); True when they gave
+        the parts. Several mesh files without one count as one part per file."""
+        put_software(fields, self.anatomy, [*segmentations, *meshes], _put)
+        parts = segment_parts(self.anatomy, segmentations, meshes)
+        if not parts:
+            if mesh_files_as_parts(meshes):
+                meshes[:] = [replace(s, record=single_body(s.record)) for s in meshes]
+            return False
+        limit = self.dictionary.group("parts").max if self._has_group("parts") else 0
+
+        def allowed(key: str, value: str) -> bool:
+            values = self._values(f"parts.{key}")
+            return (self.dictionary.resolve(f"parts.1.{key}") is not None
+                    and (not values or value in values))
+
+        put_segment_parts(fields, parts, limit, allowed, _put)
+        return True
+
+    def _model(self, fields: dict[str, FieldValue], meshes: list[StoredRecord],
+               parts: bool = True) -> None:
         if not meshes:
             return
-        if all(s.record.part_count is not None for s in meshes):
+        if parts and all(s.record.part_count is not None for s in meshes):
             _put(fields, "model.part_count", sum(s.record.part_count or 0 for s in meshes),
                  meshes[0], "mesh bodies")
         volumes = [s.record.volume_ml for s in meshes]
         if all(v is not None for v in volumes):
             _put(fields, "model.volume_ml", round(sum(v or 0.0 for v in volumes), 3), meshes[0])
+        if not parts:
+            return  # the segmentation gave the parts
         bodies = [body for stored in meshes for body in self._bodies(stored)]
         # Dominant first: the largest body leads; unknown volumes keep their order at the end.
         bodies.sort(key=lambda b: -(b.volume if b.volume is not None else -1.0))
@@ -168,8 +215,16 @@ class Assembler:
     # -- prints -------------------------------------------------------------------------
 
     def _prints(self, fields: dict[str, FieldValue], jobs: list[StoredRecord]) -> None:
+        failed = [s for s in jobs if s.record.outcome in NOT_SUCCEEDED
+                  and s.id not in self._counted]
+        if failed:
+            _put(fields, NOT_COUNTED_PRINTS,
+                 [{**_print_summary([s]), "outcome": s.record.outcome, "record": s.id}
+                  for s in failed], failed[0],
+                 "failed or aborted: not a registry print unless counted"
+                 " (cases count-print CASE RECORD)")
         grouped: dict[tuple[Any, ...], list[StoredRecord]] = {}
-        for stored in jobs:
+        for stored in [s for s in jobs if s not in failed]:
             grouped.setdefault(_print_identity(stored.record), []).append(stored)
         prints = list(grouped.values())
         limit = self.dictionary.group("prints").max if self._has_group("prints") else 0
@@ -205,6 +260,14 @@ class Assembler:
             put("printer_manufacturer", printer.manufacturer, notes.get("printer.manufacturer"))
             if known:
                 put("printer_model", known[0], known[1])
+            elif not printer.label:
+                said = " ".join(filter(None, (printer.manufacturer, printer.model,
+                                              printer.serial and f"serial {printer.serial}")))
+                if said:
+                    # Shown to the data manager only (not a dictionary element, never leaves).
+                    put("printer_unknown", f"the file says {said!r}: not in the printer"
+                        f" library: add it to rules/{PRINTERS_FILE}", "no printer library entry"
+                        " or model rule matched")
         put("technology", record.technology, notes.get("technology"))
         models = [(i, m) for i, m in enumerate(record.materials) if m.role == "model"]
         if models:
@@ -225,6 +288,11 @@ class Assembler:
         if len(grams) == len(jobs):
             put("material_used_g", round(sum(grams), 3))
         put("part_count", record.part_count)
+        outcomes = sorted({j.record.outcome or "unknown" for j in jobs})
+        counted = [j.id for j in jobs if j.id in self._counted]
+        put("outcome", ", ".join(outcomes),
+            f"counted by the data manager (record {', '.join(map(str, counted))})"
+            if counted else None)
 
     def _optical(self, put: Any, materials: list[Any]) -> None:
         found: list[tuple[str, str]] = []

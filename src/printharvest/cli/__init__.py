@@ -23,6 +23,7 @@ cli.lazy_commands.update({
     "ingest": "harvest_cmd:ingest",
     "watch": "watch_cmd:watch",
     "status": "status_cmd:status",
+    "reharvest": "reharvest_cmd:reharvest",
     "poll": "poll_cmd:poll",
     "cases": "cases_cmd:cases",
     "connectors": "connectors_cmd:connectors",
@@ -31,11 +32,14 @@ cli.lazy_commands.update({
     "serve": "serve_cmd:serve",
     "users": "serve_cmd:users",
     "export": "export_cmd:export",
+    "prints": "prints_cmd:prints",
     "sheet": "export_cmd:sheet",
     "nrdr": "nrdr_cmd:nrdr",
     "submit": "nrdr_cmd:submit",
     "submissions": "nrdr_cmd:submissions",
     "nrdr-emulator": "nrdr_cmd:nrdr_emulator",
+    "printers": "registry_cmd:printers",
+    "upload-result": "registry_cmd:upload_result",
 })
 
 __all__ = ["cli", "main"]

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from printharvest.app import App
-from printharvest.exceptions import HarvestError
+from printharvest.exceptions import ConfigError, HarvestError
 
 
 class LazyGroup(click.Group):
@@ -48,6 +48,20 @@ def cli(ctx: click.Context, home: Path | None) -> None:
     ctx.obj = _LazyApp(home)
 
 
+LOOK_ONLY = frozenset({"inspect", "connectors", "nrdr-emulator"})
+"""Commands that only look (they write nothing into a home), so a home need not exist."""
+
+
+def _command_name() -> str:
+    """The top-level command being run (``cases`` for ``cases show``)."""
+    ctx: click.Context | None = click.get_current_context(silent=True)
+    names: list[str] = []
+    while ctx is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return names[-2] if len(names) >= 2 else ""
+
+
 class _LazyApp:
     """Opens the App only when a command asks for it (so --help works on a broken config)."""
 
@@ -57,6 +71,12 @@ class _LazyApp:
 
     def get(self) -> App:
         if self._app is None:
+            if (self.root is not None and not self.root.is_dir()
+                    and _command_name() not in LOOK_ONLY):
+                # A typo in --home must not quietly make an empty store ("no cases yet"):
+                # only init and demo make a home, and they do not come through here.
+                raise ConfigError(f"no printharvest home at {self.root} (a typo? "
+                                  f"'printharvest --home {self.root} init' makes one)")
             self._app = App.open(self.root)
             click.get_current_context().call_on_close(self._app.close)
         return self._app
@@ -97,3 +117,15 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
              for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def parse_where(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+                ) -> dict[str, str]:
+    """``--where FIELD=VALUE`` options into {field: value} (a click callback)."""
+    where: dict[str, str] = {}
+    for condition in values:
+        field, sep, value = condition.partition("=")
+        if not sep or not field.strip() or not value.strip():
+            raise click.BadParameter(f"{condition!r}: write FIELD=VALUE", ctx, param)
+        where[field.strip()] = value.strip()
+    return where

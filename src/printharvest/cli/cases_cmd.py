@@ -7,15 +7,20 @@ from typing import Any
 
 import click
 
-from printharvest.cases.model import CASE_STATUSES, Case
-from printharvest.cli._common import echo_json, get_app, table
-from printharvest.dictionary.elements import Dictionary
-from printharvest.dictionary.validation import (
-    CaseNotReadyError,
-    check_value,
-    format_value,
-    parse_value,
+from printharvest.app import App
+from printharvest.cases.display import (
+    CLINICAL_LABEL,
+    HARVESTABLE_LABEL,
+    provenance_text,
+    split_missing,
 )
+from printharvest.cases.filters import case_matches
+from printharvest.cases.model import CASE_STATUSES, Case
+from printharvest.cases.service import RESEND_STATUSES
+from printharvest.cli._common import echo_json, get_app, parse_where, table
+from printharvest.dictionary.elements import Dictionary
+from printharvest.dictionary.validation import CaseNotReadyError, check_value
+from printharvest.dictionary.values import format_value, parse_text
 from printharvest.exceptions import ValidationError
 
 
@@ -42,40 +47,33 @@ def case_json(case: Case) -> dict[str, Any]:
 @click.option("--status", type=click.Choice(CASE_STATUSES), default=None,
               help="Only cases with this status.")
 @click.option("--search", default=None, help="Only cases whose key or registry id holds this.")
+@click.option("--where", multiple=True, metavar="FIELD=VALUE", callback=parse_where,
+              help="Only cases whose field holds this value, e.g. lab.cost_centre=CARD-12 "
+                   "(repeat to combine).")
 @click.pass_context
 def list_cases(ctx: click.Context, as_json: bool, status: str | None,
-               search: str | None) -> None:
+               search: str | None, where: dict[str, str]) -> None:
     """Every case with its status and what it still lacks."""
     app = get_app(ctx)
-    found = app.cases.list(status, search)
+    found = [c for c in app.cases.list(status, search) if case_matches(c, where)]
     if as_json:
         echo_json([case_json(c) for c in found])
         return
     if not found:
-        click.echo("no cases yet" if not (status or search) else "no matching cases")
+        click.echo("no cases yet" if not (status or search or where) else "no matching cases")
         return
     click.echo(cases_table(found, app.dictionary))
-
-
-def split_missing(case: Case, dictionary: Dictionary) -> tuple[list[str], list[str]]:
-    """A case's missing fields split into (clinical, harvestable)."""
-    clinical: list[str] = []
-    harvestable: list[str] = []
-    for name in case.missing:
-        ref = dictionary.resolve(name)
-        (harvestable if ref is not None and ref.element.harvested else clinical).append(name)
-    return clinical, harvestable
 
 
 def cases_table(found: list[Case], dictionary: Dictionary) -> str:
     """The readable case table used by ``cases list`` and ``demo``: counts, not long lists."""
     rows = []
     for c in found:
-        clinical, harvestable = split_missing(c, dictionary)
-        rows.append((c.id, c.case_key, c.status, len(c.records), len(c.fields), len(clinical),
-                     len(harvestable), len(c.conflicts)))
-    return table(("id", "case", "status", "records", "prefilled", "clinical to fill",
-                  "harvestable missing", "conflicts"), rows)
+        missing = split_missing(c, dictionary)
+        rows.append((c.id, c.case_key, c.status, len(c.records), len(c.fields),
+                     len(missing.clinical), len(missing.harvestable), len(c.conflicts)))
+    return table(("id", "case", "status", "records", "prefilled", CLINICAL_LABEL,
+                  HARVESTABLE_LABEL, "conflicts"), rows)
 
 
 @cases.command("show")
@@ -93,18 +91,19 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
     click.echo(f"{len(case.records)} record(s)")
     rows = []
     for name, fv in case.fields.items():
-        p = fv.provenance
-        source = (f"typed by {p.actor}" if p.origin == "user"
-                  else f"{p.connector} <- {p.path}" + (f" ({p.rule})" if p.rule else ""))
         ref = app.dictionary.resolve(name)
-        rows.append((name, format_value(ref.element if ref else None, fv.value), source))
+        rows.append((name, format_value(ref.element if ref else None, fv.value),
+                     provenance_text(fv, home=str(app.home.root))))
     if rows:
         click.echo(table(("field", "value", "from"), rows))
     for conflict in case.conflicts:
         click.echo(f"conflict: {conflict.field}: typed {conflict.user_value!r}, harvest says "
                    f"{conflict.harvested_value!r} (cases resolve {case.id} {conflict.field} "
                    "--keep typed|harvested)")
-    click.echo("still needs: " + (", ".join(case.missing) or "nothing"))
+    missing = split_missing(case, app.dictionary)
+    click.echo(f"{CLINICAL_LABEL}: " + (", ".join(missing.clinical) or "nothing"))
+    click.echo(f"{HARVESTABLE_LABEL}: " + (", ".join(missing.harvestable) or "nothing"))
+    click.echo(cost_line(app, case))
     # Imported here: the registry client pulls in httpx and openpyxl, which every other
     # command would otherwise pay for at start-up.
     from printharvest.nrdr.outbox import registry_lines
@@ -114,11 +113,23 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
         click.echo(line)
 
 
+def cost_line(app: App, case: Case) -> str:
+    """What the case cost the lab so far (the ledger), with the inputs it misses."""
+    from printharvest.ledger.cost import case_total
+
+    ledger = app.home.config.ledger
+    return "cost: " + case_total(case, app.rules, ledger).text(ledger.currency)
+
+
 @cases.command("set")
 @click.argument("case_id", type=int)
 @click.argument("assignments", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@click.option("--reason", default=None,
+              help="Why a submitted or accepted case changes (it is sent again as an update); "
+                   "asked for when not given.")
 @click.pass_context
-def set_fields(ctx: click.Context, case_id: int, assignments: tuple[str, ...]) -> int:
+def set_fields(ctx: click.Context, case_id: int, assignments: tuple[str, ...],
+               reason: str | None) -> int:
     """Type values: e.g. imaging.indication=surgical_planning effort.cad_clinician=1h30m.
 
     Values are read per element type (numbers, comma-separated lists, durations as 1h30m,
@@ -126,6 +137,7 @@ def set_fields(ctx: click.Context, case_id: int, assignments: tuple[str, ...]) -
     """
     app = get_app(ctx)
     values: dict[str, Any] = {}
+    errors: list[str] = []
     for assignment in assignments:
         name, sep, text = assignment.partition("=")
         if not sep or not name.strip():
@@ -137,21 +149,37 @@ def set_fields(ctx: click.Context, case_id: int, assignments: tuple[str, ...]) -
             raise click.UsageError(str(exc)) from exc
         ref = app.dictionary.resolve(name)
         assert ref is not None
+        # The web form's rule: a value of the wrong type or outside the allowed values is
+        # refused, and every refusal is reported, not only the first.
         try:
-            values[name] = parse_value(ref.element, text)
+            value = parse_text(ref.element, text)
         except ValidationError as exc:
-            raise ValidationError(name, exc.message) from exc
-    case = app.cases.set_values(case_id, values, actor())
-    warnings = 0
-    for name, value in values.items():
-        ref = app.dictionary.resolve(name)
-        problem = check_value(ref.element, value) if ref and value is not None else None
-        if problem:
-            warnings += 1
-            click.echo(f"warning: {name}: {problem}", err=True)
+            errors.append(f"{name}: {exc.message}")
+            continue
+        problem = None if value is None else check_value(ref.element, value)
+        if problem is not None:
+            errors.append(f"{name}: {problem}")
+            continue
+        values[name] = value
+    if errors:
+        for line in errors:
+            click.echo(f"error: {line}", err=True)
+        raise ValidationError("cases set", f"{len(errors)} value(s) refused; nothing was set")
+    case = app.cases.get(case_id)
+    if case.status in RESEND_STATUSES and values and not reason:
+        reason = _ask_reason(case)
+    case = app.cases.set_values(case_id, values, actor(), reason)
     click.echo(f"case {case.id}: {len(values)} field(s) set; [{case.status}]; still needs "
                f"{len(case.missing)} field(s)")
-    return 1 if warnings else 0
+    return 0
+
+
+def _ask_reason(case: Case) -> str:
+    """Editing a case the registry has: say it goes again as an update, and ask why."""
+    click.echo(f"case {case.id} is {case.status} by the registry; changing it sends it again "
+               "as an update.", err=True)
+    return str(click.prompt("Reason for the change", default="", show_default=False,
+                            err=True))
 
 
 @cases.command("validate")
@@ -168,19 +196,27 @@ def validate_case(ctx: click.Context, case_id: int) -> int:
 
 
 @cases.command("ready")
-@click.argument("case_id", type=int)
+@click.argument("case_ids", type=int, nargs=-1, required=True, metavar="ID...")
 @click.pass_context
-def ready_case(ctx: click.Context, case_id: int) -> int:
-    """Mark a case ready for the registry (only when it validates)."""
-    try:
-        case = get_app(ctx).cases.mark_ready(case_id, actor())
-    except CaseNotReadyError as exc:
-        click.echo(f"case {case_id} is not ready: {len(exc.problems)} problem(s)", err=True)
-        for problem in exc.problems:
-            click.echo(str(problem))
-        return 1
-    click.echo(f"case {case.id}: {case.status}")
-    return 0
+def ready_case(ctx: click.Context, case_ids: tuple[int, ...]) -> int:
+    """Mark cases ready for the registry (each only when it validates); exit 1 if any is not."""
+    app = get_app(ctx)
+    refused = 0
+    for case_id in dict.fromkeys(case_ids):
+        try:
+            case = app.cases.mark_ready(case_id, actor())
+        except CaseNotReadyError as exc:
+            refused += 1
+            click.echo(f"case {case_id} is not ready: {len(exc.problems)} problem(s)", err=True)
+            for problem in exc.problems:
+                click.echo(str(problem))
+            continue
+        except ValidationError as exc:  # an unknown id or a status that cannot become ready
+            refused += 1
+            click.echo(f"case {case_id}: {exc}", err=True)
+            continue
+        click.echo(f"case {case.id}: {case.status}")
+    return 1 if refused else 0
 
 
 @cases.command("resolve")
@@ -206,3 +242,18 @@ def case_log(ctx: click.Context, case_id: int) -> None:
     click.echo(table(("at", "who", "action", "field", "old", "new"),
                      [(e["at"], e["actor"], e["action"], e["field"], e["old"], e["new"])
                       for e in entries]))
+
+
+@cases.command("count-print")
+@click.argument("case_id", type=int)
+@click.argument("record_id", type=int)
+@click.option("--undo", is_flag=True, help="Stop counting it (it is listed as not counted).")
+@click.pass_context
+def count_print(ctx: click.Context, case_id: int, record_id: int, undo: bool) -> None:
+    """Count a failed or aborted print as a registry print (its record id is in
+    prints.not_counted of `cases show`), e.g. a reprint the lab calls the same print."""
+    case = get_app(ctx).cases.count_print(case_id, record_id, actor(), count=not undo)
+    counted = case.fields.get("prints.not_counted")
+    click.echo(f"case {case.id}: record {record_id} "
+               + ("no longer counts" if undo else "counts as a registry print")
+               + f"; {len(counted.value) if counted else 0} print(s) not counted")

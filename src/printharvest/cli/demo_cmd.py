@@ -10,8 +10,9 @@ import click
 from rich.console import Console
 
 from printharvest.app import App
+from printharvest.cases.display import CLINICAL_LABEL, HARVESTABLE_LABEL, split_missing
 from printharvest.cli._common import set_app
-from printharvest.cli.cases_cmd import cases_table, split_missing
+from printharvest.cli.cases_cmd import cases_table
 from printharvest.cli.init_cmd import init_home
 from printharvest.rules.shipped import shipped_demo_cases
 from printharvest.watch.display import Reporter
@@ -49,15 +50,19 @@ def demo(ctx: click.Context, keep: Path | None) -> int:
     click.echo(cases_table(found, app.dictionary))
     click.echo("")
     for case in found:
-        clinical, harvestable = split_missing(case, app.dictionary)
+        missing = split_missing(case, app.dictionary)
         click.echo(f"case {case.id} ({case.case_key}): {len(case.fields)} field(s) prefilled")
-        click.echo("  still to type: " + _names(clinical))
-        if harvestable:
-            click.echo("  not harvested yet: " + _names(harvestable))
+        click.echo(f"  {CLINICAL_LABEL}: " + _names(missing.clinical))
+        if missing.harvestable:
+            click.echo(f"  {HARVESTABLE_LABEL}: " + _names(missing.harvestable))
     click.echo(f"\nSee one case with:   printharvest --home {root} cases show 1")
     click.echo(f"Open the UI with:    printharvest --home {root} serve")
     click.echo(f"Try the registry:    printharvest --home {root} nrdr-emulator  (then nrdr login, "
                "submit: README, 'To the registry')")
+    # The demo home is left in place on purpose (serve, submit try it): say where it is and
+    # how to remove it, rather than leaving a temporary folder behind without a word.
+    click.echo(f"\nThe demo home stays at {root}" + ("" if keep else
+                                                    f"; remove it when done: rm -r {root}"))
     if stats.quarantined:
         click.echo(f"{stats.quarantined} file(s) could not be read: see {app.home.quarantine}",
                    err=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from printharvest.app import App
@@ -14,7 +16,8 @@ def exporter_for(app: App) -> Exporter:
     home = app.home
     return Exporter(app.cases, home.rules_dir, home.exports,
                     local_roots=[home.root, *home.inboxes, home.archive],
-                    max_bytes=int(home.config.nrdr.upload_max_mb * 1024 * 1024))
+                    max_bytes=int(home.config.nrdr.upload_max_mb * 1024 * 1024),
+                    facility_id=home.config.nrdr.upload_facility_id())
 
 
 def report(result: ExportResult, what: str) -> int:
@@ -33,7 +36,21 @@ def report(result: ExportResult, what: str) -> int:
     return 1 if result.skipped else 0
 
 
-@click.command("export")
+class _ExportCommand(click.Command):
+    """``export [IDS]`` writes registry files; ``export prints`` the lab's print history."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """Hand ``export prints ...`` to the print-history command."""
+        if args[:1] == ["prints"]:
+            from printharvest.cli.prints_cmd import export_prints
+
+            return export_prints.make_context("export prints", args[1:], parent=parent,
+                                              **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.command("export", cls=_ExportCommand)
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "psv", "json", "sheet"]),
               default="xlsx", show_default=True,
@@ -41,12 +58,20 @@ def report(result: ExportResult, what: str) -> int:
                    "mapping; sheet: printable HTML in the web form's order.")
 @click.option("--header/--no-header", default=None,
               help="Write a header row (default: as the upload layout says).")
+@click.option("--again", is_flag=True,
+              help="Also export cases exported before (in another format, or once more); "
+                   "without it they are skipped, so nothing is sent twice by accident.")
 @click.pass_context
-def export(ctx: click.Context, ids: tuple[int, ...], fmt: str, header: bool | None) -> int:
-    """Write ready cases (all, or IDS) into the home's exports/ folder."""
+def export(ctx: click.Context, ids: tuple[int, ...], fmt: str, header: bool | None,
+           again: bool) -> int:
+    """Write ready cases (all, or IDS) into the home's exports/ folder.
+
+    `export prints [--from --to] [--format csv|xlsx]` writes the lab's whole print history
+    instead (see `export prints --help`).
+    """
     app = get_app(ctx)
     chosen: ExportFormat = fmt  # type: ignore[assignment]
-    result = exporter_for(app).export(chosen, ids, header=header, actor="cli")
+    result = exporter_for(app).export(chosen, ids, header=header, actor="cli", again=again)
     return report(result, "export")
 
 

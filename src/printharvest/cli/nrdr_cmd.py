@@ -65,11 +65,21 @@ def nrdr_login(ctx: click.Context, env_name: str | None, no_browser: bool) -> No
     """Sign in through ACR Connect (authorization code with PKCE) and keep the refresh token."""
     app = get_app(ctx)
 
+    limit = app.home.config.nrdr.login_timeout_seconds
+
     def open_browser(url: str) -> None:
         click.echo(f"sign in at this address (if no browser opens, open it yourself):\n{url}")
-        sys.stdout.flush()
+        opened = False
         if not no_browser:
-            webbrowser.open(url)
+            try:
+                opened = webbrowser.open(url)
+            except webbrowser.Error:
+                opened = False
+        if not opened:
+            click.echo("no browser was opened on this machine: open the address above in a "
+                       "browser that can reach this machine.")
+        click.echo(f"waiting up to {limit:g} s for the sign-in (nrdr: login_timeout_seconds)")
+        sys.stdout.flush()
 
     def paste(url: str) -> str:
         return str(click.prompt("after signing in, paste the address the browser shows"))
@@ -89,6 +99,24 @@ def nrdr_logout(ctx: click.Context, env_name: str | None) -> None:
     with connect(get_app(ctx), env_name) as conn:
         conn.tokens.delete(conn.name)
         click.echo(f"signed out of '{conn.name}'")
+
+
+@nrdr.command("secret")
+@ENV_OPTION
+@click.option("--forget", is_flag=True, help="Forget the stored client secret.")
+@click.pass_context
+def nrdr_secret(ctx: click.Context, env_name: str | None, forget: bool) -> None:
+    """Keep the client secret ACR Connect issued (like the refresh token; never printed)."""
+    with connect(get_app(ctx), env_name) as conn:
+        if forget:
+            conn.tokens.delete_client_secret(conn.name)
+            click.echo(f"'{conn.name}': client secret forgotten")
+            return
+        secret = str(click.prompt("client secret", hide_input=True)).strip()
+        if not secret:
+            raise ConfigError("an empty client secret was not stored")
+        conn.tokens.put_client_secret(conn.name, secret)
+        click.echo(f"'{conn.name}': client secret kept in {conn.tokens.where}")
 
 
 @nrdr.command("status")
@@ -118,20 +146,27 @@ def submit(ctx: click.Context, ids: tuple[int, ...], env_name: str | None) -> in
         client = NrdrClient(conn.env, exporter.mapping().api, session, conn.http, settings)
         submitter = Submitter(exporter, client, conn.name, conn.env,
                               status_polls=settings.status_polls,
-                              poll_wait=min(settings.retry_base_seconds, 2.0))
+                              poll_wait=min(settings.retry_base_seconds, 2.0),
+                              batch_size=settings.batch_size)
+        # Progress and each retry as it happens (stderr, so stdout keeps the results).
+        submitter.progress = lambda line: click.echo(line, err=True)
+        client.on_retry = lambda attempt, most, wait, why: click.echo(
+            f"  {why}; retrying in {wait:.1f} s (attempt {attempt + 1} of {most})", err=True)
         report = submitter.submit(ids)
     for case_id in report.accepted:
         click.echo(f"case {case_id}: accepted")
     for case_id in report.rejected:
         click.echo(f"case {case_id}: rejected (see `printharvest cases show {case_id}`)")
+    for case_id in report.replaced:
+        click.echo(f"case {case_id}: an older version was replaced by a newer transaction")
     for case_id in report.waiting:
         click.echo(f"case {case_id}: received, result not yet known (run submit again later)")
     for case_id, reason in report.failed:
         click.echo(f"case {case_id}: not sent yet, kept in the outbox: {reason}", err=True)
     for case_id, reason in report.skipped:
         click.echo(f"skipped case {case_id}: {reason}", err=True)
-    if not (report.accepted or report.rejected or report.waiting or report.failed
-            or report.skipped):
+    if not (report.accepted or report.rejected or report.replaced or report.waiting
+            or report.failed or report.skipped):
         click.echo("nothing to submit: no ready case")
     return 1 if report.failed or (ids and report.skipped) else 0
 
@@ -148,15 +183,18 @@ def submissions(ctx: click.Context, case_id: int | None, as_json: bool) -> None:
     if as_json:
         echo_json([{"case_id": r.case_id, "state": r.state, "transaction_id": r.transaction_id,
                     "environment": r.environment, "attempts": r.attempts,
-                    "idempotency_key": r.idempotency_key, "messages": r.messages,
+                    "idempotency_key": r.idempotency_key, "batch": r.batch_key,
+                    "registry_state": r.registry_state, "messages": r.messages,
                     "last_error": r.last_error, "updated_at": r.updated_at} for r in found])
         return
     if not found:
         click.echo("no submissions yet")
         return
-    click.echo(table(("case", "state", "transaction", "env", "tries", "messages", "updated"),
-                     [(r.case_id, r.state, r.transaction_id or "-", r.environment, r.attempts,
-                       len(r.messages), r.updated_at) for r in found]))
+    click.echo(table(("case", "state", "registry", "transaction", "env", "tries", "messages",
+                      "updated"),
+                     [(r.case_id, r.state, r.registry_state or "-", r.transaction_id or "-",
+                       r.environment, r.attempts, len(r.messages), r.updated_at)
+                      for r in found]))
     if case_id is not None:
         for line in registry_lines(outbox, case_id):
             click.echo(line)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from printharvest.cli._common import get_app
+from printharvest.cli._common import get_app, parse_where
 
 
 def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -26,16 +26,19 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date 
               show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write it (default: exports/report-<date>.html or .csv).")
+@click.option("--where", multiple=True, metavar="FIELD=VALUE", callback=parse_where,
+              help="Only cases whose field holds this value, e.g. "
+                   "lab.requesting_service=Cardiology (repeat to combine).")
 @click.pass_context
 def report(ctx: click.Context, period_from: date | None, period_to: date | None, fmt: str,
-           out: Path | None) -> None:
+           out: Path | None, where: dict[str, str]) -> None:
     """Cases by month, organ system, technology, material, effort, printers and backlog."""
     from printharvest.reports import build_report, render_csv, render_html
 
     if period_from and period_to and period_from > period_to:
         raise click.BadParameter("--from is after --to", ctx, param_hint="--from")
     app = get_app(ctx)
-    built = build_report(app, period_from, period_to)
+    built = build_report(app, period_from, period_to, where)
     text = render_html(built) if fmt == "html" else render_csv(built)
     if out is None:
         app.home.exports.mkdir(parents=True, exist_ok=True)

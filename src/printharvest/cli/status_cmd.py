@@ -9,8 +9,13 @@ from pathlib import Path
 import click
 
 from printharvest.cli._common import echo_json, get_app, table
-from printharvest.store.journal import OPEN_STATES, Journal, ServiceBeat
+from printharvest.store.journal import OPEN_STATES, FileRow, Journal, ServiceBeat
 from printharvest.watch.service import BEAT_SECONDS
+
+
+def _moved_to(row: FileRow) -> str | None:
+    """Where a quarantined file is now (its name may have changed, e.g. ``x-1.gcode``)."""
+    return row.destination if row.state == "quarantined" else None
 
 
 def service_running(root: Path, beat: ServiceBeat | None) -> bool:
@@ -54,15 +59,18 @@ def status(ctx: click.Context, limit: int, as_json: bool) -> int:
     queue = journal.files_in(OPEN_STATES)
     jobs = journal.recent_jobs(limit)
     errors = journal.recent_failures(limit)
+    duplicates = journal.recent_duplicates(limit)
+    partly = [j for j in jobs if j.shown_state == "partly done"]
     if as_json:
         echo_json({
             "running": running,
             "service": None if beat is None else vars(beat),
             "queue": [{"path": r.rel_path, "state": r.state, "attempts": r.attempts}
                       for r in queue],
-            "jobs": [vars(j) for j in jobs],
+            "jobs": [{**vars(j), "state": j.shown_state} for j in jobs],
             "errors": [{"path": r.rel_path, "state": r.state, "reason": r.reason,
-                        "at": r.updated_at} for r in errors],
+                        "moved_to": _moved_to(r), "at": r.updated_at} for r in errors],
+            "duplicates": [{"path": r.rel_path, "reason": r.reason} for r in duplicates],
         })
         return 0
     if beat is None:
@@ -81,14 +89,23 @@ def status(ctx: click.Context, limit: int, as_json: bool) -> int:
         click.echo(table(
             ["job", "name", "state", "files", "records", "dups", "quarantined", "cases",
              "finished"],
-            [(j.id, j.name, j.state, j.files, j.records, j.duplicates, j.quarantined,
+            [(j.id, j.name, j.shown_state, j.files, j.records, j.duplicates, j.quarantined,
               ",".join(map(str, j.cases)) or "-", j.finished_at or "-") for j in jobs]))
     else:
         click.echo("(none)")
+    for job in partly:
+        bad = [r.rel_path for r in journal.job_files(job.id) if r.outcome == "failed"]
+        click.echo(f"job {job.id} ({job.name}) is partly done: quarantined "
+                   + ", ".join(bad))
     click.echo("\nlast errors:")
     if errors:
-        click.echo(table(["file", "state", "reason", "at"],
-                         [(r.rel_path, r.state, r.reason, r.updated_at) for r in errors]))
+        click.echo(table(["file", "state", "now at", "reason", "at"],
+                         [(r.rel_path, r.state, _moved_to(r) or "-", r.reason, r.updated_at)
+                          for r in errors]))
     else:
         click.echo("(none)")
+    if duplicates:
+        click.echo("\nlast duplicates:")
+        click.echo(table(["file", "belongs to"],
+                         [(r.rel_path, r.reason or "-") for r in duplicates]))
     return 0

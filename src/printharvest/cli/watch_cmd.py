@@ -9,6 +9,8 @@ from rich.console import Console
 
 from printharvest.cli._common import get_app
 from printharvest.cli.poll_cmd import poll_line
+from printharvest.cli.status_cmd import service_running
+from printharvest.exceptions import ConfigError
 from printharvest.pollers.service import PollerService
 from printharvest.watch.display import Reporter, setup_logging
 from printharvest.watch.service import WatchService, install_signal_handlers
@@ -24,6 +26,10 @@ def watch(ctx: click.Context, once: bool) -> int:
     """Watch the inbox folders and turn every dropped job into a case."""
     app = get_app(ctx)
     app.home.ensure()
+    if service_running(app.home.root, None):
+        # Refuse before saying "watching": the lock in WatchService.run still guards a race.
+        raise ConfigError(f"{app.home.root}: another printharvest watch is already running "
+                          "on this home")
     settings = app.home.config.watch
     handler = setup_logging(app.home.logs, settings.log_max_bytes, settings.log_backups)
     console = Console(highlight=False, soft_wrap=True)

@@ -73,6 +73,9 @@ class FileConnector:
     version: ClassVar[str] = "0"
     patterns: ClassVar[tuple[str, ...]] = ()
     collective: ClassVar[bool] = False
+    job_history: ClassVar[bool] = False
+    """True for files that hold a printer's job history (one print record per job): each
+    job is then keyed by its printer and job (like a poller keys it), never by the file."""
 
     def detect(self, probe: FileProbe) -> float:
         """Return how sure this connector is that it can read ``probe``, in [0, 1]."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.dicom.connector import DicomConnector
+from printharvest.connectors.dicom.segobjects import DicomSegConnector, RtStructConnector
 from printharvest.connectors.gcode.bambustudio import BambuStudioConnector
 from printharvest.connectors.gcode.bgcode import BgcodeConnector
 from printharvest.connectors.gcode.cura import CuraConnector
+from printharvest.connectors.gcode.flashprint import FlashPrintConnector
 from printharvest.connectors.gcode.gcode3mf import SlicedThreeMfConnector
 from printharvest.connectors.gcode.icesl import IceSLConnector
 from printharvest.connectors.gcode.ideamaker import IdeaMakerConnector
@@ -24,11 +26,20 @@ from printharvest.connectors.printer_files.moonraker import MoonrakerHistoryConn
 from printharvest.connectors.printer_files.octoprint import OctoPrintMetadataConnector
 from printharvest.connectors.printer_files.preform import PreFormConnector
 from printharvest.connectors.printer_files.stratasys import StratasysStatusConnector
+from printharvest.connectors.segmentation.colortable import SlicerColorTableConnector
+from printharvest.connectors.segmentation.mrb import SlicerSceneConnector
+from printharvest.connectors.segmentation.slicer import SlicerSegmentationConnector
 
 CONNECTORS: list[type[FileConnector]] = [
     # Meshes and imaging.
     *MESH_CONNECTORS,
     DicomConnector,
+    # Segmentations (what the model was segmented into, and with which software).
+    SlicerSegmentationConnector,
+    SlicerSceneConnector,
+    SlicerColorTableConnector,
+    DicomSegConnector,
+    RtStructConnector,
     # Slicer files.
     PrusaSlicerConnector,
     OrcaSlicerConnector,
@@ -41,6 +52,7 @@ CONNECTORS: list[type[FileConnector]] = [
     IceSLConnector,
     KiriMotoConnector,
     BgcodeConnector,
+    FlashPrintConnector,
     UfpConnector,
     SlicedThreeMfConnector,
     # Printer job logs.

@@ -61,7 +61,11 @@ class FileProbe:
         return any(fnmatch.fnmatch(self.lower_name, p.lower()) for p in patterns)
 
     def head_text(self, limit: int | None = None) -> str:
-        """The head decoded leniently as text (invalid bytes replaced)."""
+        """The head decoded leniently as text (invalid bytes replaced); ``""`` for a binary
+        head (NUL bytes in its first 1 KiB: DICOM, pixels, meshes), which no text format
+        matches anyway, so that detection does not decode binary for every connector."""
+        if b"\x00" in self.head[:1024]:
+            return ""
         data = self.head if limit is None else self.head[:limit]
         return data.decode("utf-8", errors="replace")
 

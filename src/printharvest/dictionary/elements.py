@@ -19,6 +19,9 @@ from printharvest.rules.lab import rules_file
 from printharvest.rules.yamlfile import validate_yaml
 
 DICTIONARY_FILE = "registry/dictionary.yaml"
+LAB_FIELDS_FILE = "registry/lab_fields.yaml"
+LAB_PREFIX = "lab."
+"""Field names of the lab's own fields (``lab_fields.yaml``): kept, shown, never sent."""
 
 ElementType = Literal["text", "integer", "number", "choice", "multi_choice", "boolean",
                       "duration"]
@@ -71,20 +74,42 @@ class Element(_Item):
     type: ElementType
     group: str | None = None
     values: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Words for choice codes (``M: Male``, Likert anchors); a code without one is shown
+    made readable (:func:`printharvest.dictionary.values.value_label`)."""
     required: bool = False
     required_if: list[Condition] = Field(default_factory=list)
     min: float | None = None
     max: float | None = None
     source: Literal["harvested", "clinical"] = "clinical"
     help: str | None = None
+    lab_only: bool = False
+    """A lab field (``lab_fields.yaml``): never part of an upload file or API payload."""
+    # a choice whose allowed values depend on another element's value (indication by organ
+    # system): the value of ``values_by`` picks the list in ``value_groups``
+    values_by: str | None = None
+    value_groups: dict[str, list[str]] = Field(default_factory=dict)
+    # a choice among the instances of a repeated group (a print's parts): the values are
+    # instance numbers, and only instances that exist may be chosen
+    choices_from: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Element:
+        grouped = {v for values in self.value_groups.values() for v in values}
+        if grouped - set(self.values):
+            raise ValueError(f"{self.id}: value_groups hold values the element does not "
+                             f"allow: {', '.join(sorted(grouped - set(self.values)))}")
+        if bool(self.values_by) != bool(self.value_groups):
+            raise ValueError(f"{self.id}: values_by and value_groups go together")
         if self.type in ("choice", "multi_choice") and not self.values:
             raise ValueError(f"{self.id}: a {self.type} element needs values")
         if self.group is not None and not self.id.startswith(self.group + "."):
             raise ValueError(f"{self.id}: an element of group {self.group} is named "
                              f"'{self.group}.<name>'")
+        unlabelled = sorted(set(self.labels) - set(self.values))
+        if unlabelled:
+            raise ValueError(f"{self.id}: labels for codes that are not values: "
+                             f"{', '.join(unlabelled)}")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"{self.id}: min is above max")
         return self
@@ -115,6 +140,25 @@ class FieldRef:
     number: int | None
 
 
+class LabElement(_Item):
+    """One lab-only field: an id starting with ``lab.``, a label, a type."""
+
+    id: str = Field(pattern=r"^lab\.[a-z][a-z0-9_]*$")
+    label: str
+    type: ElementType = "text"
+    values: list[str] = Field(default_factory=list)
+    min: float | None = None
+    max: float | None = None
+    help: str | None = None
+
+
+class LabFields(_Item):
+    """``rules/registry/lab_fields.yaml``: the lab's own section and its fields."""
+
+    section: Section
+    elements: list[LabElement] = Field(default_factory=list)
+
+
 class Dictionary(_Item):
     """The whole dictionary."""
 
@@ -141,6 +185,13 @@ class Dictionary(_Item):
                 raise ValueError(f"{element.id}: unknown section {element.section}")
             if element.group is not None and element.group not in groups:
                 raise ValueError(f"{element.id}: unknown group {element.group}")
+            if (element.values_by is not None
+                    and self._condition_target(element, element.values_by) is None):
+                raise ValueError(f"{element.id}: values_by names unknown element "
+                                 f"{element.values_by}")
+            if element.choices_from is not None and element.choices_from not in groups:
+                raise ValueError(f"{element.id}: choices_from names unknown group "
+                                 f"{element.choices_from}")
             for condition in element.required_if:
                 if self._condition_target(element, condition.element) is None:
                     raise ValueError(f"{element.id}: required_if names unknown element "
@@ -149,8 +200,18 @@ class Dictionary(_Item):
 
     @classmethod
     def load(cls, rules_dir: Path | None) -> Dictionary:
-        """The lab's dictionary if it has one, else the shipped draft."""
-        return cls.load_file(rules_file(rules_dir, DICTIONARY_FILE))
+        """The lab's dictionary if it has one, else the shipped draft, with the lab's fields."""
+        dictionary = cls.load_file(rules_file(rules_dir, DICTIONARY_FILE))
+        lab = validate_yaml(LabFields, rules_file(rules_dir, LAB_FIELDS_FILE))
+        return dictionary.with_lab_fields(lab)
+
+    def with_lab_fields(self, lab: LabFields) -> Dictionary:
+        """This dictionary plus the lab's own fields, in a last section of their own."""
+        elements = [Element(**e.model_dump(), section=lab.section.id, lab_only=True)
+                    for e in lab.elements]
+        return Dictionary.model_validate({
+            **self.model_dump(), "sections": [*self.sections, lab.section],
+            "elements": [*self.elements, *elements]})
 
     @classmethod
     def load_file(cls, path: Path) -> Dictionary:
@@ -250,11 +311,43 @@ class Dictionary(_Item):
                 result.extend(FieldRef(m.field_name(n), m, n) for m in members)
         return result
 
+    def allowed(self, element: Element, fields: Mapping[str, Any],
+                number: int | None = None) -> list[str]:
+        """The values ``element`` may take given the case's other values: its group of
+        ``value_groups`` when ``values_by`` has a value, the numbers of the existing instances
+        for ``choices_from``, else all its values."""
+        if element.choices_from is not None:
+            count = self.group_count(fields, element.choices_from)
+            return [v for v in element.values if v.isdigit() and 1 <= int(v) <= count]
+        if element.values_by is not None:
+            chosen = fields.get(self.condition_field(element, element.values_by, number))
+            if isinstance(chosen, str) and chosen:
+                # a value with no group (a region without subregions) allows none
+                return list(element.value_groups.get(chosen, []))
+        return list(element.values)
+
     def missing(self, fields: Mapping[str, Any]) -> list[str]:
-        """Required (or conditionally required) fields without a value, in form order."""
-        return [ref.name for ref in self.form_fields(fields)
-                if empty(fields.get(ref.name))
-                and self.is_required(ref.element, fields, ref.number)]
+        """Required (or conditionally required) fields without a value, in form order (the
+        order of :meth:`form_fields`, without building a FieldRef per field: this runs for
+        every case a list or the report reads)."""
+        result: list[str] = []
+        done: set[str] = set()
+        for element in self.elements:
+            if element.group is None:
+                if empty(fields.get(element.id)) and self.is_required(element, fields):
+                    result.append(element.id)
+                continue
+            if element.group in done:
+                continue
+            done.add(element.group)
+            members = [(m, f"{m.group}.{{}}.{m.short_id}") for m in
+                       self.group_elements(element.group)]
+            for n in range(1, self.instances(fields, element.group) + 1):
+                for member, pattern in members:
+                    name = pattern.format(n)
+                    if empty(fields.get(name)) and self.is_required(member, fields, n):
+                        result.append(name)
+        return result
 
 
 def empty(value: Any) -> bool:

@@ -37,6 +37,9 @@ class HarvestedRecord:
 
     record: HarvestRecord
     rule_notes: dict[str, str] = field(default_factory=dict)
+    contents: list[str] = field(default_factory=list)
+    """sha256 of every file (and enclosing zip) the record was read from: a later copy of
+    any of them is linked to this record rather than harvested again."""
 
 
 @dataclass
@@ -46,6 +49,8 @@ class HarvestOutcome:
     items: list[HarvestedRecord] = field(default_factory=list)
     errors: list[HarvestError] = field(default_factory=list)
     files_seen: int = 0
+    containers: dict[str, list[str]] = field(default_factory=dict)
+    """Zip member (display path) -> sha256 of the zips it sits in, outermost first."""
 
     @property
     def records(self) -> list[HarvestRecord]:
@@ -183,9 +188,11 @@ class Harvester:
             return
         outcome.errors.extend(HarvestError(p.split(": ", 1)[0], p.split(": ", 1)[1])
                               for p in problems)
+        outer = [*outcome.containers.get(probe.display_path, []), probe.sha256]
         for member in members:
             parts = (*probe.relative_parts, *member.name.split("/"))
             shown = f"{probe.display_path}!/{member.name}"
+            outcome.containers[shown] = outer
             yield from self._probe_one(member.path, shown, parts, scratch, outcome, depth + 1)
 
     # -- harvesting ---------------------------------------------------------------------
@@ -234,13 +241,22 @@ class Harvester:
                 first.display_path, f"connector {loaded.id} failed ({type(exc).__name__})"))
             return
         key, key_rule = self.rules.case_key(first.relative_parts)
+        contents = sorted({sha for p in probes
+                           for sha in (p.sha256, *outcome.containers.get(p.display_path, []))})
+        history = loaded.connector.job_history
         for record in records:
             # A log connector may key each row itself (a job-log row naming its job file).
             own_key = record.case_key
-            record.case_key = own_key or key
             notes = self.rules.enrich(record)
-            notes["case_key"] = f"connector {loaded.id}" if own_key else key_rule
-            outcome.items.append(HarvestedRecord(record, notes))
+            if own_key:
+                record.case_key, notes["case_key"] = own_key, f"connector {loaded.id}"
+            elif history and record.kind == "print":
+                # A job history holds many jobs: each is its own case, keyed like a poller
+                # keys it (printer and job), never by the file that happened to hold them.
+                record.case_key, notes["case_key"] = self.rules.job_key(record)
+            else:
+                record.case_key, notes["case_key"] = key, key_rule
+            outcome.items.append(HarvestedRecord(record, notes, contents))
 
 
 def _unclaimed(probe: FileProbe, host: PluginHost) -> HarvestError:

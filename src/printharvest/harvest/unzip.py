@@ -7,7 +7,6 @@ a one-line reason.
 
 from __future__ import annotations
 
-import shutil
 import stat
 import zipfile
 import zlib
@@ -90,7 +89,3 @@ def _copy_capped(src: object, dst: object, budget: int) -> int:
         write(chunk)
     return copied
 
-
-def remove_tree(path: Path) -> None:
-    """Remove an extraction folder, ignoring what is already gone."""
-    shutil.rmtree(path, ignore_errors=True)

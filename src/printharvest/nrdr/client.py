@@ -46,6 +46,9 @@ class NrdrClient:
         self.http = http
         self.settings = settings
         self.sleep = sleep
+        self.on_retry: Callable[[int, int, float, str], None] | None = None
+        """Told (attempt, max attempts, seconds to wait, why) before each retry, so that a
+        terminal shows progress instead of silence."""
         self.base = require_safe_url(env.api_base).rstrip("/")
 
     def post_transaction(self, body: bytes, idempotency_key: str,
@@ -105,7 +108,10 @@ class NrdrClient:
                 else:
                     return ApiAnswer(response.status_code, _json(response), attempt)
             if attempt < self.settings.max_attempts:
-                self.sleep(self.backoff(attempt, retry_after))
+                wait = self.backoff(attempt, retry_after)
+                if self.on_retry is not None:
+                    self.on_retry(attempt, self.settings.max_attempts, wait, last)
+                self.sleep(wait)
         if refused:
             raise AuthError(f"{last}: {LOG_IN_AGAIN}")
         raise TransmissionError(f"gave up after {attempt} attempt(s): {last}", attempts=attempt)

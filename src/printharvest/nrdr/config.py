@@ -53,6 +53,16 @@ class NrdrConfig(BaseModel):
     status_polls: int = Field(default=5, ge=1, le=100)
     login_timeout_seconds: float = Field(default=300.0, gt=0, le=3600)
     upload_max_mb: float = Field(default=40.0, gt=0, le=1000)
+    batch_size: int = Field(default=10, ge=1, le=500)
+    facility_id: str | None = None
+
+    def upload_facility_id(self) -> str | None:
+        """The facility id written on upload rows: ``facility_id`` here, else the current
+        environment's."""
+        if self.facility_id:
+            return self.facility_id
+        env = self.environments.get(self.environment)
+        return env.facility_id if env is not None else None
 
     def current(self, name: str | None = None) -> tuple[str, NrdrEnvironment]:
         """The named (default: configured) environment; ConfigError if there is none."""
@@ -92,8 +102,8 @@ DEFAULT_NRDR_TEXT = """\
 # Registry submission (NRDR web API through ACR Connect). The registry issues the URLs,
 # scopes and client id per partner; put them in an environment and select it. Only HTTPS is
 # used (plain HTTP only to 127.0.0.1, e.g. the local emulator). The client secret, if the
-# registry gave you one, comes from the environment variable named by client_secret_env or
-# from the OS keyring, never from this file.
+# registry gave you one, comes from the environment variable named by client_secret_env, or
+# is kept like the refresh token (`printharvest nrdr secret`), never in this file.
 # nrdr:
 #   environment: emulator        # which entry below `submit` and `nrdr login` use
 #   environments:
@@ -117,4 +127,6 @@ DEFAULT_NRDR_TEXT = """\
 #   retry_base_seconds: 1.0      # back-off doubles from here ...
 #   retry_max_seconds: 60        # ... up to this (a 429's Retry-After is honoured)
 #   upload_max_mb: 40            # batch upload files are split to stay below this
+#   batch_size: 10               # ready cases sent together in one transaction
+#   facility_id: <facility id>   # written on every upload row (default: the environment's)
 """

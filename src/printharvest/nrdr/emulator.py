@@ -2,9 +2,14 @@
 
 It speaks the protocol the client uses: ``/oauth2/authorize`` (auto-approves a test user and
 redirects with a code), ``/oauth2/token`` (authorization code with PKCE S256, refresh with
-rotation), ``POST {api}/transactions`` (Bearer, Idempotency-Key) and ``GET
-{api}/transactions/{id}``. It reads each case with the configured NRDR mapping and checks it
-against the dictionary, answering accepted or rejected with field errors.
+rotation), ``POST {api}/transactions`` (Bearer; a header plus a list of case records) and ``GET
+{api}/transactions/{id}``. It reads each record with the configured NRDR mapping and checks it
+against the dictionary, answering in the registry's transaction states (``Received`` first,
+then ``Posted``, ``PartiallySuccessful`` or ``ValidationFail``) with a result per record. The
+stable case id is its duplicate guard: a batch it already holds unchanged is the same
+transaction, a changed record of a held case marks the older one
+``UpdatedWithNewTransaction``. ``POST /_emulator/answer {"states": [...]}`` makes the next
+transactions end in the given states (``Failed``, ...).
 
 Faults on request, for the API endpoints: ``Faults(rate, kinds)`` with kinds ``500``, ``429``,
 ``drop`` (connection closed before or after the transaction was stored), ``latency`` and
@@ -32,6 +37,11 @@ from printharvest.dictionary.elements import Dictionary
 from printharvest.registry.mapping import NrdrMapping, from_record, unknown_keys
 
 API_BASE_PATH = "/api/3dp"
+POSTED = "Posted"
+REPLACED = "UpdatedWithNewTransaction"
+TRANSACTION_STATES = ("Loading", "Received", "ValidationSuccessful", "Posted",
+                      "PartiallySuccessful", "ValidationFail", "UpdatedWithNewTransaction",
+                      "Failed")
 FAULT_KINDS = ("500", "429", "drop", "latency", "expired")
 
 
@@ -68,6 +78,11 @@ class EmulatorState:
     access_tokens: dict[str, float] = field(default_factory=dict)
     transactions: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_key: dict[str, str] = field(default_factory=dict)
+    held: dict[str, tuple[str, str]] = field(default_factory=dict)
+    by_content: dict[str, str] = field(default_factory=dict)
+    progress: tuple[str, ...] = ("Received",)
+    forced: list[str] = field(default_factory=list)
+    client_secrets: dict[str, str] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     injected: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -88,12 +103,88 @@ class EmulatorState:
             return kind
 
     def accepted_per_case(self) -> dict[str, int]:
-        """How many accepted transactions each registry case id has."""
+        """How many accepted records each registry case id has (a retry or a duplicate of a
+        record the registry already holds is not counted again; a replaced one is not)."""
         counts: dict[str, int] = {}
         for item in self.transactions.values():
-            if item["status"] == "accepted":
-                counts[item["caseId"]] = counts.get(item["caseId"], 0) + 1
+            for record in item["records"]:
+                if record["status"] == POSTED and not record["duplicate"]:
+                    counts[record["caseId"]] = counts.get(record["caseId"], 0) + 1
         return counts
+
+    def receive(self, header: dict[str, Any], records: list[dict[str, Any]],
+                key: str) -> str:
+        """Store a posted transaction (caller holds the lock); its transaction id.
+
+        The stable case id in each record is the duplicate guard: a batch whose every record
+        the registry already holds, unchanged, from one transaction is that transaction again
+        (a retry whose answer was lost). A changed record of a held case replaces the older
+        one (``UpdatedWithNewTransaction``). The Idempotency-Key header is only an extra.
+        """
+        if key and key in self.by_key:
+            return self.by_key[key]
+        hashes = [_record_hash(r) for r in records]
+        content = hashlib.sha256("".join(hashes).encode("ascii")).hexdigest()
+        if content in self.by_content:  # the very same batch again: its answer was lost
+            return self.by_content[content]
+        ids = [r.get(self.mapping.case_id_key) for r in records]
+        held = [self.held.get(i) if isinstance(i, str) else None for i in ids]
+        if all(h is not None and h[0] == digest for h, digest in zip(held, hashes, strict=True)):
+            owners = {h[1] for h in held if h is not None}
+            if len(owners) == 1:
+                owner = owners.pop()
+                if len(self.transactions[owner]["records"]) == len(records):
+                    return owner
+        transaction_id = "T" + secrets.token_hex(8)
+        common: list[dict[str, str | None]] = []
+        if header.get("registry") != self.mapping.header.get("registry"):
+            common.append({"element": None, "message": "wrong registry"})
+        results: list[dict[str, Any]] = []
+        for record, case_id, digest, before in zip(records, ids, hashes, held, strict=True):
+            case_id, fields = from_record(record, self.mapping)
+            errors = list(common) + check_case(fields, self.dictionary)
+            errors.extend({"element": name, "message": "unknown field"}
+                          for name in unknown_keys(record, self.mapping))
+            if not case_id:
+                errors.insert(0, {"element": None, "message": "no case id"})
+            duplicate = before is not None and before[0] == digest
+            if not errors and case_id and not duplicate:
+                if before is not None:
+                    self._replace(case_id, before[1])
+                self.held[case_id] = (digest, transaction_id)
+            results.append({"caseId": case_id or "", "status": "ValidationFail" if errors
+                            else POSTED, "errors": errors, "duplicate": duplicate})
+        posted = sum(r["status"] == POSTED for r in results)
+        status = (self.forced.pop(0) if self.forced else
+                  POSTED if posted == len(results) else
+                  "ValidationFail" if posted == 0 else "PartiallySuccessful")
+        if status in ("Failed", "ValidationFail") and posted:
+            # a forced refusal: the registry keeps none of it
+            for result in results:
+                if self.held.get(result["caseId"], ("", ""))[1] == transaction_id:
+                    del self.held[result["caseId"]]
+                result["status"] = status
+                result["errors"].append({"element": None, "message": "the transaction could "
+                                         "not be loaded; send it again"})
+        elif status == REPLACED:  # forced: as if a newer transaction had already arrived
+            for result in results:
+                result["status"] = REPLACED
+        self.transactions[transaction_id] = {
+            "transactionId": transaction_id, "key": key, "status": status, "errors": [],
+            "records": results, "polled": 0}
+        if key:
+            self.by_key[key] = transaction_id
+        self.by_content[content] = transaction_id
+        return transaction_id
+
+    def _replace(self, case_id: str, transaction_id: str) -> None:
+        """A newer record of ``case_id`` arrived: the older one is replaced."""
+        older = self.transactions[transaction_id]
+        for record in older["records"]:
+            if record["caseId"] == case_id and record["status"] == POSTED:
+                record["status"] = REPLACED
+        if all(r["status"] == REPLACED for r in older["records"]):
+            older["status"] = REPLACED
 
 
 def check_case(fields: dict[str, Any], dictionary: Dictionary) -> list[dict[str, str | None]]:
@@ -144,6 +235,11 @@ def _problem(kind: str, allowed: list[str], low: float | None, high: float | Non
     if kind == "boolean":
         return None if isinstance(value, bool) else "expected true or false"
     return None if isinstance(value, str) and len(value) <= 500 else "expected text"
+
+
+def _record_hash(record: dict[str, Any]) -> str:
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _challenge(verifier: str) -> str:
@@ -215,6 +311,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._api(lambda answer=True: self._submit(body, answer))
         elif path == "/_emulator/faults":
             self._set_faults(body)
+        elif path == "/_emulator/answer":
+            self._force(body)
         elif path == "/_emulator/revoke":
             self.server.state.refresh_tokens.clear()
             self.server.state.access_tokens.clear()
@@ -242,6 +340,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, form: dict[str, str]) -> None:
         state = self.server.state
         grant = form.get("grant_type")
+        expected = state.client_secrets.get(form.get("client_id", ""))
+        if expected is not None and not secrets.compare_digest(
+                expected.encode(), form.get("client_secret", "").encode()):
+            # a confidential client: the secret goes with PKCE on every token request
+            self._send(401, {"error": "invalid_client"})
+            return
         if grant == "authorization_code":
             issued = state.codes.pop(form.get("code", ""), None)
             if issued is None or issued["redirect_uri"] != form.get("redirect_uri") \
@@ -281,6 +385,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.state.set_faults(faults)
         self._send(200, {"rate": faults.rate, "kinds": list(faults.kinds)})
 
+    def _force(self, body: bytes) -> None:
+        """The next transactions end in the given states (any the registry publishes)."""
+        try:
+            words = json.loads(body or b"{}").get("states")
+            assert isinstance(words, list) and all(w in TRANSACTION_STATES for w in words)
+        except (ValueError, AttributeError, AssertionError):
+            self._send(400, {"error": "invalid_request",
+                             "known": list(TRANSACTION_STATES)})
+            return
+        self.server.state.forced.extend(words)
+        self._send(200, {"forced": self.server.state.forced})
+
     def _api(self, handle: Callable[..., None]) -> None:
         state = self.server.state
         token = self.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -306,53 +422,41 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _submit(self, body: bytes, answer: bool = True) -> None:
         state = self.server.state
+        shape = state.mapping.transaction
         key = self.headers.get("Idempotency-Key", "")
         try:
             data = json.loads(body)
-            header, record = data["header"], data["case"]
-            assert isinstance(header, dict) and isinstance(record, dict)
+            header = data["header"]
+            records = data[shape.records_key] if shape.records_key in data else [data["case"]]
+            assert isinstance(header, dict) and isinstance(records, list) and records
+            assert all(isinstance(r, dict) for r in records)
         except (ValueError, KeyError, TypeError, AssertionError):
             if answer:
                 self._send(400, {"errors": [{"element": None, "message": "not a transaction"}]})
             return
-        if not key or header.get("idempotencyKey") != key:
-            if answer:
-                self._send(400, {"errors": [{"element": None,
-                                             "message": "Idempotency-Key missing or mismatched"}]})
-            return
         with state.lock:
-            existing = state.by_key.get(key)
-            if existing is None:
-                case_id, fields = from_record(record, state.mapping)
-                errors = check_case(fields, state.dictionary)
-                errors.extend({"element": key, "message": "unknown field"}
-                              for key in unknown_keys(record, state.mapping))
-                if header.get("registry") != state.mapping.header.get("registry"):
-                    errors.insert(0, {"element": None, "message": "wrong registry"})
-                if not case_id:
-                    errors.insert(0, {"element": None, "message": "no case id"})
-                existing = "T" + secrets.token_hex(8)
-                state.by_key[key] = existing
-                state.transactions[existing] = {
-                    "transactionId": existing, "caseId": case_id or "", "key": key,
-                    "status": "rejected" if errors else "accepted", "errors": errors,
-                    "polled": False}
+            existing = state.receive(header, records, key)
         if answer:
-            self._send(202, {"transactionId": existing, "status": "received"})
+            self._send(202, {"transactionId": existing, "status": "Received"})
 
     def _status(self, transaction_id: str, answer: bool = True) -> None:
-        item = self.server.state.transactions.get(transaction_id)
+        state = self.server.state
+        item = state.transactions.get(transaction_id)
         if not answer:
             return
         if item is None:
             self._send(404, {"error": "not_found"})
             return
-        if not item["polled"]:
-            item["polled"] = True  # the first look says "processing", like a real queue
-            self._send(200, {"transactionId": transaction_id, "status": "processing"})
+        if item["polled"] < len(state.progress):
+            # the first looks say the transaction is still on its way, like a real queue
+            word = state.progress[item["polled"]]
+            item["polled"] += 1
+            self._send(200, {"transactionId": transaction_id, "status": word})
             return
         self._send(200, {"transactionId": transaction_id, "status": item["status"],
-                         "errors": item["errors"]})
+                         "errors": item["errors"],
+                         "records": [{"caseId": r["caseId"], "status": r["status"],
+                                      "errors": r["errors"]} for r in item["records"]]})
 
 
 def start(state: EmulatorState, port: int = 0, host: str = "127.0.0.1") -> EmulatorServer:

@@ -94,10 +94,48 @@ class TokenStore:
         self._file(environment).unlink(missing_ok=True)
 
     def client_secret(self, environment: str, env_var: str | None) -> str | None:
-        """The client secret: from the named environment variable, else the keyring."""
+        """The client secret: from the named environment variable, else where the refresh
+        token is kept (keyring, or the 0600 file)."""
         if env_var and os.environ.get(env_var):
             return os.environ[env_var]
         if self.keyring is not None:
             value = self.keyring.get_password(KEYRING_SERVICE, f"{environment}:client_secret")
             return value if isinstance(value, str) else None
-        return None
+        try:
+            data = json.loads(self._secret_file(environment).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise AuthError(f"the stored client secret of '{environment}' is unreadable: "
+                            "store it again with `printharvest nrdr secret`") from exc
+        value = data.get("client_secret") if isinstance(data, dict) else None
+        return value if isinstance(value, str) else None
+
+    def _secret_file(self, environment: str) -> Path:
+        return self.folder / f"{environment}.secret.json"
+
+    def put_client_secret(self, environment: str, secret: str) -> None:
+        """Keep the client secret the registry issued, like the refresh token."""
+        if self.keyring is not None:
+            self.keyring.set_password(KEYRING_SERVICE, f"{environment}:client_secret", secret)
+            return
+        self._write_private(self._secret_file(environment), {"client_secret": secret})
+
+    def delete_client_secret(self, environment: str) -> None:
+        """Forget the stored client secret of ``environment``."""
+        if self.keyring is not None:
+            with contextlib.suppress(Exception):
+                self.keyring.delete_password(KEYRING_SERVICE, f"{environment}:client_secret")
+            return
+        self._secret_file(environment).unlink(missing_ok=True)
+
+    def _write_private(self, path: Path, data: dict[str, str]) -> None:
+        """Write a 0600 file atomically in a 0700 folder."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
+        temporary = path.with_name(path.name + ".part")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)

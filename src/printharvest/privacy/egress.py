@@ -30,6 +30,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from printharvest.cases.model import Case
+from printharvest.dictionary.elements import LAB_PREFIX
 from printharvest.exceptions import EgressError
 
 MIN_TOKEN = 3
@@ -100,9 +101,14 @@ class EgressGuard:
                 self.add_name(record.printer.serial)
             for part in record.parts:
                 self.add_name(part.name)
-        for value in case.fields.values():
+        for name, value in case.fields.items():
             if value.provenance.path:
                 self.add_path(value.provenance.path)
+            if name.startswith(LAB_PREFIX):
+                # the lab's own fields never leave: their words are refused like file names
+                for word in value.value if isinstance(value.value, list) else [value.value]:
+                    if isinstance(word, str):
+                        self.add_name(word)
 
 
 def _texts(data: bytes) -> list[str]:

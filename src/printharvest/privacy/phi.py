@@ -26,7 +26,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -34,8 +34,6 @@ from printharvest.exceptions import ConfigError
 
 SALT_NAME = "phi-salt"
 SALT_BYTES = 32
-SaltSource = Callable[[], bytes]
-"""Gives the salt when first needed (the App reads or creates the home's salt file)."""
 
 # DICOM PS3.15 Table E.1-1, Basic Profile column (every row with an action other than K,
 # i.e. D, Z, X, U and their combinations), as pydicom keywords. Rows pydicom does not know
@@ -317,16 +315,3 @@ def egress_check(data: bytes | str, planted: Iterable[str]) -> list[str]:
         if needle in lowered or wide in lowered:
             found.add(token)
     return sorted(found)
-
-
-def scan_tree(root: Path, planted: Iterable[str]) -> dict[str, list[str]]:
-    """Every file below ``root`` (names and bytes) that holds a planted token."""
-    tokens = list(planted)
-    hits: dict[str, list[str]] = {}
-    for path in sorted(root.rglob("*")):
-        found = set(egress_check(str(path.relative_to(root)), tokens))
-        if path.is_file():
-            found.update(egress_check(path.read_bytes(), tokens))
-        if found:
-            hits[str(path)] = sorted(found)
-    return hits

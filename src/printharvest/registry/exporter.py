@@ -7,7 +7,6 @@ a row in ``registry_exports``, an audit entry, and the status ``exported``. File
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -19,12 +18,13 @@ from typing import Any, Literal
 
 from printharvest.cases.model import Case
 from printharvest.cases.service import CaseService
+from printharvest.cases.status import move
 from printharvest.dictionary.elements import Dictionary
-from printharvest.dictionary.validation import validate
-from printharvest.exceptions import EgressError, PrintharvestError, RegistryError, ValidationError
-from printharvest.privacy.egress import EgressGuard, check_values, release
-from printharvest.registry.layout import UploadLayout, expand, rows
+from printharvest.exceptions import ConfigError, PrintharvestError, RegistryError
+from printharvest.privacy.egress import EgressGuard, release
+from printharvest.registry.layout import LAYOUT_FILE, UploadLayout, expand, rows, uncovered
 from printharvest.registry.mapping import NrdrMapping, to_record
+from printharvest.registry.outgoing import OutgoingStep, Prepared
 from printharvest.registry.sheet import sheet_html
 from printharvest.registry.upload import UploadFile, psv_files, xlsx_files
 from printharvest.registry.values import element_values
@@ -32,26 +32,6 @@ from printharvest.store.exports import ExportLog
 
 ExportFormat = Literal["psv", "xlsx", "json", "sheet"]
 SUFFIX = {"psv": ".txt", "xlsx": ".xlsx", "json": ".json", "sheet": ".html"}
-
-
-def problems_for(case: Case, dictionary: Dictionary) -> list[str]:
-    """Why ``case`` cannot go to the registry yet (empty: it can).
-
-    The one validator the CLI and the web page use (required, conditions, allowed values,
-    ranges, repeat limits), plus values that cannot be written in their element's type.
-    """
-    problems = [str(problem) for problem in validate(case, dictionary)]
-    try:
-        element_values(case, dictionary)
-    except ValidationError as exc:
-        problems.append(str(exc))
-    return problems
-
-
-def version_hash(record: dict[str, Any]) -> str:
-    """A stable hash of a case record: the same values give the same hash."""
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def new_export_id() -> str:
@@ -74,75 +54,48 @@ class Exporter:
     """Writes registry files for cases into the exports folder."""
 
     def __init__(self, cases: CaseService, rules_dir: Path | None, exports_dir: Path,
-                 local_roots: Sequence[Path] = (), max_bytes: int = 40 * 1024 * 1024) -> None:
+                 local_roots: Sequence[Path] = (), max_bytes: int = 40 * 1024 * 1024,
+                 facility_id: str | None = None) -> None:
         self.cases = cases
+        self.outgoing = OutgoingStep(cases, rules_dir, local_roots)
         self.dictionary: Dictionary = cases.dictionary
         self.rules_dir = rules_dir
         self.exports_dir = exports_dir
         self.local_roots = tuple(local_roots)
         self.max_bytes = max_bytes
+        self.facility_id = facility_id
 
     def mapping(self) -> NrdrMapping:
-        """The NRDR mapping, checked against the dictionary."""
-        mapping = NrdrMapping.load(self.rules_dir)
-        mapping.check(self.dictionary)
-        return mapping
+        """The NRDR mapping, checked against the dictionary (coverage included)."""
+        return self.outgoing.mapping()
 
     def record(self, case: Case, mapping: NrdrMapping) -> dict[str, Any]:
         """A case as an NRDR case record."""
         return to_record(case, element_values(case, self.dictionary), mapping, self.dictionary)
 
-    def select(self, ids: Sequence[int], any_status: bool = False) -> tuple[list[Case],
-                                                                            list[tuple[int, str]]]:
-        """The cases to export (given ids, or every ready case) and the ones skipped, why."""
-        chosen = ([self.cases.get(i) for i in ids] if ids else self.cases.list("ready"))
-        good: list[Case] = []
-        skipped: list[tuple[int, str]] = []
-        for case in chosen:
-            if not any_status and case.status != "ready":
-                skipped.append((case.id, f"status is {case.status}, only ready cases export"))
-                continue
-            problems = [] if any_status else problems_for(case, self.dictionary)
-            if problems:
-                skipped.append((case.id, "; ".join(problems)))
-                continue
-            good.append(case)
-        return good, skipped
-
     def guard(self, cases: Sequence[Case]) -> EgressGuard:
-        """The egress guard for ``cases`` (their names forbidden, the dictionary's words not)."""
-        guard = EgressGuard.for_cases(cases, self.local_roots)
-        guard.allow(v for e in self.dictionary.elements for v in e.values)
-        return guard
-
-    def releasable(self, cases: Sequence[Case], skipped: list[tuple[int, str]]) -> list[Case]:
-        """The cases whose every value may leave; the others go to ``skipped`` with the element
-        that holds a name or path (so the data manager can correct it)."""
-        good: list[Case] = []
-        for case in cases:
-            try:
-                check_values(element_values(case, self.dictionary), self.guard([case]),
-                             f"case {case.registry_id}")
-            except EgressError as exc:
-                skipped.append((case.id, str(exc)))
-                continue
-            good.append(case)
-        return good
+        """The egress guard for ``cases`` (the outgoing step's)."""
+        return self.outgoing.guard(cases)
 
     def export(self, fmt: ExportFormat, ids: Sequence[int] = (), header: bool | None = None,
-               actor: str = "export") -> ExportResult:
-        """Write one export; record it per case unless it is a case sheet."""
+               actor: str = "export", again: bool = False) -> ExportResult:
+        """Write one export; record it per case unless it is a case sheet. ``again`` lets
+        cases exported before go out once more."""
         result = ExportResult(new_export_id())
-        chosen, result.skipped = self.select(ids, any_status=(fmt == "sheet" and bool(ids)))
-        chosen = self.releasable(chosen, result.skipped)
+        mapping = self.mapping()
+        prepared = self.outgoing.prepare(ids, any_status=(fmt == "sheet" and bool(ids)),
+                                         mapping=mapping, again=again)
+        result.skipped = prepared.skipped
+        chosen = prepared.cases
         if not chosen:
             return result
         guard = self.guard(chosen)
-        mapping = self.mapping()
-        hashes = {c.id: version_hash(self.record(c, mapping)) for c in chosen}
-        uploads = self._files(fmt, chosen, header, guard, mapping, result)
+        hashes = {item.case.id: item.version for item in prepared.items}
+        uploads = self._files(fmt, prepared, header, guard, mapping, result)
         base = f"3dp_case_{result.export_id}"
-        named = [(self.exports_dir / (base + (f"_{n}" if len(uploads) > 1 else "") + SUFFIX[fmt]),
+        # a split file keeps the 3dp_case_<alphanumeric> name: the part number is appended
+        # as "p<n>", never after an underscore the registry's loader would not accept
+        named = [(self.exports_dir / (base + (f"p{n}" if len(uploads) > 1 else "") + SUFFIX[fmt]),
                   upload) for n, upload in enumerate(uploads, 1)]
         self.exports_dir.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
@@ -162,12 +115,13 @@ class Exporter:
         result.cases = [c.id for c in chosen]
         return result
 
-    def _files(self, fmt: ExportFormat, chosen: list[Case], header: bool | None,
+    def _files(self, fmt: ExportFormat, prepared: Prepared, header: bool | None,
                guard: EgressGuard, mapping: NrdrMapping,
                result: ExportResult) -> list[UploadFile]:
+        chosen = prepared.cases
         if fmt == "json":
             body = {"mapping": mapping.mapping.version, "header": dict(mapping.header),
-                    "cases": [self.record(c, mapping) for c in chosen]}
+                    "cases": [item.record for item in prepared.items]}
             data = (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
             return [UploadFile(release(data, guard, "JSON export"), list(range(len(chosen))))]
         if fmt == "sheet":
@@ -175,16 +129,23 @@ class Exporter:
             return [UploadFile(release(html, guard, "case sheet"), list(range(len(chosen))))]
         layout = UploadLayout.load(self.rules_dir)
         columns = expand(layout, self.dictionary)
+        lost_elements = uncovered(columns, self.dictionary)
+        if lost_elements:  # checked before any case: a layout gap never drops a value quietly
+            raise ConfigError(f"{LAYOUT_FILE}: no column for dictionary element(s) "
+                              f"{', '.join(lost_elements)}")
+        if any(c.setting == "facility_id" for c in columns) and not self.facility_id:
+            result.warnings.append("the upload layout has a facility id column but "
+                                   "printharvest.yaml sets no nrdr: facility_id")
         with_header = layout.format.header_row if header is None else header
         names = [c.name for c in columns] if with_header else None
-        typed = [(c, element_values(c, self.dictionary)) for c in chosen]
+        typed = [(item.case, item.values) for item in prepared.items]
         covered = {c.field for c in columns if c.field is not None}
         for case, values in typed:
             lost = sorted(set(values) - covered)
             if lost:  # never drop a value silently: the layout must have a column for it
                 raise RegistryError(f"case {case.id}: the upload layout has no column for "
                                     f"{', '.join(lost)}")
-        table = rows(columns, typed, layout.format)
+        table = rows(columns, typed, layout.format, {"facility_id": self.facility_id})
         writer = psv_files if fmt == "psv" else xlsx_files
         files, warnings = writer(names, table, self.max_bytes, guard)
         result.warnings.extend(warnings)
@@ -200,7 +161,7 @@ class Exporter:
                     case = chosen[index]
                     log.record(export_id, case.id, fmt, path.name, hashes[case.id], actor)
                     store.log(case.id, actor, "export", None, None, f"{fmt} {path.name}")
-                    store.set_status(case.id, "exported", actor)
+                    move(store, case.id, "exported", actor)
 
 
 def _write_new(path: Path, data: bytes) -> None:

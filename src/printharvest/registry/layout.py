@@ -20,7 +20,8 @@ from printharvest.rules.lab import rules_file
 from printharvest.rules.yamlfile import validate_yaml
 
 LAYOUT_FILE = "registry/upload_layout.yaml"
-DurationPart = Literal["hours", "minutes", "total_minutes", "hours_minutes"]
+DurationPart = Literal["hours", "minutes", "unknown", "total_minutes", "hours_minutes"]
+Setting = Literal["facility_id"]
 
 
 class RegistryItem(BaseModel):
@@ -41,7 +42,7 @@ class RegistryFileInfo(RegistryItem):
 class LayoutFormat(RegistryItem):
     """How values are written."""
 
-    header_row: bool = True
+    header_row: bool = False  # the registry rejects a file whose first line is a header
     multi_choice_separator: str = ";"
     boolean_true: str = "Y"
     boolean_false: str = "N"
@@ -49,18 +50,21 @@ class LayoutFormat(RegistryItem):
 
 
 class Column(RegistryItem):
-    """One column: from the case (generated id), a dictionary element, or a constant."""
+    """One column: from the case (generated id), a dictionary element, a constant, or a
+    setting of the lab's configuration (the facility id)."""
 
     name: str
     element: str | None = None
     case: Literal["registry_id"] | None = None
     const: str | None = None
+    setting: Setting | None = None
     part: DurationPart = "hours_minutes"
 
     @model_validator(mode="after")
     def _one_source(self) -> Column:
-        if sum(x is not None for x in (self.element, self.case, self.const)) != 1:
-            raise ValueError("a column needs exactly one of element, case, const")
+        sources = (self.element, self.case, self.const, self.setting)
+        if sum(x is not None for x in sources) != 1:
+            raise ValueError("a column needs exactly one of element, case, const, setting")
         return self
 
 
@@ -95,6 +99,13 @@ class ExpandedColumn:
     case_attr: str | None
     const: str | None
     part: DurationPart
+    setting: Setting | None = None
+
+
+def uncovered(columns: list[ExpandedColumn], dictionary: Dictionary) -> list[str]:
+    """Dictionary elements no column carries (their values would be lost), in order."""
+    carried = {c.element.id for c in columns if c.element is not None}
+    return [e.id for e in dictionary.elements if e.id not in carried]
 
 
 def expand(layout: UploadLayout, dictionary: Dictionary) -> list[ExpandedColumn]:
@@ -113,7 +124,7 @@ def expand(layout: UploadLayout, dictionary: Dictionary) -> list[ExpandedColumn]
             field = (col.element if number is None
                      else f"{group}.{number}.{element.short_id}")
         name = col.name if number is None else col.name.replace("{n}", str(number))
-        return ExpandedColumn(name, field, element, col.case, col.const, col.part)
+        return ExpandedColumn(name, field, element, col.case, col.const, col.part, col.setting)
 
     for entry in layout.columns:
         if isinstance(entry, Column):
@@ -135,10 +146,13 @@ def expand(layout: UploadLayout, dictionary: Dictionary) -> list[ExpandedColumn]
 Cell = str | int | float | None
 
 
-def cell(column: ExpandedColumn, case: Case, values: dict[str, Any], fmt: LayoutFormat) -> Cell:
+def cell(column: ExpandedColumn, case: Case, values: dict[str, Any], fmt: LayoutFormat,
+         settings: dict[str, str | None] | None = None) -> Cell:
     """The value of one column for one case (None = empty)."""
     if column.const is not None:
         return column.const
+    if column.setting is not None:
+        return (settings or {}).get(column.setting)
     if column.case_attr is not None:
         return str(getattr(case, column.case_attr))
     assert column.field is not None and column.element is not None
@@ -157,8 +171,11 @@ def cell(column: ExpandedColumn, case: Case, values: dict[str, Any], fmt: Layout
 
 
 def _duration(value: Duration, part: DurationPart, fmt: LayoutFormat) -> Cell:
+    if part == "unknown":  # the flag column of the hours / minutes / unknown triple
+        return fmt.boolean_true if value.unknown else fmt.boolean_false
     if value.unknown:
-        return fmt.duration_unknown
+        # hours and minutes stay empty when the flag column says unknown
+        return None if part in ("hours", "minutes") else fmt.duration_unknown
     if part == "hours":
         return value.hours
     if part == "minutes":
@@ -169,6 +186,6 @@ def _duration(value: Duration, part: DurationPart, fmt: LayoutFormat) -> Cell:
 
 
 def rows(columns: list[ExpandedColumn], cases: list[tuple[Case, dict[str, Any]]],
-         fmt: LayoutFormat) -> list[list[Cell]]:
+         fmt: LayoutFormat, settings: dict[str, str | None] | None = None) -> list[list[Cell]]:
     """One row per case, every row as long as ``columns``."""
-    return [[cell(c, case, values, fmt) for c in columns] for case, values in cases]
+    return [[cell(c, case, values, fmt, settings) for c in columns] for case, values in cases]

@@ -7,7 +7,7 @@ field values, which is what the local emulator does to validate what it receives
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -27,6 +27,28 @@ class ApiPaths(RegistryItem):
 
     submit_path: str = "/transactions"
     status_path: str = "/transactions/{transaction_id}"
+
+
+Meaning = Literal["waiting", "accepted", "rejected", "partial", "replaced"]
+"""What a registry state means to the outbox: still in progress, accepted, rejected, some
+records accepted and others not (read the per-record results), or replaced by a newer
+transaction (a newer version of the case is what the registry keeps)."""
+
+DEFAULT_STATES: dict[str, Meaning] = {
+    "Loading": "waiting", "Received": "waiting", "ValidationSuccessful": "waiting",
+    "Posted": "accepted", "PartiallySuccessful": "partial", "ValidationFail": "rejected",
+    "UpdatedWithNewTransaction": "replaced", "Failed": "rejected"}
+"""The transaction states sibling NRDR registries publish (used when a mapping file has no
+``states``)."""
+
+
+class TransactionShape(RegistryItem):
+    """Where the parts of a transaction and of its status answer are."""
+
+    records_key: str = "records"
+    status_key: str = "status"
+    results_key: str = "records"
+    errors_key: str = "errors"
 
 
 class FieldMap(RegistryItem):
@@ -53,6 +75,19 @@ class NrdrMapping(RegistryItem):
     case_id_key: str = "caseId"
     fields: list[FieldMap]
     groups: list[GroupMap] = Field(default_factory=list)
+    transaction: TransactionShape = Field(default_factory=TransactionShape)
+    states: dict[str, Meaning] = Field(default_factory=lambda: dict(DEFAULT_STATES))
+    record_states: dict[str, Meaning] = Field(default_factory=lambda: dict(DEFAULT_STATES))
+
+    def meaning(self, state: Any, records: bool = False) -> Meaning | None:
+        """What a registry state means (None: a state this mapping does not know)."""
+        table = self.record_states if records else self.states
+        if not isinstance(state, str):
+            return None
+        found = table.get(state)
+        if found is None:  # the registry may vary the case of its words
+            found = next((v for k, v in table.items() if k.lower() == state.lower()), None)
+        return found
 
     @classmethod
     def load(cls, rules_dir: Path | None) -> NrdrMapping:
@@ -60,8 +95,13 @@ class NrdrMapping(RegistryItem):
         return validate_yaml(cls, rules_file(rules_dir, MAPPING_FILE))
 
     def check(self, dictionary: Dictionary) -> None:
-        """ConfigError when the mapping names an element the dictionary does not have."""
+        """ConfigError when the mapping names an element the dictionary does not have, or
+        leaves out one it has (that element would silently never reach the registry)."""
         elements = {e.id: e for e in dictionary.elements}
+        lost = unmapped(self, dictionary)
+        if lost:
+            raise ConfigError(f"{MAPPING_FILE}: no JSON key for dictionary element(s) "
+                              f"{', '.join(lost)}: add them, or nothing of theirs is sent")
         for item in self.fields:
             if item.element not in elements or elements[item.element].group is not None:
                 raise ConfigError(f"{MAPPING_FILE}: {item.key}: {item.element} is not a "
@@ -72,6 +112,13 @@ class NrdrMapping(RegistryItem):
                 if found is None or found.group != group.group:
                     raise ConfigError(f"{MAPPING_FILE}: {group.key}.{item.key}: {item.element} "
                                       f"is not an element of group {group.group}")
+
+
+def unmapped(mapping: NrdrMapping, dictionary: Dictionary) -> list[str]:
+    """Dictionary elements the mapping has no key for, in dictionary order."""
+    mapped = {item.element for item in mapping.fields}
+    mapped |= {item.element for group in mapping.groups for item in group.fields}
+    return [e.id for e in dictionary.elements if e.id not in mapped]
 
 
 def json_value(value: Any) -> Any:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from printharvest.cases.model import Case
+from printharvest.dictionary.values import Duration
 from printharvest.models import HarvestRecord
 from printharvest.rules.lab import Rules
 
@@ -21,7 +22,6 @@ EFFORT_KINDS: tuple[str, ...] = (
     "cad_clinician", "cad_nonclinician",
     "postprocessing_clinician", "postprocessing_nonclinician",
 )
-_HM = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -54,34 +54,25 @@ class CaseFacts:
     technologies: list[str]
     materials: list[str]
     effort_minutes: dict[str, int | None]
+    effort_states: dict[str, str]
     volume_ml: float | None
     jobs: list[PrintJob] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
 
 def duration_minutes(value: Any) -> int | None:
-    """Minutes from an effort value: {hours, minutes}, a number of minutes, or "1h 30m".
+    """Minutes from a stored effort value; None when recorded as unknown or not entered
+    (:func:`effort_state` tells the two apart)."""
+    found = Duration.from_value(value)
+    return None if found is None else found.total_minutes
 
-    None means unknown (the dictionary allows "unknown" for effort).
-    """
-    if value is None or value == "" or value == "unknown":
-        return None
-    if isinstance(value, dict):
-        if value.get("unknown"):
-            return None
-        hours, minutes = value.get("hours") or 0, value.get("minutes") or 0
-        if isinstance(hours, int | float) and isinstance(minutes, int | float):
-            return round(hours * 60 + minutes)
-        return None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return round(value)
-    if isinstance(value, str):
-        match = _HM.match(value)
-        if match and (match.group(1) or match.group(2)):
-            return round(float(match.group(1) or 0) * 60 + float(match.group(2) or 0))
-    return None
+
+def effort_state(value: Any) -> str:
+    """``entered``, ``unknown`` (recorded as unknown) or ``missing`` (not entered)."""
+    found = Duration.from_value(value)
+    if found is None:
+        return "missing"
+    return "unknown" if found.unknown else "entered"
 
 
 def case_day(case: Case) -> date:
@@ -162,6 +153,7 @@ def case_facts(case: Case, rules: Rules) -> CaseFacts:
         technologies=technologies,
         materials=sorted({material_label(r, rules) for r in prints}),
         effort_minutes={k: duration_minutes(fields.get(f"effort.{k}")) for k in EFFORT_KINDS},
+        effort_states={k: effort_state(fields.get(f"effort.{k}")) for k in EFFORT_KINDS},
         volume_ml=float(volume) if isinstance(volume, int | float) else None,
         jobs=[_job(r, rules) for r in prints],
         missing=list(case.missing),

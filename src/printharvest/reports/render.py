@@ -18,11 +18,12 @@ _ENV = jinja2.Environment(
 )
 
 
-def render_html(report: Report, *, charts: bool = True) -> str:
-    """The report as a single HTML document that needs no network to view or print."""
+def render_html(report: Report, *, charts: bool = True, case_links: bool = False) -> str:
+    """The report as a single HTML document that needs no network to view or print;
+    ``case_links`` (the web page) links case numbers back to their case pages."""
     drawings = {t.key: render_chart(t) for t in report.tables()} if charts else {}
     return _ENV.get_template("report.html.j2").render(
-        report=report, charts={k: Markup(v)
+        report=report, case_links=case_links, charts={k: Markup(v)
                                for k, v in drawings.items() if v})
 
 

@@ -15,6 +15,12 @@ from typing import Any
 from printharvest.reports.facts import EFFORT_KINDS, CaseFacts
 
 NOT_SET = "not yet set"
+Words = Callable[[str, str], str]
+"""Puts a code of a dictionary element in words: ``words("imaging.organ_system", "cardiac")``."""
+
+
+def _plain(element: str, code: str) -> str:
+    return code
 VOLUME_BINS: tuple[tuple[float, float], ...] = (
     (0, 10), (10, 50), (50, 100), (100, 250), (250, 500), (500, float("inf")))
 
@@ -54,28 +60,48 @@ def _counts(values: Iterable[Any]) -> list[list[Any]]:
     return [[k, n] for k, n in sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))]
 
 
+def _named(values: Iterable[str | None], element: str, words: Words) -> list[list[Any]]:
+    """Counts of codes, each row named in words (a code the dictionary does not allow was
+    already turned into INVALID by the facts, so it never shows as a category)."""
+    return _counts(None if v is None else words(element, v) for v in values)
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` (``YYYY-MM``), both included."""
+    year, month = int(first[:4]), int(first[5:7])
+    result = []
+    while f"{year:04d}-{month:02d}" <= last:
+        result.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return result
+
+
 def volume_tables(cases: list[CaseFacts]) -> list[Table]:
-    """Case volume by month and by status."""
+    """Case volume by month (a month without cases is a zero, not a gap) and by status."""
     by_month = Counter(c.month for c in cases)
+    months = months_between(min(by_month), max(by_month)) if by_month else []
     return [
         Table("cases_by_month", "Cases by month", ["month", "cases"],
-              [[m, by_month[m]] for m in sorted(by_month)], chart="bar", chart_axis="cases"),
+              [[m, by_month[m]] for m in months], chart="bar", chart_axis="cases"),
         Table("cases_by_status", "Cases by status", ["status", "cases"],
-              _counts(c.status for c in cases), chart="barh", chart_axis="cases"),
+              _counts(c.status.replace("_", " ") for c in cases), chart="barh",
+              chart_axis="cases"),
     ]
 
 
-def indication_tables(cases: list[CaseFacts]) -> list[Table]:
+def indication_tables(cases: list[CaseFacts], words: Words = _plain) -> list[Table]:
     """Organ systems and indications driving the volume."""
     return [
         Table("cases_by_organ_system", "Cases by organ system", ["organ system", "cases"],
-              _counts(c.organ_system for c in cases), chart="barh", chart_axis="cases"),
+              _named((c.organ_system for c in cases), "imaging.organ_system", words),
+              chart="barh", chart_axis="cases"),
         Table("cases_by_indication", "Cases by indication", ["indication", "cases"],
-              _counts(c.indication for c in cases), chart="barh", chart_axis="cases"),
+              _named((c.indication for c in cases), "imaging.indication", words),
+              chart="barh", chart_axis="cases"),
     ]
 
 
-def model_tables(cases: list[CaseFacts]) -> list[Table]:
+def model_tables(cases: list[CaseFacts], words: Words = _plain) -> list[Table]:
     """Model vs guide, guide types, parts per model, model volume distribution."""
     guides = [c for c in cases if c.object_type == "anatomic_guide"]
     parts = [c.part_count for c in cases if c.part_count is not None]
@@ -89,9 +115,11 @@ def model_tables(cases: list[CaseFacts]) -> list[Table]:
             if parts else "no part counts yet")
     return [
         Table("object_types", "Anatomic models and guides", ["type of object", "cases"],
-              _counts(c.object_type for c in cases), chart="barh", chart_axis="cases"),
+              _named((c.object_type for c in cases), "model.object_type", words),
+              chart="barh", chart_axis="cases"),
         Table("guide_types", "Guide types", ["guide type", "guides"],
-              _counts(c.guide_type for c in guides), chart="barh", chart_axis="guides"),
+              _named((c.guide_type for c in guides), "model.guide_type", words),
+              chart="barh", chart_axis="guides"),
         Table("parts_per_model", "Anatomic parts per model", ["parts", "cases"], part_rows,
               note=note, chart="bar", chart_axis="cases"),
         Table("model_volume", "Model volume distribution", ["model volume", "cases"], bins,
@@ -116,37 +144,43 @@ def imaging_tables(cases: list[CaseFacts]) -> list[Table]:
 
 
 def _crosstab(cases: list[CaseFacts], key: str, title: str,
-              values: Callable[[CaseFacts], list[str]]) -> Table:
+              values: Callable[[CaseFacts], list[str]], words: Words) -> Table:
     grid: dict[str, Counter[str]] = defaultdict(Counter)
     for case in cases:
+        organ = (words("imaging.organ_system", case.organ_system) if case.organ_system
+                 else NOT_SET)
         for value in values(case):
-            grid[case.organ_system or NOT_SET][value] += 1
+            grid[organ][value] += 1
     columns = sorted({v for row in grid.values() for v in row})
     rows = [[organ, *(grid[organ][c] for c in columns)] for organ in sorted(grid)]
     return Table(key, title, ["organ system", *columns], rows,
                  note="cases counted once per value they use")
 
 
-def technology_tables(cases: list[CaseFacts]) -> list[Table]:
+def technology_tables(cases: list[CaseFacts], words: Words = _plain) -> list[Table]:
     """Technology and material by organ system."""
     return [
         _crosstab(cases, "technology_by_organ_system", "Technology by organ system",
-                  lambda c: c.technologies),
+                  lambda c: [words("prints.technology", t) for t in c.technologies], words),
         _crosstab(cases, "material_by_organ_system", "Material by organ system",
-                  lambda c: c.materials),
+                  lambda c: c.materials, words),
     ]
 
 
-def effort_tables(cases: list[CaseFacts]) -> list[Table]:
-    """Human effort by kind, clinician and non-clinician, in hours."""
+def effort_tables(cases: list[CaseFacts], labels: dict[str, str] | None = None) -> list[Table]:
+    """Human effort by kind, in hours, and how many cases recorded it, recorded it as unknown,
+    or have not entered it yet."""
+    labels = labels or {}
     rows = []
     for kind in EFFORT_KINDS:
         known = [c.effort_minutes[kind] for c in cases if c.effort_minutes[kind] is not None]
-        rows.append([kind.replace("_", " "), round(sum(k or 0 for k in known) / 60, 2),
-                     len(known), len(cases) - len(known)])
-    return [Table("effort_by_kind", "Effort by kind", ["kind", "hours", "cases known",
-                                                       "cases unknown"], rows,
-                  note="hours summed over the cases where the effort is known",
+        unknown = sum(1 for c in cases if c.effort_states.get(kind) == "unknown")
+        rows.append([labels.get(f"effort.{kind}", kind.replace("_", " ")),
+                     round(sum(k or 0 for k in known) / 60, 2),
+                     len(known), unknown, len(cases) - len(known) - unknown])
+    return [Table("effort_by_kind", "Effort by kind",
+                  ["kind", "hours", "cases entered", "recorded as unknown", "not entered"], rows,
+                  note="hours summed over the cases where the effort was entered",
                   chart="barh", chart_axis="hours")]
 
 
@@ -160,21 +194,25 @@ def _resource_rows(cases: list[CaseFacts], key: Callable[[Any], str]) -> list[li
         jobs = groups[name]
         judged = [j for j in jobs if j.outcome in ("success", "failed", "aborted")]
         success = sum(1 for j in judged if j.outcome == "success")
+        failed = len(judged) - success
         rate = f"{100 * success / len(judged):.0f}%" if judged else "n/a"
+        failure = f"{100 * failed / len(judged):.0f}%" if judged else "n/a"
         rows.append([name, len(jobs), round(sum(j.time_h or 0 for j in jobs), 2),
                      round(sum(j.used_g or 0 for j in jobs), 1),
-                     round(sum(j.used_ml or 0 for j in jobs), 1), rate])
+                     round(sum(j.used_ml or 0 for j in jobs), 1), rate, failed, failure])
     return rows
 
 
 def resource_tables(cases: list[CaseFacts]) -> list[Table]:
     """Printer hours, material used and success rate per printer and per material."""
-    columns = ["jobs", "print hours", "material g", "material mL", "success rate"]
+    columns = ["jobs", "print hours", "material g", "material mL", "success rate",
+               "failed or aborted", "failure rate"]
     return [
         Table("per_printer", "Printers", ["printer", *columns],
               _resource_rows(cases, lambda j: j.printer), chart="barh", chart_axis="print hours",
               note="print hours: actual duration where the printer reported it, else the "
-                   "slicer estimate; success rate over jobs with a known outcome"),
+                   "slicer estimate; success and failure rates over jobs with a known outcome"
+                   " (failed and aborted prints count here, not as registry prints)"),
         Table("per_material", "Materials", ["material", *columns],
               _resource_rows(cases, lambda j: j.material), chart="barh",
               chart_axis="print hours"),
@@ -183,7 +221,7 @@ def resource_tables(cases: list[CaseFacts]) -> list[Table]:
 
 def backlog_table(cases: list[CaseFacts], labels: dict[str, str]) -> Table:
     """What each open case still lacks (the data manager's backlog)."""
-    rows = [[c.id, c.registry_id, c.status, len(c.missing),
+    rows = [[c.id, c.registry_id, c.status.replace("_", " "), len(c.missing),
              ", ".join(labels.get(_element(m), m) for m in c.missing[:6])
              + (" ..." if len(c.missing) > 6 else "")]
             for c in cases if c.status in ("needs_clinical", "rejected") and c.missing]
@@ -197,15 +235,17 @@ def _element(name: str) -> str:
     return f"{parts[0]}.{parts[2]}" if len(parts) == 3 and parts[1].isdigit() else name
 
 
-def build_sections(cases: list[CaseFacts], labels: dict[str, str]) -> list[Section]:
-    """Every section of the report, in reading order."""
+def build_sections(cases: list[CaseFacts], labels: dict[str, str],
+                   words: Words = _plain) -> list[Section]:
+    """Every section of the report, in reading order; ``labels`` are the elements' labels and
+    ``words`` puts codes in words."""
     return [
         Section("Case volume", volume_tables(cases)),
-        Section("Organ systems and indications", indication_tables(cases)),
-        Section("Models and guides", model_tables(cases)),
+        Section("Organ systems and indications", indication_tables(cases, words)),
+        Section("Models and guides", model_tables(cases, words)),
         Section("Imaging", imaging_tables(cases)),
-        Section("Technologies and materials", technology_tables(cases)),
-        Section("Effort", effort_tables(cases)),
+        Section("Technologies and materials", technology_tables(cases, words)),
+        Section("Effort", effort_tables(cases, labels)),
         Section("Printers and materials used", resource_tables(cases)),
         Section("Backlog", [backlog_table(cases, labels)]),
     ]

@@ -64,6 +64,9 @@ class PrinterEntry(_Rule):
     model: str | None = None
     serial: str | None = None
     technology: Technology | None = None
+    hourly_rate: float | None = Field(default=None, ge=0)
+    """What an hour of this printer's time costs the lab (machine time), in the ledger's
+    currency; None when the lab has not said."""
 
 
 class PrinterModelRule(_Rule):
@@ -95,6 +98,10 @@ class MaterialRule(_Rule):
     material_class: str | None = None
     optical_property: str | None = None
     technology: Technology | None = None
+    price_per_kg: float | None = Field(default=None, ge=0)
+    """Price of a kilogram (filament, powder), in the ledger's currency."""
+    price_per_l: float | None = Field(default=None, ge=0)
+    """Price of a litre (resin, photopolymer), in the ledger's currency."""
 
     _valid = field_validator("match")(_compile)
 
@@ -146,6 +153,24 @@ class Rules:
         if len(relative_parts) == 1 or top.lower().endswith(".zip"):
             return _stem(top), "default: file stem"
         return top, "default: top-level folder"
+
+    def job_key(self, record: HarvestRecord) -> tuple[str, str]:
+        """The case key of one job of a job history (a log, a saved vendor page), and the rule.
+
+        Like a poller's key: a ``case_keys.yaml`` rule over ``printer/job``, else
+        ``printer-job``. The printer is its library label (call after :meth:`enrich`), else
+        its serial or model; the job is its start time, else its position in the file. The
+        job's name is never part of it: two printers' ``heart_demo`` jobs stay apart.
+        """
+        printer = record.printer
+        name = next((v.strip() for v in ((printer.label, printer.serial, printer.model,
+                                          printer.manufacturer) if printer else ())
+                     if v and v.strip()), "unknown printer")
+        job = record.started_at or f"job {record.source.index + 1}"
+        key, rule = self.case_key((name, job))
+        if rule.startswith("default"):
+            return f"{name}-{job}", "default: printer and job (a job history holds many jobs)"
+        return key, rule
 
     # -- enrichment ---------------------------------------------------------------------
 
@@ -250,7 +275,7 @@ class Rules:
         matched = self._model_rule(printer.model)
         if matched is None or not matched[1].group(0).strip():
             return None
-        return matched[1].group(0).strip(), f"{PRINTERS_FILE}#{matched[0].name}"
+        return full_model_name(matched[1]), f"{PRINTERS_FILE}#{matched[0].name}"
 
     def material_rule(self, material: Material) -> tuple[MaterialRule, re.Match[str]] | None:
         """The first material rule matching a material's name, code and type, and its match.
@@ -264,6 +289,38 @@ class Rules:
                 if found:
                     return rule, found
         return None
+
+
+_MODEL_CODE = re.compile(
+    r"(\d[\w+.-]*|[a-z]{1,3}\d[\w+.-]*|mc|es|pro|plus|max|mini|ultra|xl|carbon|\+)",
+    re.IGNORECASE)
+"""A word that continues a model name: a number or model code (``250mc``, ``J850``, ``S5``)
+or one of the few words vendors put after one (``Pro``, ``Max``, ``Carbon``)."""
+
+
+def full_model_name(match: re.Match[str]) -> str:
+    """The words a model rule matched, continued by the model codes that follow them.
+
+    A rule recognises a family (``fortus``); the lab reads the model (``Fortus 250mc``).
+    Only number-like codes and a few vendor words continue it, at most three: never free
+    text a person typed after the model.
+    """
+    text = match.string
+    name = match.group(0).strip()
+    rest = text[match.end():]
+    if rest[:1].isalnum() or rest[:1] == "+":
+        # The match ended inside a word ("Form 3" of "Form 3B+"): a short suffix completes
+        # it; anything longer is not a model code, so only what matched is kept.
+        tail = re.match(r"[\w+]{1,3}(?=\s|$)", rest)
+        if tail is None:
+            return name
+        name += tail.group(0)
+        rest = rest[tail.end():]
+    for word in rest.split()[:3]:
+        if not _MODEL_CODE.fullmatch(word):
+            break
+        name += " " + word
+    return name
 
 
 def _stem(name: str) -> str:

@@ -152,15 +152,6 @@ class Store:
             args = (status,)
         return [CaseRow(*row) for row in self.conn.execute(sql + " ORDER BY id", args)]
 
-    def set_status(self, case_id: int, status: str, actor: str) -> None:
-        """Change a case's status and log it."""
-        old = self.case_row(case_id).status
-        if old == status:
-            return
-        self.conn.execute("UPDATE cases SET status = ?, updated_at = ? WHERE id = ?",
-                          (status, now(), case_id))
-        self.log(case_id, actor, "status", None, old, status)
-
     def touch_case(self, case_id: int) -> None:
         """Mark a case as changed now."""
         self.conn.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (now(), case_id))
@@ -185,10 +176,11 @@ class Store:
         return int(cursor.lastrowid or 0)
 
     def records_for_case(self, case_id: int) -> list[StoredRecord]:
-        """A case's records in the order they were harvested."""
+        """A case's records (its own and those linked to it) in the order they were harvested."""
         rows = self.conn.execute(
             "SELECT id, case_id, body, rule_notes, harvested_at FROM records WHERE case_id = ?"
-            " ORDER BY id", (case_id,))
+            " OR id IN (SELECT record_id FROM record_links WHERE case_id = ?)"
+            " ORDER BY id", (case_id, case_id))
         return [StoredRecord(row[0], row[1], HarvestRecord.model_validate_json(row[2]),
                              json.loads(row[3]), row[4]) for row in rows]
 
@@ -255,7 +247,9 @@ class Store:
         for field, origin, value, provenance in self.conn.execute(
                 "SELECT field, origin, value, provenance FROM field_values WHERE case_id = ?",
                 (case_id,)):
-            values.setdefault(field, {})[origin] = FieldValue(
+            # The provenance is validated; the value is any JSON, so the wrapper needs no
+            # second validation pass (this runs for every field of every case listed).
+            values.setdefault(field, {})[origin] = FieldValue.model_construct(
                 value=json.loads(value), provenance=Provenance.model_validate_json(provenance))
         return values
 

@@ -32,14 +32,6 @@ def load_cursor(store: Store, poller: str) -> CursorState:
     return CursorState(*row) if row else CursorState(poller)
 
 
-def all_cursors(store: Store) -> list[CursorState]:
-    """Every saved poller state, by name."""
-    rows = store.conn.execute(
-        "SELECT poller, cursor, failures, next_due_at, last_error, last_success_at"
-        " FROM poller_cursors ORDER BY poller")
-    return [CursorState(*row) for row in rows]
-
-
 def save_cursor(store: Store, state: CursorState) -> None:
     """Write ``state`` (call inside the transaction that stores the covered records)."""
     store.conn.execute(

@@ -40,3 +40,11 @@ class ExportLog:
             "SELECT export_id, case_id, format, file, version_hash, actor, at"
             " FROM registry_exports WHERE case_id = ? ORDER BY id", (case_id,))
         return [ExportRow(*row) for row in rows]
+
+    def set_result(self, case_id: int, result: str, message: str) -> None:
+        """Keep the registry's result on a case's latest export (caller holds the
+        transaction)."""
+        self.store.conn.execute(
+            "UPDATE registry_exports SET result = ?, result_message = ?, result_at = ?"
+            " WHERE id = (SELECT MAX(id) FROM registry_exports WHERE case_id = ?)",
+            (result, message, now(), case_id))

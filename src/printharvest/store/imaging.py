@@ -25,7 +25,8 @@ def series_keys_for_case(store: Store, case_id: int) -> dict[int, list[SeriesKey
     rows = store.conn.execute(
         "SELECT s.record_id, s.study_hash, s.series_hash FROM imaging_series s"
         " JOIN records r ON r.id = s.record_id WHERE r.case_id = ?"
-        " ORDER BY s.record_id, s.study_hash, s.series_hash", (case_id,))
+        " OR r.id IN (SELECT record_id FROM record_links WHERE case_id = ?)"
+        " ORDER BY s.record_id, s.study_hash, s.series_hash", (case_id, case_id))
     found: dict[int, list[SeriesKey]] = {}
     for record_id, study, series in rows:
         found.setdefault(int(record_id), []).append((str(study), str(series)))

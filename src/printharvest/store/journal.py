@@ -62,6 +62,14 @@ class JobRow:
     created_at: str
     finished_at: str | None
 
+    @property
+    def shown_state(self) -> str:
+        """The state as people read it: a job whose files were only partly quarantined is
+        ``partly done`` (the store keeps ``failed``)."""
+        if self.state == "failed" and 0 < self.quarantined < self.files:
+            return "partly done"
+        return self.state
+
 
 @dataclass(frozen=True)
 class ServiceBeat:
@@ -200,17 +208,25 @@ class Journal:
             states)
         return [FileRow(*row) for row in rows]
 
-    def all_files(self) -> list[FileRow]:
-        """Every row, oldest first (tests and audits)."""
-        rows = self.conn.execute(f"SELECT {_FILE_COLUMNS} FROM watch_files ORDER BY id")
-        return [FileRow(*row) for row in rows]
-
     def recent_failures(self, limit: int = 10) -> list[FileRow]:
         """The latest files that were quarantined or failed to move."""
         rows = self.conn.execute(
             f"SELECT {_FILE_COLUMNS} FROM watch_files WHERE outcome = 'failed'"
             " OR (reason IS NOT NULL AND state NOT IN ('archived', 'kept', 'changed'))"
             " ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,))
+        return [FileRow(*row) for row in rows]
+
+    def recent_duplicates(self, limit: int = 10) -> list[FileRow]:
+        """The latest files filed as duplicates by content (their reason names the case)."""
+        rows = self.conn.execute(
+            f"SELECT {_FILE_COLUMNS} FROM watch_files WHERE outcome = 'duplicate'"
+            " ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,))
+        return [FileRow(*row) for row in rows]
+
+    def job_files(self, job_id: int) -> list[FileRow]:
+        """The files of one job, in order."""
+        rows = self.conn.execute(
+            f"SELECT {_FILE_COLUMNS} FROM watch_files WHERE job_id = ? ORDER BY id", (job_id,))
         return [FileRow(*row) for row in rows]
 
     # -- jobs ---------------------------------------------------------------------------

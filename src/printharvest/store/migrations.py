@@ -181,6 +181,60 @@ MIGRATIONS: list[Migration] = [
             PRIMARY KEY (record_id, study_hash, series_hash)
         );
     """),
+    Migration(130, "records linked to more cases, and the file contents behind a record", """
+        CREATE TABLE record_links (
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            linked_at TEXT NOT NULL,
+            PRIMARY KEY (record_id, case_id)
+        );
+        CREATE INDEX record_links_by_case ON record_links (case_id);
+        CREATE TABLE record_contents (
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (record_id, sha256)
+        );
+        CREATE INDEX record_contents_by_sha ON record_contents (sha256);
+    """),
+    Migration(160, "outbox: batches of case records, and transactions replaced by newer ones", """
+        CREATE TABLE nrdr_outbox_new (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            idempotency_key TEXT NOT NULL,
+            version_hash TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            body TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN
+                ('pending', 'sent', 'accepted', 'rejected', 'failed', 'replaced')),
+            transaction_id TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            messages TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            batch_key TEXT,
+            registry_state TEXT,
+            UNIQUE (environment, idempotency_key)
+        );
+        INSERT INTO nrdr_outbox_new (id, case_id, idempotency_key, version_hash, environment,
+            body, state, transaction_id, attempts, last_error, messages, created_at, updated_at)
+            SELECT id, case_id, idempotency_key, version_hash, environment, body, state,
+            transaction_id, attempts, last_error, messages, created_at, updated_at
+            FROM nrdr_outbox;
+        DROP TABLE nrdr_outbox;
+        ALTER TABLE nrdr_outbox_new RENAME TO nrdr_outbox;
+        CREATE INDEX nrdr_outbox_by_case ON nrdr_outbox (case_id, id);
+        CREATE INDEX nrdr_outbox_by_batch ON nrdr_outbox (batch_key)
+    """),
+    Migration(161, "registry exports: the registry's result per uploaded row", """
+        ALTER TABLE registry_exports ADD COLUMN result TEXT;
+        ALTER TABLE registry_exports ADD COLUMN result_message TEXT;
+        ALTER TABLE registry_exports ADD COLUMN result_at TEXT
+    """),
+    Migration(190, "print records can be retired (never deleted) with a reason", """
+        ALTER TABLE records ADD COLUMN retired_at TEXT;
+        ALTER TABLE records ADD COLUMN retired_reason TEXT;
+    """),
 ]
 
 

@@ -1,8 +1,11 @@
 """SQL for the NRDR outbox: every transaction is recorded here before it is sent.
 
-States: ``pending`` (recorded, not yet confirmed received), ``sent`` (the registry gave a
-transaction id, result not final), ``accepted`` / ``rejected`` (final, with the registry's
-messages), ``failed`` (gave up after the retries; resumable like pending).
+One row is one case version in one transaction; the rows of a batch share ``batch_key`` (and,
+once the registry answered, ``transaction_id``). States: ``pending`` (recorded, not yet
+confirmed received), ``sent`` (the registry gave a transaction id, result not final),
+``accepted`` / ``rejected`` (final, with the registry's messages), ``replaced`` (final: a newer
+transaction of the same case superseded it), ``failed`` (gave up after the retries; resumable
+like pending). ``registry_state`` keeps the registry's own word (``PartiallySuccessful``, ...).
 """
 
 from __future__ import annotations
@@ -33,10 +36,13 @@ class OutboxRow:
     messages: list[dict[str, Any]]
     created_at: str
     updated_at: str
+    batch_key: str | None = None
+    registry_state: str | None = None
 
 
 _COLUMNS = ("id, case_id, idempotency_key, version_hash, environment, body, state,"
-            " transaction_id, attempts, last_error, messages, created_at, updated_at")
+            " transaction_id, attempts, last_error, messages, created_at, updated_at,"
+            " batch_key, registry_state")
 
 
 def _row(row: tuple[Any, ...]) -> OutboxRow:
@@ -67,24 +73,31 @@ class Outbox:
         return _row(row)
 
     def add(self, case_id: int, idempotency_key: str, version_hash: str, environment: str,
-            body: str) -> OutboxRow:
-        """Record a transaction as pending (before anything is sent)."""
+            body: str, batch_key: str | None = None) -> OutboxRow:
+        """Record a case version as pending (before anything is sent), in batch ``batch_key``."""
         stamp = now()
         cursor = self.store.conn.execute(
             "INSERT INTO nrdr_outbox (case_id, idempotency_key, version_hash, environment, body,"
-            " state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-            (case_id, idempotency_key, version_hash, environment, body, stamp, stamp))
+            " state, created_at, updated_at, batch_key) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+            (case_id, idempotency_key, version_hash, environment, body, stamp, stamp, batch_key))
         return self.get(int(cursor.lastrowid or 0))
+
+    def batch(self, batch_key: str) -> list[OutboxRow]:
+        """The rows of one batch, in the order they were recorded (the transaction's order)."""
+        rows = self.store.conn.execute(
+            f"SELECT {_COLUMNS} FROM nrdr_outbox WHERE batch_key = ? ORDER BY id", (batch_key,))
+        return [_row(r) for r in rows]
 
     def update(self, row_id: int, *, state: str | None = None,
                transaction_id: str | None = None, attempts: int | None = None,
                last_error: str | None = None, messages: list[dict[str, Any]] | None = None,
-               clear_error: bool = False) -> OutboxRow:
+               clear_error: bool = False, registry_state: str | None = None) -> OutboxRow:
         """Change a transaction's columns (only those given)."""
         sets: list[str] = ["updated_at = ?"]
         args: list[Any] = [now()]
         for column, value in (("state", state), ("transaction_id", transaction_id),
-                              ("attempts", attempts), ("last_error", last_error)):
+                              ("attempts", attempts), ("last_error", last_error),
+                              ("registry_state", registry_state)):
             if value is not None:
                 sets.append(f"{column} = ?")
                 args.append(value)

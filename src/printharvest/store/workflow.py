@@ -13,7 +13,11 @@ from printharvest.store.core import Store, now
 
 
 def change_status(store: Store, case_id: int, status: str, actor: str) -> str:
-    """Set a case's status and log it (field ``status``); return the old status."""
+    """Set a case's status and log it (field ``status``); return the old status.
+
+    The SQL half of ``printharvest.cases.status.move``, which checks the transition table
+    first: call that, not this.
+    """
     old = store.case_row(case_id).status
     if old != status:
         store.conn.execute("UPDATE cases SET status = ?, updated_at = ? WHERE id = ?",

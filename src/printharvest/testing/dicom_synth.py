@@ -7,7 +7,7 @@ bytes every time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,71 @@ def _meta(sop_class: str, instance: str, syntax: str) -> Any:
     return meta
 
 
+PrivateBlock = tuple[int, str, Sequence[tuple[int, str, Any]]]
+"""A private block: group, private creator, and (element offset, VR, value) items."""
+
+SCANNER_PRIVATE: dict[str, list[PrivateBlock]] = {
+    # Shaped like the private groups the big vendors write (creator names and VRs as they
+    # appear in public conformance statements; values synthetic).
+    "GE MEDICAL SYSTEMS": [
+        (0x0009, "GEMS_IDEN_01", [(0x01, "LO", "SYNTHETIC SUITE"), (0x02, "SH", "CT01"),
+                                  (0x27, "SL", 1767225600)]),
+        (0x0043, "GEMS_PARM_01", [(0x10, "US", 1), (0x12, "SS", [12, 0, 0]),
+                                  (0x1E, "DS", "0.625"), (0x27, "SH", "/1.0:1"),
+                                  (0x6F, "DS", ["0", "0", "0", "0"])]),
+    ],
+    "SIEMENS": [
+        (0x0019, "SIEMENS MR HEADER", [(0x08, "CS", "IMAGE NUM 4"), (0x0B, "DS", "2000"),
+                                       (0x0F, "SH", "Fast*")]),
+        (0x0029, "SIEMENS CSA HEADER", [(0x08, "CS", "IMAGE NUM 4"), (0x09, "LO", "20260112"),
+                                        (0x10, "OB", b"SV10\x04\x03\x02\x01" + bytes(248))]),
+    ],
+}
+
+
+def scanner_header(modality: str, manufacturer: str) -> dict[str, Any]:
+    """About 45 standard attributes a scanner writes beyond the identifiers (acquisition,
+    equipment, geometry, display), so that a sample header holds some 60 elements.
+
+    Values are plausible and synthetic; what a test needs to control (dates, age, sex,
+    thickness, contrast) is passed separately and overrides these.
+    """
+    common: dict[str, Any] = {
+        "ImageType": ["ORIGINAL", "PRIMARY", "AXIAL"], "InstanceCreationDate": "20260105",
+        "InstanceCreationTime": "101500", "StudyTime": "100210", "SeriesTime": "100530",
+        "AcquisitionDate": "20260105", "AcquisitionTime": "100612", "ContentDate": "20260105",
+        "ContentTime": "100612", "Manufacturer": manufacturer, "StationName": "SYNSTATION1",
+        "OperatorsName": "SYNTHETIC^OPERATOR", "PatientWeight": "71", "PatientSize": "1.68",
+        "BodyPartExamined": "ABDOMEN", "DeviceSerialNumber": "SYN00042",
+        "SoftwareVersions": "syn_sw_1.0", "ProtocolName": "SYNTHETIC PROTOCOL",
+        "PatientPosition": "FFS", "SeriesNumber": "3", "AcquisitionNumber": "1",
+        "FrameOfReferenceUID": uid("frame", modality, manufacturer),
+        "PositionReferenceIndicator": "", "SliceLocation": "0.0", "SamplesPerPixel": 1,
+        "WindowCenter": "40", "WindowWidth": "400", "LossyImageCompression": "00",
+    }
+    if modality == "CT":
+        common.update({
+            "KVP": "120", "DataCollectionDiameter": "500", "ReconstructionDiameter": "380",
+            "DistanceSourceToDetector": "946.7", "DistanceSourceToPatient": "538.5",
+            "GantryDetectorTilt": "0", "TableHeight": "152", "RotationDirection": "CW",
+            "ExposureTime": "500", "XRayTubeCurrent": "300", "Exposure": "150",
+            "FilterType": "BODY FILTER", "GeneratorPower": "36000", "FocalSpots": "0.7",
+            "ConvolutionKernel": "STANDARD", "RescaleIntercept": "-1024",
+            "RescaleSlope": "1", "RescaleType": "HU", "SpiralPitchFactor": 0.984375,
+        })
+    else:
+        common.update({
+            "ScanningSequence": "SE", "SequenceVariant": "SK", "ScanOptions": "",
+            "MRAcquisitionType": "2D", "RepetitionTime": "600", "EchoTime": "12",
+            "NumberOfAverages": "1", "ImagingFrequency": "123.2", "ImagedNucleus": "1H",
+            "EchoNumbers": "1", "MagneticFieldStrength": "3", "SpacingBetweenSlices": "3.3",
+            "EchoTrainLength": "3", "PercentSampling": "100", "PixelBandwidth": "230",
+            "ReceiveCoilName": "Head_32", "FlipAngle": "150", "SAR": "0.71",
+            "InPlanePhaseEncodingDirection": "ROW",
+        })
+    return common
+
+
 def write_slice(
     path: Path,
     *,
@@ -59,11 +124,14 @@ def write_slice(
     preamble: bool = True,
     meta: bool = True,
     implicit: bool = False,
+    private: Sequence[PrivateBlock] = (),
 ) -> Path:
     """Write one image instance; ``attributes`` (keyword -> value) go in as given.
 
     ``preamble=False`` leaves out the 128-byte preamble and ``DICM``; ``meta=False`` also
     the file meta group (a bare data set, as older scanners and some exports write).
+    ``private`` adds private blocks (creator element plus items), as vendors write them.
+    A ``SpecificCharacterSet`` in ``attributes`` is honoured when text values are encoded.
     """
     from pydicom.dataset import Dataset
     from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -84,6 +152,10 @@ def write_slice(
     ds.PixelSpacing = [0.5, 0.5]
     for keyword, value in (attributes or {}).items():
         setattr(ds, keyword, value)
+    for group, creator, items in private:
+        block = ds.private_block(group, creator, create=True)
+        for offset, vr, value in items:
+            block.add_new(offset, vr, value)
     ds.Rows = size
     ds.Columns = size
     ds.SamplesPerPixel = 1

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from printharvest.app import App
 from printharvest.cases.service import IngestReport
+from printharvest.cases.status import move
 from printharvest.harvest.harvester import HarvestedRecord
 from printharvest.models import HarvestRecord, Imaging, Material, Printer, Source
 from printharvest.vocab import Outcome, Technology
@@ -28,8 +29,8 @@ _PRINTERS: list[tuple[str, str, str, Technology, list[tuple[str, str]]]] = [
 ]
 _ORGANS = ["cardiac", "vascular", "neurologic", "craniomaxillofacial", "genitourinary",
            "musculoskeletal", "hepatobiliary", "thoracic"]
-_INDICATIONS = ["surgical_planning", "procedural_planning", "education_patient",
-                "education_trainee", "simulation"]
+_PURPOSES = ["surgical_planning", "procedural_planning", "education_patient",
+             "education_trainee", "simulation"]
 OUTCOMES: list[Outcome] = ["success", "failed", "aborted"]
 _GUIDES = ["cutting", "drilling", "positioning"]
 _EFFORT = ["consultation_clinician", "consultation_nonclinician", "segmentation_clinician",
@@ -86,9 +87,12 @@ def fill_synthetic(app: App, count: int, seed: int = 7) -> IngestReport:
         if rng.random() < 0.15:
             continue  # left for the data manager
         guide = rng.random() < 0.3
+        organ = rng.choice(_ORGANS)
         values: dict[str, object] = {
-            "imaging.organ_system": rng.choice(_ORGANS),
-            "imaging.indication": rng.choice(_INDICATIONS),
+            "imaging.organ_system": organ,
+            # a condition of that organ system, as the lab's dictionary lists them
+            "imaging.indication": rng.choice(_conditions(app, organ)),
+            "model.purpose": rng.choice(_PURPOSES),
             "model.object_type": "anatomic_guide" if guide else "anatomic_model",
         }
         if guide:
@@ -105,8 +109,15 @@ def fill_synthetic(app: App, count: int, seed: int = 7) -> IngestReport:
         if status != "needs_clinical":
             with app.store.transaction():
                 for step in _path_to(status):
-                    app.store.set_status(case_id, step, actor="synthetic")
+                    move(app.store, case_id, step, actor="synthetic")
     return report
+
+
+def _conditions(app: App, organ: str) -> list[str]:
+    element = app.dictionary.element("imaging.indication")
+    if element is None:
+        return ["other"]
+    return app.dictionary.allowed(element, {"imaging.organ_system": organ}) or element.values
 
 
 def _path_to(status: str) -> list[str]:

@@ -68,6 +68,12 @@ class JobRunner:
         self.keep = app.home.config.archive_mode == "keep"
         self.max_attempts = app.home.config.watch.max_attempts
         self._hashes: dict[tuple[str, str], tuple[int, int, str]] = {}
+        self._folders_moved: set[tuple[str, str]] = set()
+
+    def reconfigure(self) -> None:
+        """Take the settings again after the configuration was reloaded."""
+        self.keep = self.app.home.config.archive_mode == "keep"
+        self.max_attempts = self.app.home.config.watch.max_attempts
 
     # -- preparing ----------------------------------------------------------------------
 
@@ -149,7 +155,8 @@ class JobRunner:
             origin = by_path.get(str(item["record"]["source"]["path"]).split("!/")[0])
             try:
                 record = record_from_json(item["record"], item.get("series_keys"))
-                self.app.cases.ingest_one(HarvestedRecord(record, item.get("rule_notes", {})),
+                self.app.cases.ingest_one(HarvestedRecord(record, item.get("rule_notes", {}),
+                                                          list(item.get("contents") or [])),
                                           report, "watch")
             except (PrintharvestError, ValueError) as exc:
                 if origin is not None:
@@ -181,12 +188,16 @@ class JobRunner:
 
     def finish(self, job: Job) -> JobSummary:
         """Record every decision, move the originals, and close the job row."""
+        self._folders_moved.clear()  # folders are relocated once per job
         for dup, first in job.duplicate_of.items():
             outcome, reason = job.decisions.get(first, ("harvested", None))
             if outcome == "failed":
                 job.decisions[dup] = ("failed", f"same content as a file that failed: {reason}")
             else:
                 job.decisions[dup] = ("duplicate", None)
+        for row_id, (outcome, _) in list(job.decisions.items()):
+            if outcome == "duplicate":
+                job.decisions[row_id] = ("duplicate", self._link_duplicate(job, row_id))
         self.journal.decide(job.decisions)
         quarantined: list[tuple[str, str]] = []
         for row_id in sorted(job.rows):
@@ -203,6 +214,24 @@ class JobRunner:
                                 cases=job.cases, error=error)
         return JobSummary(job.name, len(job.rows), job.records, duplicates, quarantined,
                           sorted(set(job.cases)))
+
+    def _link_duplicate(self, job: Job, row_id: int) -> str | None:
+        """A file whose content was harvested before belongs to this job's case as well: link
+        the records read from it to that case, and say which case(s) the content is in."""
+        row = job.rows[row_id]
+        if not row.sha256:
+            return None
+        key, _ = self.app.rules.case_key(tuple(row.rel_path.split("/")))
+        try:
+            cases = self.app.cases.link_content(row.sha256, key, "watch")
+        except PrintharvestError as exc:
+            log.warning("job %s: %s: cannot link it to its case (%s)", job.name, row.rel_path,
+                        exc)
+            return None
+        if not cases:
+            return None
+        job.cases.extend(cases)
+        return "same content as in case " + ", ".join(map(str, cases))
 
     def settle(self, row: FileRow) -> None:
         """Put one decided file where it belongs: archive, quarantine, or left in place."""
@@ -256,8 +285,20 @@ class JobRunner:
         self.journal.finish(row.id, "quarantined" if failed else "archived")
         if not failed:
             self.app.cases.relocate(str(src), str(dest), "watch")
+            self._relocate_folders(row, src, dest)
         log.info("%s -> %s%s", src, dest, f" ({row.reason})" if failed else "")
         return False
+
+    def _relocate_folders(self, row: FileRow, src: Path, dest: Path) -> None:
+        """A record read from a whole folder (a DICOM series) names the folder: once its
+        files are archived, its provenance leads to the archived folder."""
+        depth = len(Path(row.rel_path).parts) - 1
+        old, new = src.parent, dest.parent
+        for _ in range(depth):
+            if (str(old), str(new)) not in self._folders_moved:
+                self._folders_moved.add((str(old), str(new)))
+                self.app.cases.relocate(str(old), str(new), "watch")
+            old, new = old.parent, new.parent
 
     def recover(self, busy: set[int]) -> None:
         """Finish moves and decisions a stopped service left behind (rows not in ``busy``)."""

@@ -32,8 +32,10 @@ from typing import IO, Any
 from printharvest.app import App
 from printharvest.exceptions import ConfigError
 from printharvest.store.journal import Journal
+from printharvest.watch.completeness import missing_end
 from printharvest.watch.display import Reporter
 from printharvest.watch.job_runner import Deferred, Job, JobRunner, JobSummary
+from printharvest.watch.reload import CHECK_SECONDS, fingerprint, take_snapshot
 from printharvest.watch.scan import Snapshot, snapshot, top_entries, top_name
 from printharvest.watch.worker import Task, WorkerPool
 
@@ -41,7 +43,6 @@ log = logging.getLogger("printharvest.watch")
 
 BEAT_SECONDS = 5.0
 RECOVER_SECONDS = 30.0
-CLOSE_GRACE = 0.25
 IGNORED_EVENTS = {"opened", "closed_no_write"}
 
 
@@ -68,6 +69,8 @@ class Entry:
     busy: bool = False
     recheck: bool = False
     warned: bool = False
+    incomplete_since: float | None = None
+    """When a settled file of the entry was first seen without its format's end marker."""
 
 
 @dataclass
@@ -105,10 +108,14 @@ class WatchService:
         self._running: dict[int, Job] = {}
         self._problem: str | None = None
         self._once = False
+        self._ends: dict[tuple[str, str, int, int], str | None] = {}
         self.tick = max(0.02, min(0.2, self.settle / 4))
         self.add_periodic("heartbeat", BEAT_SECONDS, lambda _now: self.journal.beat())
         self.add_periodic("retry filing", RECOVER_SECONDS, lambda _now: self._recover())
         self.add_periodic("rescan", self.settings.rescan_seconds, lambda _now: self._rescan())
+        self._fingerprint = fingerprint(app.home.root)
+        self._reload_asked = False
+        self.add_periodic("rules", CHECK_SECONDS, lambda _now: self._check_rules())
 
     def add_periodic(self, name: str, interval: float, run: Callable[[float], object]) -> None:
         """Run ``run(time.time())`` every ``interval`` seconds inside the service loop."""
@@ -118,6 +125,44 @@ class WatchService:
         """Ask the loop to end after the current step (signal handlers call this)."""
         self._stop = True
 
+    def ask_reload(self) -> None:
+        """Reload rules and configuration at the next step (the SIGHUP handler calls this)."""
+        self._reload_asked = True
+        self.pool.wake()
+
+    def _check_rules(self) -> None:
+        current = fingerprint(self.app.home.root)
+        if current != self._fingerprint:
+            self._fingerprint = current
+            self.reload("rules or configuration changed")
+
+    def reload(self, why: str) -> bool:
+        """Load the rules and configuration again; on an error keep the current ones.
+
+        Harvest workers are recycled (idle ones now, busy ones after their task), so every
+        job taken from now on is read with the new rules. True when the new ones are in use.
+        """
+        self._fingerprint = fingerprint(self.app.home.root)
+        try:
+            home, snapshot = take_snapshot(self.app.home.root)
+        except ConfigError as exc:
+            log.error("rules not reloaded (%s): %s; still using the previous ones", why, exc)
+            self.reporter.problem(f"rules not reloaded: {exc}")
+            return False
+        self.app.reload(home)
+        # Loaded now, from the checked copy: nothing reads the lab's files again later.
+        _ = (self.app.rules, self.app.anatomy, self.app.dictionary, self.app.cases)
+        self.pool.snapshot = snapshot
+        self.settle = home.config.settle_seconds
+        self.settings = home.config.watch
+        self.tick = max(0.02, min(0.2, self.settle / 4))
+        self.runner.reconfigure()
+        self.pool.timeout = home.config.harvest_timeout_seconds
+        self.pool.recycle()
+        self._ends.clear()
+        log.info("rules and configuration reloaded (%s)", why)
+        return True
+
     # -- the loop -----------------------------------------------------------------------
 
     def run(self, *, once: bool = False) -> RunStats:
@@ -126,6 +171,7 @@ class WatchService:
         self._once = once
         observer = None
         try:
+            self.reload("start")  # workers read a checked copy of the rules from now on
             self.pool.idle()  # start the workers now: they load connectors meanwhile
             self.journal.beat(starting=True)
             self.journal.abandon_running_jobs()
@@ -153,6 +199,9 @@ class WatchService:
         return self.stats
 
     def _step(self) -> None:
+        if self._reload_asked:
+            self._reload_asked = False
+            self.reload("SIGHUP")
         self._drain_events()
         self._look()
         self._dispatch()
@@ -183,11 +232,11 @@ class WatchService:
             if entry.busy or entry.snap is None:
                 continue
             # Only deadlines still ahead count: an entry past its deadline that was not taken
-            # (deferred, unreadable) is looked at again at the tick, without spinning.
-            deadlines = [entry.since + self.settle]
-            if entry.closed is not None:
-                deadlines.append(entry.closed_at + min(self.settle, CLOSE_GRACE))
-            wait = min([wait, *(d - now for d in deadlines if d > now)])
+            # (deferred, unreadable, incomplete) is looked at again at the tick, without
+            # spinning.
+            deadline = entry.since + self.settle
+            if deadline > now:
+                wait = min(wait, deadline - now)
         return wait
 
     # -- discovering ----------------------------------------------------------------------
@@ -278,16 +327,42 @@ class WatchService:
             if not snap:
                 del self.entries[key]
                 continue
-            # Closed after writing and untouched for a short grace: a writer that closes and
-            # reopens between chunks gets caught by the grace (and by the settle time).
-            closed = (entry.closed is not None and entry.closed == snap
-                      and now - entry.closed_at >= min(self.settle, CLOSE_GRACE))
+            # Complete = unchanged for the settle time, closed or not: a network copy or a
+            # tool that writes, closes and reopens a file closes it several times.
             if snap != entry.snap:
                 entry.snap, entry.since = snap, now
-                if not closed:
-                    continue
-            if closed or now - entry.since >= self.settle:
+                entry.incomplete_since = None
+                continue
+            if now - entry.since >= self.settle and not self._incomplete(entry, snap, now):
                 self._take(entry, snap)
+
+    def _incomplete(self, entry: Entry, snap: Snapshot, now: float) -> bool:
+        """True while a settled file lacks its format's end marker and the bounded wait for
+        it (``watch.incomplete_wait_seconds``) is not over; after that it is taken anyway,
+        with a warning (``watch --once`` does not wait: the file is as whole as it gets)."""
+        missing = [(rel, reason) for rel in sorted(snap)
+                   if (reason := self._missing_end(entry.inbox, rel, snap[rel])) is not None]
+        if not missing:
+            return False
+        if entry.incomplete_since is None:
+            entry.incomplete_since = now
+            if not self._once and self.settings.incomplete_wait_seconds > 0:
+                log.info("%s: %s; waiting up to %.0f s for the rest", missing[0][0],
+                         missing[0][1], self.settings.incomplete_wait_seconds)
+        if (not self._once
+                and now - entry.incomplete_since < self.settings.incomplete_wait_seconds):
+            return True
+        for rel, reason in missing:
+            log.warning("%s: %s; harvested as it is (it may be incomplete)", rel, reason)
+        return False
+
+    def _missing_end(self, inbox: Path, rel: str, stat: tuple[int, int]) -> str | None:
+        key = (str(inbox), rel, *stat)
+        if key not in self._ends:
+            if len(self._ends) > 10_000:  # bounded: the service runs for months
+                self._ends.clear()
+            self._ends[key] = missing_end(inbox / rel)
+        return self._ends[key]
 
     def _take(self, entry: Entry, snap: Snapshot) -> None:
         try:
@@ -397,10 +472,13 @@ class WatchService:
 
 
 def install_signal_handlers(service: WatchService) -> None:
-    """Stop cleanly on SIGTERM / SIGINT (systemd stop, Ctrl-C)."""
+    """Stop cleanly on SIGTERM / SIGINT (systemd stop, Ctrl-C); reload rules on SIGHUP."""
     def handler(signum: int, frame: object) -> None:
         service.stop()
 
     signal.signal(signal.SIGINT, handler)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, handler)
+    if hasattr(signal, "SIGHUP"):
+        # The usual "reload your configuration" signal (systemctl reload).
+        signal.signal(signal.SIGHUP, lambda signum, frame: service.ask_reload())

@@ -55,8 +55,11 @@ class Worker:
     """The service's handle on one worker process."""
 
     def __init__(self, home: Path,
-                 events: queue.Queue[tuple[Worker | None, dict[str, Any] | None]]) -> None:
+                 events: queue.Queue[tuple[Worker | None, dict[str, Any] | None]],
+                 snapshot: Path | None = None) -> None:
         env = dict(os.environ)
+        if snapshot is not None:
+            env["PRINTHARVEST_RULES_SNAPSHOT"] = str(snapshot)
         # One thread per numeric library: bounded memory and no oversubscription.
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[name] = "1"
@@ -66,6 +69,7 @@ class Worker:
             env=env, text=True, encoding="utf-8", bufsize=1,
             start_new_session=os.name == "posix")
         self.ready = False
+        self.generation = 0
         self.task: Task | None = None
         self.born = time.monotonic()
         self._events = events
@@ -127,6 +131,10 @@ class WorkerPool:
         self._ids = itertools.count(1)
         self._respawn_after = 0.0
         self.problem: str | None = None
+        self.generation = 0
+        """Bumped by :meth:`recycle`: workers of an older generation are replaced."""
+        self.snapshot: Path | None = None
+        """The checked copy of the rules new workers load (``watch/reload.py``)."""
 
     def new_task(self, job: Any, root: Path, files: list[Path]) -> Task:
         """A task with a fresh id and its time limit.
@@ -144,7 +152,9 @@ class WorkerPool:
             return
         while len(self.workers) < self.size:
             try:
-                self.workers.append(Worker(self.home, self.events))
+                worker = Worker(self.home, self.events, self.snapshot)
+                worker.generation = self.generation
+                self.workers.append(worker)
             except OSError as exc:
                 self.problem = f"cannot start a harvest worker ({exc.strerror or exc})"
                 self._respawn_after = time.monotonic() + 5
@@ -170,6 +180,14 @@ class WorkerPool:
             self._retire(worker)
             self.events.put((worker, None))
             worker.task = task
+
+    def recycle(self) -> None:
+        """Replace every worker (the rules changed): idle ones now, busy ones once their
+        task is answered, so that no task is lost and the next ones use the new rules."""
+        self.generation += 1
+        for worker in [w for w in self.workers if w.task is None]:
+            self.workers.remove(worker)
+            worker.stop()
 
     def wake(self) -> None:
         """End the current :meth:`poll` wait early (a file event arrived)."""
@@ -203,7 +221,7 @@ class WorkerPool:
             task = worker.task
             self._retire(worker)
             if task is None:
-                if not worker.ready:
+                if not worker.ready and worker.generation == self.generation:
                     self.problem = "a harvest worker failed to start (see doctor)"
                     self._respawn_after = time.monotonic() + 2
                 return []
@@ -217,6 +235,8 @@ class WorkerPool:
         if task is None or message.get("task") != task.id:
             return []
         worker.task = None
+        if worker.generation != self.generation:
+            self._retire(worker)  # read with the old rules; its successor loads the new
         return [TaskResult(task, reply=message, fatal=message.get("fatal"))]
 
     def _expire(self) -> list[TaskResult]:
@@ -285,7 +305,7 @@ def _answer(task_id: Any, root: Path, files: list[Path], harvester: Any) -> dict
     return {
         "task": task_id,
         "items": [{"record": item.record.to_json_dict(), "rule_notes": item.rule_notes,
-                   "series_keys": series_keys(item.record)}
+                   "series_keys": series_keys(item.record), "contents": item.contents}
                   for item in outcome.items],
         "errors": [{"path": e.path, "reason": e.reason, "kind": type(e).__name__}
                    for e in outcome.errors],
@@ -302,6 +322,12 @@ def main(argv: list[str]) -> int:
     from printharvest.config import Home
 
     home = Home.open(Path(argv[0]))
+    snapshot = os.environ.get("PRINTHARVEST_RULES_SNAPSHOT")
+    if snapshot:
+        # The rules the service checked, not whatever the lab's files hold this second.
+        from printharvest.watch.reload import snapshot_home
+
+        home = snapshot_home(home.root, Path(snapshot))
     _limit_memory(home.config.watch.worker_memory_mb)
 
     from printharvest.app import App

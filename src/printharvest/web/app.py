@@ -12,11 +12,12 @@ signed-in user from ``web.users``. Error pages show ``public_message`` only: no 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -26,14 +27,20 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from printharvest.app import App
+from printharvest.cases.display import CLINICAL_LABEL, HARVESTABLE_LABEL, local_time, split_missing
 from printharvest.cases.model import CASE_STATUSES
-from printharvest.dictionary.validation import CaseNotReadyError, expected, format_value
+from printharvest.cases.service import RESEND_STATUSES
+from printharvest.dictionary.validation import CaseNotReadyError, expected
+from printharvest.dictionary.values import display_value, format_value, value_label
 from printharvest.exceptions import (
     ConfigError,
     PrintharvestError,
     RecordNotFoundError,
     ValidationError,
 )
+from printharvest.ledger.cost import case_total
+from printharvest.ledger.lots import lots_of
+from printharvest.store.case_list import SORTS, CaseQuery, filter_choices, find_cases
 from printharvest.web.auth import (
     COOKIE,
     Session,
@@ -43,11 +50,22 @@ from printharvest.web.auth import (
     is_loopback,
     verify_password,
 )
-from printharvest.web.forms import FIELD_LIST, build_form, changes, read_form
+from printharvest.web.forms import (
+    EXTRA_LIST,
+    FIELD_LIST,
+    FieldView,
+    SectionView,
+    build_form,
+    changes,
+    is_local_hint,
+    read_form,
+)
 from printharvest.web.report_page import report_response
+from printharvest.web.words import fact_words
 
 HERE = Path(__file__).resolve().parent
 MAX_FORM_BYTES = 1_000_000
+PAGE_SIZE = 50
 log = logging.getLogger("printharvest.web")
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -72,7 +90,12 @@ class WebApp:
                                autoescape=select_autoescape(["html"]))
         self.env.globals["format_value"] = format_value
         self.env.globals["expected"] = expected
+        self.env.globals["missing_labels"] = (CLINICAL_LABEL, HARVESTABLE_LABEL)
+        self.env.globals["display_value"] = display_value
+        self.env.globals["value_label"] = value_label
+        self.env.filters["local_time"] = local_time
         self.env.filters["q"] = lambda text: quote(str(text))
+        self.env.filters["query"] = lambda values: urlencode(values)
 
     def starlette(self) -> Starlette:
         """The ASGI application."""
@@ -80,7 +103,7 @@ class WebApp:
             Route("/", self._guard(self.case_list)),
             Route("/cases/{case_id:int}", self._guard(self.case_page), methods=["GET"]),
             Route("/cases/{case_id:int}", self._guard(self.save_case), methods=["POST"]),
-            Route("/cases/{case_id:int}/ready", self._guard(self.ready), methods=["POST"]),
+            Route("/cases/{case_id:int}/ready", self._guard(self.save_case), methods=["POST"]),
             Route("/cases/{case_id:int}/resolve", self._guard(self.resolve), methods=["POST"]),
             Route("/report", self._guard(self.report), methods=["GET"]),
             Route("/report.csv", self._guard(self.report_csv), methods=["GET"]),
@@ -167,20 +190,48 @@ class WebApp:
     # -- pages --------------------------------------------------------------------------
 
     async def case_list(self, request: Request, session: Session) -> Response:
-        """Cases with counts per status, a status filter and a search box."""
-        status = request.query_params.get("status") or None
+        """Cases with counts per status; filters (status, month, organ system, printer), a
+        search box, sorting and pages: only the shown page's cases are read."""
+        params = request.query_params
+        status = params.get("status") or None
         if status not in (None, *CASE_STATUSES):
             status = None
-        search = request.query_params.get("q", "").strip()
+        search = params.get("q", "").strip()
+        choices = filter_choices(self.app.store)
+
+        def chosen(name: str) -> str | None:
+            value = params.get(name) or None
+            return value if value in choices[name] else None
+
+        sort = params.get("sort", "id")
+        try:
+            page = max(1, int(params.get("page", "1")))
+        except ValueError:
+            page = 1
+        query = CaseQuery(status=status, search=search or None, month=chosen("month"),
+                          organ_system=chosen("organ_system"), printer=chosen("printer"),
+                          sort=sort if sort in SORTS else "id",
+                          descending=params.get("dir") == "desc", page=page,
+                          per_page=PAGE_SIZE)
+        found = find_cases(self.app.store, query)
         service = self.app.cases
         rows = []
-        for case in service.list(status, search or None):
-            clinical = [n for n in case.missing
-                        if not ((ref := self.app.dictionary.resolve(n)) and ref.element.harvested)]
-            rows.append((case, len(clinical), len(case.missing) - len(clinical)))
+        for case_id in found.ids:
+            case = service.get(case_id)
+            missing = split_missing(case, self.app.dictionary)
+            rows.append((case, len(missing.clinical), len(missing.harvestable)))
+        organ = self.app.dictionary.element("imaging.organ_system")
+        organs = [(v, value_label(organ, v) if organ and v in organ.values else v)
+                  for v in choices["organ_system"]]
+        pages = max(1, -(-found.total // PAGE_SIZE))
+        keep = {k: v for k, v in (("status", status), ("q", search), ("month", query.month),
+                                  ("organ_system", query.organ_system),
+                                  ("printer", query.printer), ("sort", query.sort),
+                                  ("dir", "desc" if query.descending else "")) if v}
         return self._page(request, session, "list.html", rows=rows, counts=service.counts(),
-                          status=status, search=search,
-                          dictionary=self.app.dictionary.dictionary)
+                          status=status, search=search, query=query, total=found.total,
+                          page=min(page, pages), pages=pages, choices=choices, organs=organs,
+                          keep=keep, dictionary=self.app.dictionary.dictionary)
 
     async def case_page(self, request: Request, session: Session, status: int = 200,
                         **extra: Any) -> Response:
@@ -189,45 +240,94 @@ class WebApp:
         service = self.app.cases
         case = service.get(case_id)
         problems = service.validate(case_id)
+        message = request.query_params.get("m", "")
+        typed = extra.pop("typed", None)
+        # Opened, not yet saved or checked: what is missing is a calm list, not red fields.
+        calm = typed is None and message not in ("refused", "saved")
         sections = build_form(self.app.dictionary, case, problems, self.show_paths,
-                              extra.pop("typed", None), extra.pop("errors", None),
-                              home=str(self.app.home.root))
+                              typed, extra.pop("errors", None),
+                              home=str(self.app.home.root), calm=calm)
         # Harvested facts that are not dictionary elements (print time, material used,
         # volume, prints beyond the limit): shown for the lab, never sent to the registry.
-        facts = [(name, format_value(None, fv.value)) for name, fv in case.fields.items()
-                 if self.app.dictionary.resolve(name) is None]
-        flash = {"saved": "Saved.", "ready": "Marked ready.",
-                 "refused": "Not ready yet: fix the fields marked below.",
-                 "resolved": "Conflict resolved."}.get(request.query_params.get("m", ""))
+        # Segment names are local hints shown in their part (where paths may be shown).
+        facts = [fact_words(name, fv.value) for name, fv in case.fields.items()
+                 if self.app.dictionary.resolve(name) is None and not is_local_hint(name)]
+        flash, kind = _FLASH.get(message, (None, "good"))
+        flash = extra.pop("flash", flash)
+        kind = extra.pop("flash_kind", kind)
+        missing = [f for s in sections for f in _all_fields(s) if f.missing]
+        invalid = [f for s in sections for f in _all_fields(s) if f.problem]
+        library = {p.label: {"manufacturer": p.manufacturer, "model": p.model,
+                             "technology": p.technology}
+                   for p in self.app.rules.printers.library}
+        ledger = self.app.home.config.ledger
+        cost = case_total(case, self.app.rules, ledger).text(ledger.currency)
+        lots = sorted({lot for r in case.records for lot in lots_of(r)})
         return self._page(request, session, "case.html", code=status,
                           case=case, sections=sections, problems=problems, facts=facts,
-                          flash=extra.pop("flash", flash), field_list=FIELD_LIST,
-                          printers=[p.label for p in self.app.rules.printers.library],
+                          cost=cost, lots=lots,
+                          flash=flash, flash_kind=kind, field_list=FIELD_LIST,
+                          extra_list=EXTRA_LIST, missing=missing, invalid=invalid,
+                          calm=calm, saved=message in ("saved", "ready"),
+                          unsaved=typed is not None,
+                          resend=case.status in RESEND_STATUSES,
+                          reason=extra.pop("reason", ""),
+                          printers=list(library),
+                          printer_data=json.dumps(library).replace("<", "\\u003c"),
                           dictionary=self.app.dictionary.dictionary)
 
     async def save_case(self, request: Request, session: Session) -> Response:
-        """Store what was typed; text of the wrong type is shown back, not saved."""
+        """Store what was typed (text of the wrong type or a value that is not allowed is
+        shown back, not saved); with "mark ready", save first, then check."""
         case_id = int(request.path_params["case_id"])
-        typed, errors = read_form(self.app.dictionary, request.state.form)
+        form = request.state.form
+        want_ready = (form.get("_action") or [""])[0] == "ready" or request.url.path.endswith(
+            "/ready")
+        typed, errors = read_form(self.app.dictionary, form)
         good = {k: v for k, v in typed.items() if k not in errors}
+        self._fill_from_library(good)
+        reason = (form.get("reason") or [""])[0].strip()
         service = self.app.cases
         todo = changes(service.get(case_id), good)
         if todo:
-            service.set_values(case_id, todo, actor(session))
+            try:
+                service.set_values(case_id, todo, actor(session), reason or None)
+            except ValidationError as exc:
+                if exc.element != "reason":
+                    raise
+                return await self.case_page(
+                    request, session, typed=typed, errors=errors, status=422,
+                    flash_kind="bad", reason=reason,
+                    flash="Nothing was saved: this case is with the registry, and a change "
+                          "sends it again as an update. Say why below, then save again.")
         if errors:
-            return await self.case_page(request, session, typed=typed, errors=errors,
-                                        status=422, flash="Some values were not saved: "
-                                                          "see the fields marked below.")
+            return await self.case_page(
+                request, session, typed=typed, errors=errors, status=422, flash_kind="bad",
+                flash=("Not marked ready: " if want_ready else "")
+                + f"{len(errors)} value(s) were not saved: see the fields marked below.")
+        if want_ready:
+            try:
+                service.mark_ready(case_id, actor(session))
+            except CaseNotReadyError:
+                return RedirectResponse(f"/cases/{case_id}?m=refused", status_code=303)
+            return RedirectResponse(f"/cases/{case_id}?m=ready", status_code=303)
         return RedirectResponse(f"/cases/{case_id}?m=saved", status_code=303)
 
-    async def ready(self, request: Request, session: Session) -> Response:
-        """Mark the case ready (refused while problems remain)."""
-        case_id = int(request.path_params["case_id"])
-        try:
-            self.app.cases.mark_ready(case_id, actor(session))
-        except CaseNotReadyError:
-            return RedirectResponse(f"/cases/{case_id}?m=refused", status_code=303)
-        return RedirectResponse(f"/cases/{case_id}?m=ready", status_code=303)
+    def _fill_from_library(self, values: dict[str, Any]) -> None:
+        """A printer label from the lab's library fills the print's manufacturer, model and
+        technology where the form left them empty (the page's script does it as you type;
+        this is the same rule without a script)."""
+        library = {p.label: p for p in self.app.rules.printers.library}
+        for name, label in list(values.items()):
+            if not name.endswith(".printer_label") or label not in library:
+                continue
+            entry, prefix = library[label], name.rsplit(".", 1)[0]
+            for short, value in (("printer_manufacturer", entry.manufacturer),
+                                 ("printer_model", entry.model),
+                                 ("technology", entry.technology)):
+                if value and (prefix + "." + short) in values \
+                        and values[prefix + "." + short] is None:
+                    values[prefix + "." + short] = value
 
     async def resolve(self, request: Request, session: Session) -> Response:
         """Keep the typed value, or take the harvested one."""
@@ -274,6 +374,21 @@ class WebApp:
         response = RedirectResponse("/login" if self.login_required else "/", status_code=303)
         response.delete_cookie(COOKIE)
         return response
+
+
+_FLASH = {"saved": ("Saved.", "good"), "ready": ("Saved and marked ready.", "good"),
+          "refused": ("Saved, but not ready yet: fix or fill the fields listed below.", "bad"),
+          "resolved": ("Conflict resolved.", "good")}
+
+
+def _all_fields(section: SectionView) -> list[FieldView]:
+    result: list[FieldView] = []
+    for item in section.items:
+        if isinstance(item, FieldView):
+            result.append(item)
+        else:
+            result.extend(f for inst in item.instances if not inst.extra for f in inst.fields)
+    return result
 
 
 def actor(session: Session) -> str:

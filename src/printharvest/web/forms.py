@@ -11,9 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from printharvest.cases.model import Case, Conflict, FieldValue
+from printharvest.cases.assembly import DEFAULT_SCALE
+from printharvest.cases.display import provenance_text
+from printharvest.cases.model import Case, Conflict
+from printharvest.cases.segments import SEGMENT_HINT
 from printharvest.dictionary.elements import Dictionary, Element, FieldRef, empty
-from printharvest.dictionary.validation import UNKNOWN, Problem, duration, format_value, parse_value
+from printharvest.dictionary.validation import Problem, check_value
+from printharvest.dictionary.values import UNKNOWN, Duration, format_value, parse_text
 from printharvest.exceptions import ValidationError
 
 FIELD_LIST = "_f"
@@ -36,6 +40,11 @@ class FieldView:
     minutes: str = ""
     unknown: bool = False
     selected: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    """Stored choices the form has no box for (e.g. a modality set from the terminal): shown
+    ticked, so that a Save never drops them unless the data manager unticks them."""
+    missing: bool = False
+    choices: list[str] = field(default_factory=list)
 
     @property
     def html_id(self) -> str:
@@ -50,6 +59,13 @@ class InstanceView:
     number: int
     fields: list[FieldView]
     extra: bool
+    hint: str | None = None
+    """The local segment name behind a harvested part (shown only where paths are)."""
+
+    @property
+    def prefix(self) -> str:
+        """The field-name prefix of this instance (``prints.2``)."""
+        return self.fields[0].name.rsplit(".", 1)[0] if self.fields else ""
 
 
 @dataclass
@@ -73,32 +89,26 @@ class SectionView:
     problems: int = 0
 
 
-def provenance_text(fv: FieldValue | None, show_paths: bool, home: str = "") -> str:
-    """Where a value came from, for the page (paths only when the lab allows it, shown
-    relative to the home when they are inside it)."""
-    if fv is None:
-        return ""
-    p = fv.provenance
-    if p.origin == "user":
-        return f"typed by {p.actor or 'someone'}" + (f" at {p.at}" if p.at else "")
-    bits = [f"harvested by {p.connector}" if p.connector else "harvested"]
-    if show_paths and p.path:
-        inside = home and p.path.startswith(home.rstrip("/") + "/")
-        bits.append(p.path[len(home.rstrip("/")) + 1:] if inside else p.path)
-    elif p.sha256:
-        bits.append(f"record {p.sha256[:12]}" + (f" #{p.index}" if p.index else ""))
-    if p.rule:
-        bits.append(f"rule {p.rule}")
-    return " · ".join(bits)
+EXTRA_DEFAULTS: dict[str, Any] = {"prints.scale": DEFAULT_SCALE, "prints.copies": 1}
+"""What a newly added instance starts with (element id -> value): a print at full scale, one
+copy. Defaults alone do not add an instance."""
+EXTRA_LIST = "_extra"
 
 
 def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
                show_paths: bool, typed: Mapping[str, Any] | None = None,
-               errors: Mapping[str, str] | None = None, home: str = "") -> list[SectionView]:
-    """The whole form in the dictionary's order. ``typed``/``errors`` re-show a rejected post."""
+               errors: Mapping[str, str] | None = None, home: str = "",
+               calm: bool = False) -> list[SectionView]:
+    """The whole form in the dictionary's order. ``typed``/``errors`` re-show a rejected post.
+
+    ``calm`` (a case opened, not yet saved or checked): an empty required field is marked as
+    missing, not as an error; values that are wrong are still shown as errors.
+    """
     values = {name: fv.value for name, fv in case.fields.items()}
     by_field: dict[str, str] = {}
     for problem in problems:
+        if calm and empty(values.get(problem.element)):
+            continue
         by_field.setdefault(problem.element, problem.message)
     conflicts = {c.field: c for c in case.conflicts}
     typed = typed or {}
@@ -112,18 +122,35 @@ def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
             text=value if isinstance(value, str) and ref.name in errors
             else format_value(ref.element, value),
             origin=fv.provenance.origin if fv else None,
-            provenance=provenance_text(fv, show_paths, home),
+            provenance=provenance_text(fv, show_paths=show_paths, home=home),
             required=dictionary.is_required(ref.element, values, ref.number),
             problem=errors.get(ref.name) or by_field.get(ref.name),
             conflict=conflicts.get(ref.name))
         if ref.element.type == "duration":
-            if value == UNKNOWN:
+            if isinstance(value, dict) and "typed" in value:  # a refused post, as typed
+                result.hours, result.minutes, unknown = value["typed"]
+                result.unknown = bool(unknown)
+            elif value == UNKNOWN:
                 result.unknown = True
             elif isinstance(value, dict):
                 result.hours, result.minutes = str(value.get("hours", "")), str(
                     value.get("minutes", ""))
         if ref.element.type == "multi_choice" and isinstance(value, list):
             result.selected = [str(v) for v in value]
+        # the choices the page offers: a print's parts among the case's parts, an
+        # indication among its organ system's conditions
+        result.choices = dictionary.allowed(ref.element, values, ref.number)
+        if ref.element.type == "multi_choice":
+            result.kept = [v for v in result.selected if v not in result.choices]
+        result.missing = result.required and empty(value)
+        return result
+
+    def extra_view(ref: FieldRef) -> FieldView:
+        result = view(ref)
+        default = EXTRA_DEFAULTS.get(ref.element.id)
+        if default is not None and empty(result.value):
+            result.value, result.text = default, format_value(ref.element, default)
+        result.missing = False
         return result
 
     sections: list[SectionView] = []
@@ -143,13 +170,26 @@ def build_form(dictionary: Dictionary, case: Case, problems: list[Problem],
             numbers = list(range(1, shown + 1))
             if shown < group.max:
                 numbers.append(shown + 1)  # one empty instance to add another
-            instances = [InstanceView(n, [view(FieldRef(m.field_name(n), m, n))
-                                          for m in members], extra=n > shown)
+            instances = [InstanceView(n, [(extra_view if n > shown else view)(
+                                              FieldRef(m.field_name(n), m, n))
+                                          for m in members], extra=n > shown,
+                                      hint=_local_hint(case, group.id, n, show_paths))
                          for n in numbers]
             items.append(GroupView(group.id, group.label, group.help, group.max, instances))
         count = sum(1 for item in items for f in _fields(item) if f.problem)
         sections.append(SectionView(section.id, section.label, items, count))
     return sections
+
+
+def is_local_hint(name: str) -> bool:
+    """``parts.N.segment``: a segment name kept as a hint for the part (local text)."""
+    bits = name.split(".")
+    return len(bits) == 3 and bits[1].isdigit() and bits[2] == SEGMENT_HINT
+
+
+def _local_hint(case: Case, group: str, number: int, show_paths: bool) -> str | None:
+    found = case.fields.get(f"{group}.{number}.{SEGMENT_HINT}")
+    return str(found.value) if show_paths and found is not None and found.value else None
 
 
 def _fields(item: FieldView | GroupView) -> list[FieldView]:
@@ -176,32 +216,67 @@ def read_form(dictionary: Dictionary, form: Mapping[str, list[str]]
 
         try:
             if element.type == "duration":
-                values[name] = _read_duration(element, first(name + ".unknown"),
-                                              first(name + ".hours"), first(name + ".minutes"))
+                raw = (first(name + ".hours"), first(name + ".minutes"),
+                       first(name + ".unknown"))
+                values[name] = read_duration(element, *raw)
             elif element.type == "multi_choice":
                 chosen = [v for v in form.get(name, []) if v]
                 values[name] = chosen or None
             else:
-                values[name] = parse_value(element, first(name))
+                values[name] = parse_text(element, first(name))
+            problem = None if values[name] is None else check_value(element, values[name])
+            if problem is not None:
+                raise ValidationError(name, problem)
         except ValidationError as exc:
             errors[name] = exc.message
-            values[name] = first(name) if element.type != "duration" else None
+            # What was typed comes back beside the message, exactly as typed.
+            if element.type == "duration":
+                values[name] = {"typed": raw}
+            elif element.type == "multi_choice":
+                values[name] = [v for v in form.get(name, []) if v]
+            else:
+                values[name] = first(name)
+    for prefix in form.get(EXTRA_LIST, []):
+        _drop_untouched(dictionary, prefix, values, errors)
     return values, errors
 
 
-def _read_duration(element: Element, unknown: str, hours: str, minutes: str) -> Any:
+def _drop_untouched(dictionary: Dictionary, prefix: str, values: dict[str, Any],
+                    errors: dict[str, str]) -> None:
+    """An added instance the data manager did not touch (only its defaults) is not added."""
+    names = [n for n in values if n.startswith(prefix + ".")]
+    for name in names:
+        ref = dictionary.resolve(name)
+        value = values[name]
+        if name in errors or not (empty(value) or (
+                ref is not None and EXTRA_DEFAULTS.get(ref.element.id) == value)):
+            return
+    for name in names:
+        del values[name]
+
+
+def read_duration(element: Element, hours: str, minutes: str, unknown: str) -> Any:
+    """A canonical duration from the form's hours, minutes and "unknown" box.
+
+    Hours or minutes typed while "unknown" is ticked is a contradiction the data manager
+    settles: it is refused with a question, not silently saved as either.
+    """
+    hours, minutes = hours.strip(), minutes.strip()
     if unknown:
+        if hours or minutes:
+            raise ValidationError(element.id, "you typed a time and ticked unknown: clear the "
+                                              "time or untick unknown")
         return UNKNOWN
-    if not hours.strip() and not minutes.strip():
+    if not hours and not minutes:
         return None
     try:
-        h = int(hours.strip() or 0)
-        m = int(minutes.strip() or 0)
+        h = int(hours or 0)
+        m = int(minutes or 0)
     except ValueError as exc:
         raise ValidationError(element.id, "hours and minutes must be whole numbers") from exc
     if h < 0 or m < 0:
         raise ValidationError(element.id, "hours and minutes cannot be negative")
-    return duration(h, m)
+    return Duration.of(h, m).stored()
 
 
 def changes(case: Case, typed: Mapping[str, Any]) -> dict[str, Any]:

@@ -31,4 +31,5 @@ def report_response(app: App, request: Request, *, as_csv: bool) -> Response:
     if as_csv:
         return Response(render_csv(built), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="report.csv"'})
-    return HTMLResponse(render_html(built), headers={"Content-Security-Policy": REPORT_CSP})
+    return HTMLResponse(render_html(built, case_links=True),
+                        headers={"Content-Security-Policy": REPORT_CSP})

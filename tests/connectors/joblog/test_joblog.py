@@ -198,14 +198,15 @@ def test_damaged_xlsx_is_a_one_line_error(tmp_path: Path) -> None:
     broken.write_bytes(buffer.getvalue())
     probe = probe_file(broken)
     assert 0.0 <= JobLogConnector().detect(probe) <= 1.0
-    with pytest.raises(CorruptFileError) as info:
+    with pytest.raises(CorruptFileError) as caught:
         JobLogConnector().harvest(probe)
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_xlsx_written_by_openpyxl_with_numbers(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert sheet is not None
     sheet.append(["Print result [success canceled failed]", "Start Datetime [dd.mm.yyyy hh:mm]",
                   "Duration", "Used Weight [g]"])
     sheet.append(["success", "01.02.2026 10:00", "45m", 12.5])
@@ -237,14 +238,17 @@ def test_not_numbers(text: str) -> None:
         parse_number(text)
 
 
-def test_rows_are_keyed_by_their_job_file(tmp_path: Path) -> None:
+def test_rows_are_keyed_by_a_case_key_rule_only(tmp_path: Path) -> None:
+    # A job name alone is no case key (two printers may both print "liver model"): only a
+    # case-key rule over the job file's path keys a row here; the harvester keys the rest.
     rows = [ROW.replace('"a.gcode"', '"3DP-2026-001_kidney.gcode"'),
             ROW.replace('"a.gcode"', '"liver model.gcode"'), ROW.replace('"a.gcode"', '""')]
     records = _harvest(_pjh(tmp_path, rows))
-    assert [r.case_key for r in records] == ["3DP-2026-001", "liver model", None]
+    assert [r.case_key for r in records] == ["3DP-2026-001", None, None]
 
 
-def test_harvester_keeps_row_keys_and_falls_back_to_the_file(tmp_path: Path) -> None:
+def test_harvester_keeps_row_keys_and_keys_other_rows_by_printer_and_job(
+        tmp_path: Path) -> None:
     from printharvest.harvest.harvester import Harvester
     from printharvest.harvest.plugins import PluginHost
     from printharvest.rules.lab import Rules
@@ -254,5 +258,8 @@ def test_harvester_keeps_row_keys_and_falls_back_to_the_file(tmp_path: Path) -> 
     outcome = Harvester(PluginHost.load(None, entry_points=False),
                         Rules.load(None)).harvest_paths([path])
     assert outcome.errors == []
-    assert [r.case_key for r in outcome.records] == ["3DP-2026-001", "history"]
+    # never the log file's name: the row without a rule is its printer's job at its start
+    assert [r.case_key for r in outcome.records] == [
+        "3DP-2026-001", "unknown printer-2020-05-24T08:31:00"]
     assert outcome.items[0].rule_notes["case_key"] == "connector joblog"
+    assert outcome.items[1].rule_notes["case_key"].startswith("default: printer and job")

@@ -38,6 +38,7 @@ def test_box_exact() -> None:
 def test_icosahedron_matches_the_closed_formula() -> None:
     edge = 7.0
     fig = split_bodies(*icosahedron(edge))
+    assert fig.volume_ml is not None
     assert fig.volume_ml * 1000 == pytest.approx(5 / 12 * (3 + math.sqrt(5)) * edge**3, rel=1e-12)
     assert fig.area_mm2 == pytest.approx(5 * math.sqrt(3) * edge**2, rel=1e-12)
 
@@ -45,6 +46,7 @@ def test_icosahedron_matches_the_closed_formula() -> None:
 def test_icosphere_matches_independent_polyhedron_volume() -> None:
     mesh = icosphere(3, radius=25.0)
     fig = split_bodies(soup(mesh, np.float64), None)
+    assert fig.volume_ml is not None
     assert fig.volume_ml * 1000 == pytest.approx(polyhedron_volume(mesh), rel=1e-10)
     # ... and approaches the sphere from below
     assert 0.97 * 4 / 3 * math.pi * 25**3 < fig.volume_ml * 1000 < 4 / 3 * math.pi * 25**3
@@ -56,6 +58,7 @@ def test_torus_has_one_part_and_the_exact_volume() -> None:
     mesh = ring(24, inner=10.0, outer=20.0, height=5.0)
     fig = split_bodies(soup(mesh, np.float64), None)
     assert len(fig.bodies) == 1 and fig.watertight
+    assert fig.volume_ml is not None
     assert fig.volume_ml * 1000 == pytest.approx(ring_volume(24, 10.0, 20.0, 5.0), rel=1e-12)
     assert fig.bbox_mm == pytest.approx([40.0, 40.0 * math.cos(math.pi / 24) * 1.0, 5.0],
                                         rel=0.02)

@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.dicom.header import HeaderFacts, read_facts
+from printharvest.connectors.dicom.segobjects import segmentation_sop_class
 from printharvest.connectors.dicom.series import ImagingRecord, SeriesKey
 from printharvest.connectors.dicom.structure import looks_like_dicom
 from printharvest.connectors.probe import FileProbe, probe_file
-from printharvest.exceptions import CorruptFileError, HarvestError
+from printharvest.exceptions import CorruptFileError, HarvestError, UnsupportedFileError
 from printharvest.models import HarvestRecord, Imaging, Source
 
 if TYPE_CHECKING:
@@ -67,7 +68,12 @@ class DicomConnector(FileConnector):
         self.parallel_min_cpus = PARALLEL_MIN_CPUS
 
     def detect(self, probe: FileProbe) -> float:
-        """DICM magic, or a plausible first element without preamble; a .dcm name weakly."""
+        """DICM magic, or a plausible first element without preamble; a .dcm name weakly.
+
+        SEG and RTSTRUCT objects score lower: their own connectors read them
+        (:mod:`.segobjects`)."""
+        if segmentation_sop_class(probe.head) is not None:
+            return 0.5
         try:
             score = looks_like_dicom(probe.head)
         except Exception:
@@ -101,7 +107,12 @@ class DicomConnector(FileConnector):
         records: list[HarvestRecord] = []
         images = [(p, f) for p, f in good if f.kind == "image"]
         if images:
-            records.append(self._imaging_record(images))
+            record = self._imaging_record(images)
+            if errors:
+                # The set keeps its good files; the count says the record is not the whole set.
+                record.warnings.append(f"{len(errors)} of {len(probes)} DICOM file(s) in this"
+                                       " set could not be read and were left out")
+            records.append(record)
         for probe, facts in good:
             if facts.kind != "mesh" or facts.mime == "model/mtl":
                 continue
@@ -109,6 +120,8 @@ class DicomConnector(FileConnector):
                 records.extend(_mesh_records(self, probe, facts))
             except HarvestError as exc:
                 errors.append(exc)
+        if not records and not errors:
+            errors.extend(nothing_harvested(good))
         return records, errors
 
     # -- reading ------------------------------------------------------------------------
@@ -197,6 +210,40 @@ def _read_one(job: tuple[Path, bytes, int, str, bytes]) -> FileResult:
         return None, (shown, f"not readable DICOM ({type(exc).__name__})")
 
 
+NON_IMAGE_NAMES = {
+    "RTPLAN": "RT plan", "RTDOSE": "RT dose", "RTSTRUCT": "RT structure set",
+    "RTRECORD": "RT treatment record", "SR": "structured report", "SEG": "segmentation",
+    "PR": "presentation state", "KO": "key object selection", "REG": "registration",
+    "DOC": "encapsulated document", "M3D": "model", "FID": "fiducials", "PLAN": "plan",
+    "AU": "audio", "RWV": "real world value map", "REGISTRATION": "registration",
+}
+"""How the one-line reason names a non-image object, by its Modality."""
+
+
+def nothing_harvested(good: Sequence[tuple[FileProbe, HeaderFacts]]) -> list[HarvestError]:
+    """One line per kind of object when readable DICOM gave no record at all.
+
+    A lone RT plan or a DICOMDIR is read fine but holds nothing the registry asks for; an
+    empty answer would look like success, so each kind says why (with its file count),
+    naming the first file of that kind.
+    """
+    reasons: dict[str, list[FileProbe]] = {}
+    for probe, facts in good:
+        if facts.kind == "dicomdir":
+            reason = "DICOMDIR: an index of a media set, holds no image itself"
+        elif facts.kind == "mesh":
+            reason = f"encapsulated {facts.mime or 'document'}: holds no mesh to read"
+        else:
+            name = NON_IMAGE_NAMES.get(facts.modality or "", "non-image DICOM object")
+            reason = f"{name} ({facts.modality or 'no Modality'}): holds no image"
+        reasons.setdefault(reason, []).append(probe)
+    errors: list[HarvestError] = []
+    for reason, probes in reasons.items():
+        count = f" ({len(probes)} files)" if len(probes) > 1 else ""
+        errors.append(UnsupportedFileError(probes[0].display_path, reason + count))
+    return errors
+
+
 def _common_folder(paths: list[str]) -> str:
     split = [p.replace("\\", "/").split("/")[:-1] for p in paths]
     common: list[str] = []
@@ -219,7 +266,9 @@ def _mesh_records(connector: DicomConnector, probe: FileProbe,
     with tempfile.TemporaryDirectory(prefix="printharvest-m3d-") as scratch:
         inner = Path(scratch) / f"encapsulated{suffix}"
         inner.write_bytes(data)
-        shown = f"{probe.display_path}#EncapsulatedDocument"
+        # The nested name keeps the mesh's extension, so connectors that match their
+        # `patterns` (the lab's own, and the built-ins' higher scores) recognise it.
+        shown = f"{probe.display_path}#EncapsulatedDocument{suffix}"
         inner_probe = probe_file(inner, display_path=shown, relative_parts=probe.relative_parts)
         try:
             records = connector.context.harvest_nested(inner_probe, connector.id)

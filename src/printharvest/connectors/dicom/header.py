@@ -123,9 +123,7 @@ def _raw_values(ds: Any) -> dict[str, Any]:
     """
     keywords = _keywords()
     raw = {keywords[int(e.tag)]: e for e in ds.elements() if int(e.tag) in keywords}
-    charset = raw.pop("SpecificCharacterSet", None)
-    encoding = "utf-8" if charset is not None and b"192" in bytes(charset.value or b"") \
-        else "latin-1"
+    encodings = charset_encodings(raw.pop("SpecificCharacterSet", None))
     values: dict[str, Any] = {}
     for keyword, element in raw.items():
         value = element.value
@@ -133,13 +131,67 @@ def _raw_values(ds: Any) -> dict[str, Any]:
             values[keyword] = bool(value)
             continue
         if isinstance(value, bytes | bytearray):
-            text = bytes(value).decode(encoding, errors="replace")
+            text = decode_text(bytes(value), encodings)
         elif value is None:
             text = ""
         else:
             text = str(value)
         values[keyword] = text.strip(" \x00\t\r\n")
     return values
+
+
+def charset_encodings(element: Any) -> list[str]:
+    """Python codecs for a Specific Character Set (0008,0005) element, as pydicom maps them.
+
+    pydicom hands the element over converted (a ``str`` or a multi-value of them) or raw
+    (``bytes`` with backslash-separated values), depending on how the file was read; every
+    defined term pydicom knows (single-byte ``ISO_IR n``, ``ISO_IR 192``, ``GB18030``,
+    ``GBK`` and the multi-valued ISO 2022 sets with an empty first value) maps to codecs.
+    An unknown term falls back to the default repertoire, like pydicom itself does.
+    """
+    value = getattr(element, "value", None)
+    if value is None:
+        terms: list[str] = []
+    elif isinstance(value, bytes | bytearray):
+        terms = bytes(value).decode("ascii", errors="replace").split("\\")
+    elif isinstance(value, str):
+        terms = value.split("\\")
+    else:
+        terms = [str(v) for v in value]
+    return list(_codecs(tuple(t.strip(" \x00") for t in terms)))
+
+
+@functools.lru_cache(maxsize=64)
+def _codecs(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`charset_encodings` for one set of terms (a series repeats the same set)."""
+    from pydicom.charset import convert_encodings
+
+    if not any(terms):
+        return ("iso8859",)
+    with warnings.catch_warnings():
+        # An unknown term warns (and logs) with the term in the text: that is no PHI, but
+        # the pytest run treats warnings as errors and the lab has nothing to do about it.
+        warnings.simplefilter("ignore")
+        try:
+            return tuple(convert_encodings(list(terms)))
+        except (LookupError, ValueError):
+            return ("iso8859",)
+
+
+def decode_text(data: bytes, encodings: list[str]) -> str:
+    """A string value decoded with the file's character sets (ISO 2022 escapes honoured)."""
+    if data.isascii() and b"\x1b" not in data:
+        # Every DICOM character set agrees on plain ASCII (an ESC starts an ISO 2022 switch).
+        return data.decode("ascii")
+    from pydicom.charset import decode_bytes
+    from pydicom.valuerep import TEXT_VR_DELIMS
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return decode_bytes(data, encodings, TEXT_VR_DELIMS)
+        except (LookupError, ValueError):
+            return data.decode("latin-1", errors="replace")
 
 
 def _facts(ds: Any, salt: bytes) -> HeaderFacts:

@@ -66,11 +66,21 @@ def looks_like_dicom(head: bytes) -> float:
         return 0.0
     group, element = struct.unpack_from("<HH", head, 0)
     if group not in (0x0002, 0x0008) or element > 0x0200:
-        return 0.0
+        return 0.7 if _big_endian_start(head) else 0.0
     if head[4:6] in VALID_VRS:
         return 0.8  # explicit VR little endian without preamble
+    if _big_endian_start(head):
+        return 0.7  # explicit VR big endian without preamble (old ACR-NEMA style exports)
     (length,) = struct.unpack_from("<I", head, 4)
     return 0.7 if length < 1024 or length == UNDEFINED else 0.0
+
+
+def _big_endian_start(head: bytes) -> bool:
+    """A data set that starts with a group 0008 element in explicit VR big endian."""
+    if len(head) < 8:
+        return False
+    group, element = struct.unpack_from(">HH", head, 0)
+    return group == 0x0008 and element <= 0x0200 and head[4:6] in VALID_VRS
 
 
 class _Reader:
@@ -120,6 +130,8 @@ def layout(head: bytes, shown: str) -> Layout:
             syntax = head[start:start + length].rstrip(b"\x00 ").decode("ascii", "replace")
         offset = start + length
     if syntax is None:
+        if _big_endian_start(head[offset:]):
+            return Layout(preamble, offset, True, False, EXPLICIT_BE)
         explicit = len(head) >= offset + 6 and head[offset + 4:offset + 6] in VALID_VRS
         return Layout(preamble, offset, explicit, True, None)
     return Layout(preamble, offset, syntax != IMPLICIT_LE, syntax != EXPLICIT_BE, syntax)
@@ -169,9 +181,9 @@ def _walk(reader: _Reader, offset: int, end: int, enc: Layout, shown: str, *,
             else:
                 length = short
                 start = offset + 8
-        elif enc.explicit:
-            raise CorruptFileError(shown, f"DICOM element {_tag(tag)} has no valid VR")
         else:
+            # Implicit VR, or an explicit-VR file where a writer left one element implicit
+            # (pydicom reads those the same way): a 4-byte length follows the tag.
             (length,) = long_length.unpack_from(header, at + 4)
             start = offset + 8
         if length == UNDEFINED:

@@ -15,6 +15,7 @@ from printharvest.connectors.base import FileConnector
 from printharvest.connectors.gcode.text import (
     GCODE_PATTERNS,
     Slot,
+    at,
     fallback,
     first_lines,
     head_and_tail_values,
@@ -92,11 +93,35 @@ def bambu_slots(
     weight = number(header.get("total filament weight [g]"))
     if length is None and volume_mm3 is None and weight is None:
         return slots
-    types = {t for t in split_list(values.get("filament_type"), ";") if t}
-    names = {n for n in split_list(values.get("filament_settings_id"), ";") if n}
-    kind = types.pop() if len(types) == 1 else None
-    name = names.pop() if len(names) == 1 else None
-    if kind is None and len(types) > 1:
-        warnings.append("several filaments loaded and only totals stated: type left unknown")
+    all_types = split_list(values.get("filament_type"), ";")
+    all_names = split_list(values.get("filament_settings_id"), ";")
+    used = used_filaments(header)
+    if used:
+        # 02.x headers say which slots the plate used ("; filament: 1,3"): their types are
+        # the print's materials, whatever else is loaded in the AMS.
+        picked = [(at(all_types, i - 1) or None, at(all_names, i - 1) or None) for i in used]
+        if len(picked) > 1:
+            warnings.append(f"{len(picked)} filaments used and only their totals stated:"
+                            " amounts not split per filament")
+            return [Slot(type=kind, name=name or kind) for kind, name in picked]
+        kind, name = picked[0]
+    else:
+        types = {t for t in all_types if t}
+        names = {n for n in all_names if n}
+        kind = types.pop() if len(types) == 1 else None
+        name = names.pop() if len(names) == 1 else None
+        if kind is None and len(types) > 1:
+            warnings.append("several filaments loaded and only totals stated: type left unknown")
     return [Slot(used_mm=length, used_ml=None if volume_mm3 is None else volume_mm3 / 1000.0,
                  used_g=weight, name=name, type=kind)]
+
+
+def used_filaments(header: dict[str, str]) -> list[int]:
+    """The 1-based filament slots a Bambu Studio 02.x header lists as used (``; filament:
+    1,3``), in order; empty when the header does not say."""
+    found: list[int] = []
+    for piece in split_list(header.get("filament"), ","):
+        value = number(piece)
+        if value is not None and value >= 1 and int(value) not in found:
+            found.append(int(value))
+    return found

@@ -89,6 +89,9 @@ class CuraConnector(BannerGcodeConnector):
         layer = leading_number(values.get("Layer height")) or _settings_layer(text)
         return {
             "slicer_version": values.get("GENERATOR.VERSION"),
+            # CuraEngine writes fused-filament toolpaths only: a dual-extruder machine that
+            # no printer rule knows is still material extrusion, like a single-extruder one.
+            "technology": "material_extrusion",
             "printer": named_printer(values.get("TARGET_MACHINE.NAME")),
             **print_fields(slots, layer, seconds, warnings),
         }

@@ -4,8 +4,9 @@ A zip whose ``Metadata/slice_info.config`` (XML) holds one ``<plate>`` per slice
 ``<metadata key="prediction">`` (seconds), ``weight`` (g), ``printer_model_id``, one
 ``<object>`` per object on the plate and one ``<filament type= used_m= used_g=>`` per
 filament used. ``Metadata/plate_N.gcode`` is the plate's G-code (its header names the
-slicer), ``Metadata/plate_N.json`` the plate's objects and layer height and
-``Metadata/project_settings.config`` (JSON) the settings. There is no geometry: part count is
+slicer; its config block the layer height), ``Metadata/plate_N.json`` the plate's objects
+with their *first-layer* height, and ``Metadata/project_settings.config`` (JSON) the
+settings (the print's ``layer_height``). There is no geometry: part count is
 the number of objects on the plate. An unsliced project 3MF belongs to the 3MF mesh connector.
 """
 
@@ -95,8 +96,11 @@ class SlicedThreeMfConnector(FileConnector):
         slots = _slots(plate, settings)
         if not slots and number(meta.get("weight")):
             slots = [Slot(used_g=number(meta.get("weight")))]
-        layer = _plate_layer(zf, probe, number_of_plate) or gcode_layer or number(
-            _setting(settings, "layer_height"))
+        # The plate JSON's per-object layer_height is the first layer's (it describes the
+        # first-layer boxes the printer inspects): the print's configured layer height is
+        # in the plate G-code's config block and the project settings.
+        layer = gcode_layer or number(_setting(settings, "layer_height")) or _plate_layer(
+            zf, probe, number_of_plate)
         checked(number(meta.get("weight")), 1e6, "plate weight", "g", warnings)
         return fallback(self.new_record(
             probe, "print", index=index,
@@ -168,7 +172,11 @@ def _slicer(zf: zipfile.ZipFile, probe: FileProbe, plate: str) -> tuple[Slicer |
         with zf.open(model) as fh:
             match = _APPLICATION.search(fh.read(64 * 1024))
         if match:
-            name, _, version = match.group(1).decode("utf-8", "replace").partition("-")
+            # "BambuStudio-01.09", "Snapmaker Orca-2.1.0", "Orca-Flashforge-1.3.0": the
+            # version is the last dash-separated piece that starts with a digit.
+            text = match.group(1).decode("utf-8", "replace").strip()
+            named = re.match(r"^(.*?)-(\d[^-]*)$", text)
+            name, version = (named.group(1), named.group(2)) if named else (text, "")
             return Slicer(name=name.strip(), version=version.strip() or None), layer
     return None, layer
 

@@ -29,7 +29,9 @@ class IceSLConnector(BannerGcodeConnector):
     version = "1.0"
     banner = re.compile(r"<IceSL\s*(?P<version>\d[^>\s]*)?[^>]*>")
     slicer_name = "IceSL"
-    banner_lines = 10
+    # A printer profile's header.lua may write a block of start G-code (homing, heating,
+    # purge) before the banner and settings: look well below the top.
+    banner_lines = 200
 
     def read(self, text: GcodeText, warnings: list[str]) -> dict[str, Any]:
         """The ``; key : value`` settings block at the top."""

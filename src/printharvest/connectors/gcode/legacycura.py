@@ -23,7 +23,6 @@ from printharvest.connectors.gcode.text import (
 
 _LINE = re.compile(r"^;\s*(Sliced at|Basic settings|Print time|Filament used)\s*:\s*(.*?)\s*$",
                    re.MULTILINE)
-_CLOCK = re.compile(r"^(\d+):(\d{1,2})(?::(\d{1,2}))?$")
 
 
 class LegacyCuraConnector(BannerGcodeConnector):
@@ -62,11 +61,7 @@ def _seconds(text: str) -> float | None:
     text = text.strip()
     if not text or has_placeholder(text):
         return None
-    clock = _CLOCK.match(text)
-    if clock:
-        hours, minutes, seconds = (int(g) if g else 0 for g in clock.groups())
-        return float(hours * 3600 + minutes * 60 + seconds)
-    words = parse_word_duration(text)
+    words = parse_word_duration(text)  # clocks too: the one parser in connectors/units.py
     if words is not None:
         return float(words)
     return number(text)

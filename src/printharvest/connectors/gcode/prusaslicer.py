@@ -86,6 +86,8 @@ def family_line(text: str) -> tuple[str, str] | None:
     if found is None:
         return None
     name, version = found
+    if name.lower() == "slic3r prusa edition":
+        return "Slic3r Prusa Edition", version
     canonical = _FAMILY_LOWER.get(name.lower())
     if canonical is None:
         return None

@@ -12,6 +12,7 @@ import math
 import re
 import zoneinfo
 
+from printharvest.connectors.units import limit_problem, parse_duration
 from printharvest.vocab import TECHNOLOGIES, Technology
 
 # Factors to the contract unit of each family.
@@ -20,26 +21,6 @@ _TO_SECONDS = {"s": 1.0, "seconds": 1.0, "min": 60.0, "minutes": 60.0, "h": 3600
 _TO_GRAMS = {"g": 1.0, "kg": 1000.0, "mg": 0.001, "lb": 453.59237, "oz": 28.349523125}
 _TO_ML = {"ml": 1.0, "cm3": 1.0, "l": 1000.0, "mm3": 0.001, "in3": 16.387064}
 _TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "um": 0.001, "in": 25.4}
-
-# Above these a value is taken as a mistake (a unit mix-up, a placeholder): warned and null.
-LIMITS = {
-    "print_time_s": 90 * 86400.0,
-    "print_duration_s": 90 * 86400.0,
-    "used_g": 100_000.0,
-    "used_ml": 100_000.0,
-    "used_mm": 10_000_000.0,
-    "layer_height_mm": 5.0,
-    "volume_ml": 1_000_000.0,
-    "part_count": 100_000.0,
-}
-
-_DURATION_PARTS = re.compile(
-    r"^\s*(?:(\d+(?:\.\d+)?)\s*d(?:ays?)?)?\s*(?:(\d+(?:\.\d+)?)\s*h(?:ours?|rs?)?)?\s*"
-    r"(?:(\d+(?:\.\d+)?)\s*m(?:in(?:utes?)?)?)?\s*(?:(\d+(?:\.\d+)?)\s*s(?:ec(?:onds?)?)?)?\s*$",
-    re.IGNORECASE,
-)
-_CLOCK = re.compile(r"^\s*(?:(\d+)\s*[d.:]\s*)??(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?\s*$")
-
 
 def is_blank(value: object) -> bool:
     """True for an empty cell (None, empty or whitespace text)."""
@@ -88,15 +69,9 @@ def _plain_number(text: str) -> bool:
 
 
 def _parse_duration(text: str) -> float:
-    clock = _CLOCK.match(text)
-    if clock:
-        days, hours, minutes, seconds = clock.groups()
-        return (int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60
-                + float(seconds or 0))
-    parts = _DURATION_PARTS.match(text)
-    if parts and any(parts.groups()):
-        days, hours, minutes, seconds = (float(g) if g else 0.0 for g in parts.groups())
-        return days * 86400 + hours * 3600 + minutes * 60 + seconds
+    seconds = parse_duration(text, strict=True)
+    if seconds is not None:
+        return seconds
     if _plain_number(text):
         return parse_number(text)  # a bare number in a duration column: seconds
     raise ValueError("not a duration")
@@ -155,12 +130,11 @@ def parse_technology(value: object) -> Technology:
 
 
 def check_limit(name: str, number: float) -> float:
-    """``number`` when it is a sane, non-negative amount for ``name``, else ValueError."""
-    if number < 0:
-        raise ValueError("negative")
-    limit = LIMITS.get(name)
-    if limit is not None and number > limit:
-        raise ValueError(f"implausibly large ({number:g})")
+    """``number`` when it is a sane, non-negative amount for ``name`` (the limits table in
+    ``connectors/units.py``), else ValueError."""
+    problem = limit_problem(name, number)
+    if problem is not None:
+        raise ValueError(problem)
     return number
 
 

@@ -86,6 +86,7 @@ class JobLogConnector(FileConnector):
     """Printer and print-server job logs exported as CSV or XLSX, read through column maps."""
 
     id = "joblog"
+    job_history = True
     label = "CSV/XLSX job log (column maps in rules/joblogs/)"
     version = "1.0"
     patterns = ("*.csv", "*.tsv", "*.txt", "*.xlsx")
@@ -93,6 +94,10 @@ class JobLogConnector(FileConnector):
     def detect(self, probe: FileProbe) -> float:
         """The best header score of any map on the first rows of the probe's head."""
         try:
+            if probe.zip_members is None and looks_binary(probe.head):
+                # Before the map lookup, which stats the rules folders: a DICOM series is
+                # a thousand binary files, each scored by every connector.
+                return 0.0
             maps = load_maps(self.context.rules_dir).maps
             if not maps:
                 return 0.0

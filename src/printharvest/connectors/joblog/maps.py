@@ -61,6 +61,7 @@ for _role in ("material", "support"):
         f"{_role}.name": None,
         f"{_role}.code": None,
         f"{_role}.type": None,
+        f"{_role}.lot": None,
         f"{_role}.used_g": MASS_UNITS,
         f"{_role}.used_ml": VOLUME_UNITS,
         f"{_role}.used_mm": LENGTH_UNITS,

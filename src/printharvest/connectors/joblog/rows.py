@@ -129,7 +129,9 @@ def _material(values: dict[str, Any], role: str, default: MaterialDefaults) -> M
     for k in ("name", "code", "type"):
         if found[k] is None:
             found[k] = getattr(default, k)
-    return Material(role="model" if role == "material" else "support", **found)
+    lot = values.get(f"{role}.lot")
+    return Material(role="model" if role == "material" else "support",
+                    lot=str(lot) if lot is not None else None, **found)
 
 
 def _elapsed(start: str, end: str, warnings: list[str]) -> int | None:
@@ -147,8 +149,9 @@ def _elapsed(start: str, end: str, warnings: list[str]) -> int | None:
 def job_case_key(job_file: str, rules_dir: Path | None) -> str | None:
     """The case key of a job named by its file (``/cases/3DP-2026-014/liver.gcode``).
 
-    The lab's case-key rules are applied to the path as written in the log; without a
-    matching rule the key is the file's stem, as for a loose file dropped into the inbox.
+    The lab's case-key rules are applied to the path as written in the log. Without a
+    matching rule there is no key here: the harvester keys the row by printer and job, since
+    a job name alone (``heart_demo``) is no proof that two printers' jobs are one case.
     The key stays in the local store only (it may hold a job name).
     """
     parts = tuple(p for p in job_file.replace("\\", "/").split("/") if p.strip())
@@ -156,9 +159,7 @@ def job_case_key(job_file: str, rules_dir: Path | None) -> str | None:
         return None
     rules = _case_rules(rules_dir)
     key, rule = rules.case_key(parts)
-    if not rule.startswith(CASE_KEYS_FILE):
-        key, _ = rules.case_key(parts[-1:])
-    return key or None
+    return (key or None) if rule.startswith(CASE_KEYS_FILE) else None
 
 
 _rules_cache: dict[tuple[str, float], Rules] = {}

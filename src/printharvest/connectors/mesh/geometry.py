@@ -322,15 +322,18 @@ def split_prepared(points: FloatArray, tris: IntArray, measures: Measures) -> Me
 
 
 def whole_body(
-    vertices: FloatArray, faces: IntArray, *, name: str | None = None, mirrored: bool = False
+    vertices: FloatArray, faces: IntArray, *, name: str | None = None, mirrored: bool = False,
+    split: bool = False,
 ) -> MeshFigures:
-    """Figures of a mesh that counts as one part whatever its shells (a 3MF build item).
+    """Figures of one placed mesh (a 3MF build item), named ``name``.
 
+    With ``split`` each separate shell is a body of its own (``part_count`` counts bodies,
+    as for STL); without it the mesh counts as one part whatever its shells.
     ``mirrored`` says the placement flips handedness, which reverses the winding; the
     signed volume is turned back so that voids still subtract.
     """
     points, tris, measures = prepare(vertices, faces)
-    figures = _figures(points, tris, measures, split=False, name=name)
+    figures = _figures(points, tris, measures, split=split, name=name)
     if mirrored:
         figures.bodies = [_flip(b) for b in figures.bodies]
     return figures

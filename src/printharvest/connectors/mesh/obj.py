@@ -4,13 +4,18 @@ negative indices counted back from the last vertex so far). Taken as millimetres
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from printharvest.connectors.mesh.base import MAX_MESH_BYTES, MeshConnector, fail, guarded
 from printharvest.connectors.mesh.geometry import MeshFigures, split_bodies
+from printharvest.connectors.mesh.names import name_single_body, obj_object_names
 from printharvest.connectors.mesh.polygons import fan_triangles
 from printharvest.connectors.probe import FileProbe
 from printharvest.models import HarvestRecord
+
+_CONTINUATION = re.compile(rb"\\[ \t]*\r?\n")
 
 
 class ObjConnector(MeshConnector):
@@ -53,13 +58,18 @@ class ObjConnector(MeshConnector):
             raise fail(probe, "OBJ has no vertices")
         if len(faces) == 0:
             raise fail(probe, "OBJ has no faces")
-        return split_bodies(vertices, faces)
+        # ``o``/``g`` NAME: an exporter's part name (one mesh per segment) for one body
+        return name_single_body(split_bodies(vertices, faces), obj_object_names(data))
 
 
 def parse_obj(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Vertices ``(N, 3)`` float64 and fan-triangulated faces ``(F, 3)`` (0-based)."""
     points: list[bytes] = []
     polygons: list[list[int]] = []
+    # A backslash at the end of a line continues it on the next (exporters wrap long
+    # face lines this way); groups, smoothing groups, vp, materials and the rest are read
+    # past: they style or organise the geometry without changing it.
+    data = _CONTINUATION.sub(b" ", data)
     for raw in data.splitlines():
         line = raw.strip()
         tag = line[:2]
@@ -74,7 +84,5 @@ def parse_obj(data: bytes) -> tuple[np.ndarray, np.ndarray]:
                 if index == 0:
                     raise ValueError("vertex index 0")
             polygons.append(corners)
-        elif line.startswith(b"\\"):
-            raise ValueError("line continuation is not supported")
     vertices = np.array([p.split()[1:4] for p in points], dtype=np.float64).reshape(-1, 3)
     return vertices, fan_triangles(polygons)

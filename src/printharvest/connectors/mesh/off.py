@@ -19,7 +19,10 @@ from printharvest.connectors.mesh.geometry import MeshFigures, split_bodies
 from printharvest.connectors.mesh.polygons import fan_triangles
 from printharvest.connectors.probe import FileProbe
 
-_MAGIC = re.compile(rb"^\s*(ST)?C?N?4?OFF\b")
+_MAGIC = re.compile(rb"^\s*(?:#[^\n]*\n\s*)*(ST)?C?N?4?n?OFF(?![A-Za-z])")
+"""The keyword, after any leading whitespace and comment lines; counts may follow it with
+no space between (``OFF8 6 12``)."""
+_KEYWORD = re.compile(rb"^((?:ST)?C?N?4?n?OFF)(.*)$")
 
 
 class OffConnector(MeshConnector):
@@ -32,7 +35,7 @@ class OffConnector(MeshConnector):
 
     def detect(self, probe: FileProbe) -> float:
         """The ``OFF`` keyword starts the file."""
-        if _MAGIC.match(probe.head[:64]):
+        if _MAGIC.match(probe.head[:4096]):
             return 0.85 if probe.matches(self.patterns) else 0.6
         return 0.0
 
@@ -51,11 +54,14 @@ def parse_off(probe: FileProbe, data: bytes) -> tuple[np.ndarray, np.ndarray]:
     lines = [ln.split(b"#", 1)[0].split() for ln in data.splitlines()]
     lines = [ln for ln in lines if ln]
     first = lines[0]
-    keyword = first[0]
-    if not keyword.endswith(b"OFF"):
+    glued = _KEYWORD.match(first[0])
+    if glued is None:
         raise fail(probe, "OFF keyword missing")
-    if b"4" in keyword:
-        raise fail(probe, "4D OFF is not supported")
+    keyword = glued.group(1)
+    if b"4" in keyword or keyword.startswith(b"n"):
+        raise fail(probe, "4D or n-dimensional OFF is not supported")
+    # Some exporters glue the first count to the keyword ("OFF8 6 12").
+    first = [keyword, *([glued.group(2)] if glued.group(2) else []), *first[1:]]
     counts = first[1:] if len(first) > 1 else lines[1]
     body = lines[1:] if len(first) > 1 else lines[2:]
     n_vertices, n_faces = int(counts[0]), int(counts[1])

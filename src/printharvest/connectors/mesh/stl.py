@@ -18,6 +18,7 @@ import numpy as np
 
 from printharvest.connectors.mesh.base import MAX_MESH_BYTES, MAX_TRIANGLES, MeshConnector, fail
 from printharvest.connectors.mesh.geometry import MeshFigures, prepare, split_bodies, split_prepared
+from printharvest.connectors.mesh.names import name_single_body, stl_solid_names
 from printharvest.connectors.probe import FileProbe
 
 HEADER = 84
@@ -49,7 +50,9 @@ class StlConnector(MeshConnector):
             # prepare() returns merged points: the raw corners are freed before the rest.
             return split_prepared(*prepare(read_binary(probe, count), None))
         if _is_ascii(probe.head):
-            return split_bodies(read_ascii(probe), None)
+            # ``solid NAME``: an exporter's part name (one mesh per segment) for one body
+            return name_single_body(split_bodies(read_ascii(probe), None),
+                                    stl_solid_names(probe.head))
         if count is None:
             raise fail(probe, "too short for a binary STL and not ASCII STL")
         if count == 0:

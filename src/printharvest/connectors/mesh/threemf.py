@@ -220,4 +220,6 @@ class Builder:
         assert obj.vertices is not None and obj.triangles is not None
         world = (obj.vertices * obj.unit_mm) @ matrix[:3, :3] + matrix[3, :3]
         mirrored = bool(np.linalg.det(matrix[:3, :3]) < 0)
-        return whole_body(world, obj.triangles, name=obj.name, mirrored=mirrored)
+        # An object made of several separate shells is several bodies (the contract's
+        # part_count counts bodies), as an STL of the same shells would be.
+        return whole_body(world, obj.triangles, name=obj.name, mirrored=mirrored, split=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.probe import FileProbe
-from printharvest.connectors.units import as_float, as_int, iso_time, ms_to_s
+from printharvest.connectors.units import amount, as_int, iso_time, ms_to_s
 from printharvest.exceptions import CorruptFileError
 from printharvest.models import HarvestRecord, Material, Part, Printer
 from printharvest.vocab import Outcome, Technology
@@ -119,7 +119,7 @@ def print_run_fields(run: dict[str, Any], warnings: list[str]) -> dict[str, Any]
         warnings.append("material code not in the Formlabs material table")
     machine = str(run.get("machine_type_id") or run.get("machine_type") or "").strip() or None
     technology = machine_technology(machine) or material_technology(code)
-    volume = as_float(run.get("volume_ml"))
+    volume = amount("used_ml", run.get("volume_ml"))
     outcome = _outcome(run)
     materials: list[Material] = []
     if code or name:
@@ -127,14 +127,15 @@ def print_run_fields(run: dict[str, Any], warnings: list[str]) -> dict[str, Any]
         materials.append(Material(
             name=name or code, code=code, role="model",
             used_ml=volume if outcome == "success" else None,
-            type="powder" if technology == "powder_bed_fusion" else "resin"))
+            type="powder" if technology == "powder_bed_fusion" else "resin",
+            lot=_containers(run)))
     serial = str(run.get("printer") or "").strip() or None
     parts = [p for p in run.get("parts") or [] if isinstance(p, dict)]
     return {
         "printer": Printer(manufacturer="Formlabs", model=machine_model(machine), serial=serial),
         "technology": technology,
         "materials": materials,
-        "layer_height_mm": as_float(run.get("layer_thickness_mm")),
+        "layer_height_mm": amount("layer_height_mm", run.get("layer_thickness_mm")),
         "print_time_s": ms_to_s(run.get("estimated_duration_ms")),
         "print_duration_s": ms_to_s(run.get("elapsed_duration_ms")),
         "started_at": iso_time(run.get("print_started_at")),
@@ -142,10 +143,22 @@ def print_run_fields(run: dict[str, Any], warnings: list[str]) -> dict[str, Any]
         "outcome": outcome,
         # part names are the lab's file names (PHI risk): only volumes are kept
         "part_count": len(parts) if parts else None,
-        "parts": [Part(volume_ml=as_float(p.get("volume_ml"))) for p in parts],
+        "parts": [Part(volume_ml=amount("volume_ml", p.get("volume_ml"))) for p in parts],
         "volume_ml": volume,
         "warnings": warnings,
     }
+
+
+def _containers(run: dict[str, Any]) -> str | None:
+    """The resin cartridge and tank serials of a run (the lot a recall asks about)."""
+    serials = []
+    for key in ("cartridge", "tank"):
+        value = run.get(key)
+        if isinstance(value, dict):  # some responses nest the serial: {"serial": ...}
+            value = value.get("serial")
+        if isinstance(value, str) and value.strip():
+            serials.append(value.strip())
+    return ", ".join(serials) or None
 
 
 def print_runs(data: Any) -> list[dict[str, Any]] | None:
@@ -162,6 +175,7 @@ class FormlabsPrintsConnector(FileConnector):
     """A saved Formlabs Web API ``/prints/`` page: one record per print run."""
 
     id = "formlabs_prints"
+    job_history = True
     label = "Formlabs Web API prints (saved JSON)"
     version = "1.0"
     patterns = ("*.json",)

@@ -20,7 +20,7 @@ from typing import Any
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.probe import FileProbe
-from printharvest.connectors.units import as_float, iso_time, seconds
+from printharvest.connectors.units import amount, as_float, iso_time, seconds
 from printharvest.exceptions import CorruptFileError
 from printharvest.models import HarvestRecord, Material, Printer, Slicer
 from printharvest.vocab import Outcome
@@ -45,6 +45,30 @@ def _metadata(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def spool_ids(auxiliary: Any) -> str | None:
+    """Spoolman spool ids from a job's ``auxiliary_data`` (provider ``spoolman``).
+
+    Moonraker's history keeps, per job, a list of ``{provider, name, value, ...}`` entries;
+    with Spoolman configured one is ``{"provider": "spoolman", "name": "spool_ids", "value":
+    [ids]}``. The ids are the lab's spools (its lot question), never a file or user name.
+    """
+    entries = auxiliary
+    if isinstance(entries, bytes | bytearray | str):
+        try:
+            entries = json.loads(entries)
+        except ValueError:
+            return None
+    if not isinstance(entries, list):
+        return None
+    ids: list[str] = []
+    for entry in entries:
+        if (isinstance(entry, dict) and entry.get("provider") == "spoolman"
+                and entry.get("name") == "spool_ids" and isinstance(entry.get("value"), list)):
+            ids.extend(str(v) for v in entry["value"]
+                       if isinstance(v, int) and not isinstance(v, bool))
+    return ", ".join(dict.fromkeys(ids)) or None
+
+
 def is_finished(job: dict[str, Any]) -> bool:
     """False while Moonraker still records the job as in progress."""
     return str(job.get("status") or "") not in UNFINISHED
@@ -56,14 +80,15 @@ def job_fields(job: dict[str, Any], printer: Printer | None, warnings: list[str]
     meta = _metadata(job.get("metadata"))
     status = str(job.get("status") or "")
     outcome: Outcome | None = _STATUS.get(status, "unknown" if status else None)
-    used_mm = as_float(job.get("filament_used"))
+    used_mm = amount("used_mm", job.get("filament_used"))
     materials = []
     if used_mm:
         kind = str(meta.get("filament_type") or "").strip() or None
         name = str(meta.get("filament_name") or "").strip() or None
         materials.append(Material(name=name or kind, type=kind, role="model", used_mm=used_mm,
+                                  lot=spool_ids(job.get("auxiliary_data")),
                                   # the slicer's weight is for the whole file
-                                  used_g=as_float(meta.get("filament_weight_total"))
+                                  used_g=amount("used_g", meta.get("filament_weight_total"))
                                   if outcome == "success" else None))
     slicer = None
     if meta.get("slicer"):
@@ -74,7 +99,7 @@ def job_fields(job: dict[str, Any], printer: Printer | None, warnings: list[str]
         "printer": printer,
         "technology": "material_extrusion",
         "materials": materials,
-        "layer_height_mm": as_float(meta.get("layer_height")) or None,
+        "layer_height_mm": amount("layer_height_mm", meta.get("layer_height")) or None,
         "print_time_s": seconds(meta.get("estimated_time")),
         "print_duration_s": seconds(job.get("total_duration")),
         "started_at": iso_time(as_float(job.get("start_time"))),
@@ -102,6 +127,7 @@ class MoonrakerHistoryConnector(FileConnector):
     """A copied ``moonraker-sql.db``: one record per finished job of ``job_history``."""
 
     id = "moonraker_history"
+    job_history = True
     label = "Moonraker job history (moonraker-sql.db)"
     version = "1.0"
     patterns = ("moonraker-sql.db", "*.db", "*.sqlite")

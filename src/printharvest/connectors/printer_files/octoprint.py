@@ -18,7 +18,7 @@ from typing import Any
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.probe import FileProbe
-from printharvest.connectors.units import as_float, iso_time, seconds
+from printharvest.connectors.units import amount, as_float, iso_time, seconds
 from printharvest.exceptions import CorruptFileError
 from printharvest.models import HarvestRecord, Material, Printer
 
@@ -37,7 +37,8 @@ def print_fields(
     if isinstance(filament, dict):
         for tool in sorted(filament):
             used = filament[tool] if isinstance(filament[tool], dict) else {}
-            length, volume = as_float(used.get("length")), as_float(used.get("volume"))
+            length = amount("used_mm", used.get("length"))
+            volume = amount("used_ml", used.get("volume"))
             if length or volume:  # tools that extruded nothing are unused slots
                 if success is True:
                     materials.append(Material(role="model", used_mm=length, used_ml=volume))
@@ -65,6 +66,7 @@ class OctoPrintMetadataConnector(FileConnector):
     """OctoPrint's ``.metadata.json``: one record per print in each file's history."""
 
     id = "octoprint_metadata"
+    job_history = True
     label = "OctoPrint .metadata.json (file analysis and print history)"
     version = "1.0"
     patterns = (".metadata.json", "*.metadata.json")

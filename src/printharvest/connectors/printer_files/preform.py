@@ -23,7 +23,7 @@ from printharvest.connectors.printer_files.formlabs import (
     material_technology,
 )
 from printharvest.connectors.probe import FileProbe
-from printharvest.connectors.units import as_float, seconds
+from printharvest.connectors.units import amount, as_float, seconds
 from printharvest.exceptions import HarvestError
 from printharvest.models import HarvestRecord, Material, Part, Printer
 
@@ -48,7 +48,7 @@ def scene_fields(scene: dict[str, Any], estimate: dict[str, Any]) -> dict[str, A
     code = str(settings.get("material_code") or "") or None
     usage = scene.get("material_usage") if isinstance(scene.get("material_usage"), dict) else {}
     assert isinstance(usage, dict)
-    volume = as_float(usage.get("volume_ml"))
+    volume = amount("used_ml", usage.get("volume_ml"))
     technology = machine_technology(machine) or material_technology(code)
     label = material_table().get((code or "").upper(), (None, ()))[0]
     materials = [Material(name=label or code, code=code, role="model", used_ml=volume,
@@ -59,7 +59,7 @@ def scene_fields(scene: dict[str, Any], estimate: dict[str, Any]) -> dict[str, A
         "printer": Printer(manufacturer="Formlabs", model=machine_model(machine)),
         "technology": technology,
         "materials": materials,
-        "layer_height_mm": as_float(settings.get("layer_thickness_mm")),
+        "layer_height_mm": amount("layer_height_mm", settings.get("layer_thickness_mm")),
         "print_time_s": seconds(estimate.get("total_print_time_s")),
         "part_count": len(models) if models else None,
         "parts": [Part() for _ in models],  # model names are file names: not kept

@@ -32,7 +32,7 @@ from typing import Any
 
 from printharvest.connectors.base import FileConnector
 from printharvest.connectors.probe import FileProbe
-from printharvest.connectors.units import as_float, as_int, iso_time, seconds
+from printharvest.connectors.units import amount, as_float, as_int, iso_time, seconds
 from printharvest.exceptions import CorruptFileError
 from printharvest.models import HarvestRecord, Material, Printer
 from printharvest.vocab import Outcome
@@ -161,9 +161,10 @@ def job_fields(
         name = (job.get(name_key) or "").strip()
         if name and name.lower() not in {"none", "unknown"}:
             used = as_float(job.get(used_key))
+            used_ml = amount("used_ml", used * CUBIC_INCH_ML) if used is not None else None
             materials.append(Material(
                 name=name, type=name, role=role,  # type: ignore[arg-type]
-                used_ml=round(used * CUBIC_INCH_ML, 3) if used is not None else None))
+                used_ml=round(used_ml, 3) if used_ml is not None else None))
     start = job_start(job)
     if job.get("startTime") and start is None:
         warnings.append("startTime is not a readable time")
@@ -202,6 +203,7 @@ class StratasysStatusConnector(FileConnector):
     """A saved ``status.sts``: one record per finished job in previousJob/currentJob."""
 
     id = "stratasys_status"
+    job_history = True
     label = "Stratasys FDM status report (status.sts)"
     version = "1.0"
     patterns = ("*.sts", "status.sts")

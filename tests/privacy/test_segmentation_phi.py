@@ -1,0 +1,60 @@
+"""PHI in segmentations: tokens in segment names, series descriptions and scene file names.
+
+Segment / ROI names and scene file names are local text (name tokens): they may sit in the
+local store, never in anything that leaves. Series descriptions and patient attributes of a
+SEG or RTSTRUCT are DICOM value tokens: never read, so never anywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from printharvest.privacy import phi
+from printharvest.testing.seg_synth import (
+    write_dicom_seg,
+    write_mrb,
+    write_rtstruct,
+    write_seg_nrrd,
+)
+from tests.privacy.test_phi import EGRESS_COMMANDS, complete_and_mark_ready, run_commands
+from tests.support.privacy import scan_tree
+
+KIDNEY = ("SCT", "64033007", "Kidney")
+NAMES = {"segment": "SEGNAMETOKQ", "roi": "ROINAMETOKQ", "label": "SEGLABELTOKQ",
+         "scene": "SCENEFILETOKQ", "member": "MEMBERTOKQ", "node": "NODENAMETOKQ"}
+VALUES = {"SeriesDescription": "PHISERIESDESCQ", "PatientName": "PHIPATNAMEQ^SYNTH",
+          "PatientID": "PHIPATIDQ", "StudyDescription": "PHISTUDYDESCQ"}
+
+
+def make_job(inbox: Path, tmp: Path) -> None:
+    job = inbox / "3DP-2026-091"
+    inner = write_seg_nrrd(tmp / f"{NAMES['member']}.seg.nrrd", [
+        (f"Kidney {NAMES['segment']}", {"type": KIDNEY}), (NAMES["segment"], {})])
+    write_mrb(job / f"{NAMES['scene']}.mrb", inner, scene=NAMES["scene"], node=NAMES["node"])
+    write_dicom_seg(job / "seg.dcm", tmp / "ct", [(f"Kidney {NAMES['label']}", {"type": KIDNEY})],
+                    attributes=VALUES)
+    write_rtstruct(job / "rt.dcm", [(f"{NAMES['roi']} kidney", {"type": KIDNEY}, 12.0)],
+                   attributes=VALUES)
+
+
+def test_segment_names_and_scene_names_never_leave(tmp_path: Path, run_cli: Any) -> None:
+    inbox, home = tmp_path / "inbox", tmp_path / "home"
+    make_job(inbox, tmp_path / "work")
+    raw = b"".join(p.read_bytes() for p in inbox.rglob("*") if p.is_file())
+    assert sorted(phi.egress_check(raw, [*VALUES.values(), NAMES["label"], NAMES["roi"]])) \
+        == sorted([*VALUES.values(), NAMES["label"], NAMES["roi"]])  # planted for real
+    local = run_commands(run_cli, home, inbox, [("ingest", "{inbox}"),
+                                                ("cases", "show", "1", "--json")])
+    shown = local["cases show 1 --json"]
+    assert '"parts.1.structure"' in shown and "kidney" in shown  # the flow really ran
+    assert NAMES["segment"] in shown  # the local hint is there for the data manager
+    complete_and_mark_ready(home)
+    egress = run_commands(run_cli, home, inbox, EGRESS_COMMANDS)
+    values, names = list(VALUES.values()), list(NAMES.values())
+    for command, text in {**local, **egress}.items():
+        assert phi.egress_check(text, values) == [], command
+    for command, text in egress.items():
+        assert phi.egress_check(text, names) == [], command
+    assert scan_tree(home, values) == {}
+    assert scan_tree(home / "exports", values + names) == {}

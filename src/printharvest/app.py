@@ -16,6 +16,7 @@ from printharvest.harvest.harvester import Harvester
 from printharvest.harvest.plugins import PluginHost
 from printharvest.harvest.sandbox import Limits
 from printharvest.privacy import phi
+from printharvest.privacy.files import private_dir
 from printharvest.rules.anatomy import AnatomyRules
 from printharvest.rules.lab import Rules
 from printharvest.store import Store
@@ -79,7 +80,7 @@ class App:
     def store(self) -> Store:
         """The store, opened (and migrated) on first use."""
         if self._store is None:
-            self.home.root.mkdir(parents=True, exist_ok=True)
+            private_dir(self.home.root)
             self._store = Store.open(self.home.store_path)
         return self._store
 

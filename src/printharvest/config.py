@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from printharvest.exceptions import ConfigError
 from printharvest.nrdr.config import DEFAULT_NRDR_TEXT, NrdrConfig
+from printharvest.privacy.files import private_dir
 from printharvest.rules.yamlfile import validate_yaml
 
 CONFIG_NAME = "printharvest.yaml"
@@ -33,6 +34,10 @@ class WebConfig(BaseModel):
     users: dict[str, str] = Field(default_factory=dict)
     show_paths: Literal["loopback", "always", "never"] = "loopback"
     session_minutes: int = Field(default=480, ge=1, le=10080)
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Extra Host names the page answers for (besides loopback and the bound host)."""
+    store_wait_seconds: float = Field(default=5.0, gt=0, le=120)
+    """How long a page waits for a store another program is writing before answering 503."""
 
 
 class PollerSettings(BaseModel):
@@ -259,6 +264,7 @@ class Home:
 
     def ensure(self) -> None:
         """Create the home's folders if missing."""
-        for folder in (self.root, self.inbox, self.archive, self.quarantine, self.exports,
+        private_dir(self.root)
+        for folder in (self.inbox, self.archive, self.quarantine, self.exports,
                        self.logs, self.connectors_dir):
             folder.mkdir(parents=True, exist_ok=True)

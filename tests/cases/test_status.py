@@ -31,9 +31,10 @@ def test_the_table_names_every_status_and_only_known_ones() -> None:
     # the registry's answers: to a case sent, and to this exact version sent before
     assert allowed("submitted", "accepted") and allowed("submitted", "rejected")
     assert allowed("ready", "accepted") and allowed("ready", "rejected")
+    # and to an uploaded file (the registry's result file for an export)
+    assert allowed("exported", "accepted") and allowed("exported", "rejected")
     # nobody but the registry's answer leads to accepted, and never from an incomplete case
     assert not allowed("needs_clinical", "accepted")
-    assert not allowed("exported", "accepted")
 
 
 def test_a_forbidden_step_is_refused_and_writes_nothing(app: App) -> None:

@@ -82,7 +82,7 @@ def test_sample_prefill_values_and_provenance(app: App, sample_jobs_copy: Path) 
     assert segmented.value("model.software") == "3D Slicer 5.6.2"
     assert (segmented.value("parts.1.structure"), segmented.value("parts.1.laterality")) \
         == ("kidney", "right")
-    assert segmented.value("parts.2.structure") == "tumour"
+    assert segmented.value("parts.2.structure") == "tumor"  # the registry's term
     assert segmented.fields["parts.2.structure"].provenance.rule \
         == "anatomy.yaml#code-mass (segment 2)"
     assert (segmented.value("parts.3.structure"), segmented.value("parts.3.region")) \

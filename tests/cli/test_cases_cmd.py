@@ -95,12 +95,12 @@ def test_set_reports_every_refused_value(home: Path, sample_jobs_copy: Path,
     result = run_cli(*h, "cases", "set", "2", "imaging.indication=nonsense",
                      "imaging.patient_age=many", "imaging.organ_system=cardiac")
     assert result.code == 1
-    assert "imaging.indication: Indication is 'nonsense'" in result.err
+    assert "imaging.indication: Indication (clinical condition) is 'nonsense'" in result.err
     assert "imaging.patient_age: 'many' is not a whole number" in result.err
     assert "2 value(s) refused; nothing was set" in result.err
     shown = json.loads(run_cli(*h, "cases", "show", "2", "--json").out)
     assert "imaging.organ_system" not in shown["fields"]
     # A choice may be typed in words.
-    assert run_cli(*h, "cases", "set", "2", "imaging.indication=Surgical planning").code == 0
+    assert run_cli(*h, "cases", "set", "2", "model.purpose=Surgical planning").code == 0
     shown = json.loads(run_cli(*h, "cases", "show", "2", "--json").out)
-    assert shown["fields"]["imaging.indication"]["value"] == "surgical_planning"
+    assert shown["fields"]["model.purpose"]["value"] == "surgical_planning"

@@ -102,10 +102,10 @@ def test_multi_choice_splits_on_commas_and_semicolons_both_ways(draft: Dictionar
 
 
 def test_a_choice_may_be_typed_as_its_label(draft: Dictionary) -> None:
-    indication = element(draft, "imaging.indication")
-    assert parse_text(indication, "Surgical planning") == "surgical_planning"
-    assert parse_text(indication, "surgical_planning") == "surgical_planning"
-    assert check_value(indication, parse_text(indication, "nonsense")) is not None
+    purpose = element(draft, "model.purpose")
+    assert parse_text(purpose, "Surgical planning") == "surgical_planning"
+    assert parse_text(purpose, "surgical_planning") == "surgical_planning"
+    assert check_value(purpose, parse_text(purpose, "nonsense")) is not None
 
 
 def test_canonical_values_pass_export_unchanged(draft: Dictionary) -> None:

@@ -22,7 +22,7 @@ def test_submit_shows_progress_and_each_retry(home: Path, emulator: EmulatorServ
     emulator.state.set_faults(Faults(rate=0.5, kinds=("500", "429"), seed=3))
     result = run_cli("--home", str(home), "submit")
     emulator.state.set_faults(Faults())
-    assert f"case {ids[0]} (" in result.err and "sending ..." in result.err
+    assert f"case(s) {ids[0]}" in result.err and "sending ..." in result.err
     assert "waiting for the registry's answer" in result.err
     assert "retrying in" in result.err and "(attempt 2 of 12)" in result.err
     assert "the registry answered 500" in result.err or "answered 429" in result.err

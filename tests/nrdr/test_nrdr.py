@@ -433,7 +433,8 @@ def test_waiting_states_are_asked_again_and_a_changed_case_replaces_the_older_re
     registry_id = app.cases.get(ids[0]).registry_id
     older = emulator.state.held[registry_id][1]
     emulator.state.progress = ()
-    app.cases.set_values(ids[0], {"procedure.time_saved_minutes": 25}, "dm")
+    app.cases.set_values(ids[0], {"procedure.time_saved_minutes": 25}, "dm",
+                         reason="time saved corrected by the surgeon")
     app.cases.mark_ready(ids[0], "dm")
     assert run_cli("--home", str(home), "submit").code == 0
     assert app.cases.get(ids[0]).status == "accepted"
@@ -489,7 +490,7 @@ def test_a_one_case_transaction_recorded_before_batches_is_resumed(
     configure(home, emulator)
     app = harvested_home(home)
     ids = make_ready(app)
-    (item, _) = exporter_for(app).outgoing.prepare().items
+    item = exporter_for(app).outgoing.prepare().items[0]
     old_body = json.dumps({"header": {"registry": "3DP"}, "case": item.record})
     with app.store.transaction():  # as the outbox recorded it before batches existed
         Outbox(app.store).add(item.case.id, f"case-{item.case.id}-{item.version[:40]}",

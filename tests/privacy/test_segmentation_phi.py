@@ -41,6 +41,7 @@ def make_job(inbox: Path, tmp: Path) -> None:
 def test_segment_names_and_scene_names_never_leave(tmp_path: Path, run_cli: Any) -> None:
     inbox, home = tmp_path / "inbox", tmp_path / "home"
     make_job(inbox, tmp_path / "work")
+    home.mkdir()
     raw = b"".join(p.read_bytes() for p in inbox.rglob("*") if p.is_file())
     assert sorted(phi.egress_check(raw, [*VALUES.values(), NAMES["label"], NAMES["roi"]])) \
         == sorted([*VALUES.values(), NAMES["label"], NAMES["roi"]])  # planted for real

@@ -119,6 +119,9 @@ def files_below(folder: Path) -> list[Path]:
 
 def query(home: Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
     """Read the store with a separate connection (the service may be running)."""
+    if not (home / "printharvest.db").exists():
+        # connecting would create an empty file, which the service refuses as a store
+        raise sqlite3.OperationalError("no store yet")
     conn = sqlite3.connect(home / "printharvest.db", timeout=30)
     try:
         return list(conn.execute(sql, args))

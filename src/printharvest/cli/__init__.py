@@ -7,12 +7,14 @@ error. No traceback reaches the user unless ``PRINTHARVEST_DEBUG=1``.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 
 import click
 
 from printharvest.cli._common import cli
 from printharvest.exceptions import PrintharvestError
+from printharvest.harvest.names import shown
 
 # Each command's module is imported only when that command runs (or for --help), so that
 # `inspect` does not pay for the web server, the registry client or the spreadsheet writer.
@@ -59,10 +61,14 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except PrintharvestError as exc:
-        click.echo(f"printharvest: error: {exc}", err=True)
+        click.echo(f"printharvest: error: {shown(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except sqlite3.DatabaseError as exc:  # damage found past the checks at opening
+        click.echo(f"printharvest: error: the store is damaged ({exc}); printharvest left it "
+                   "as it is: restore it from a backup", err=True)
+        sys.exit(1)
     except Exception as exc:
         if os.environ.get("PRINTHARVEST_DEBUG"):
             raise

@@ -12,6 +12,7 @@ import click
 
 from printharvest.app import App
 from printharvest.exceptions import ConfigError, HarvestError
+from printharvest.harvest.names import shown
 
 
 class LazyGroup(click.Group):
@@ -105,7 +106,7 @@ def echo_json(data: Any) -> None:
 def report_errors(errors: Sequence[HarvestError]) -> int:
     """Print one line per failed input on stderr; return the exit code (1 if any)."""
     for error in errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {shown(str(error))}", err=True)
     return 1 if errors else 0
 
 

@@ -21,6 +21,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from printharvest.web import create_app
 
     app = get_app(ctx)
+    # Refuse a missing-schema, empty or damaged store now, in one line, not as 500s later.
+    app.store.check_integrity()
     web = app.home.config.web
     host = host or web.host
     port = port or web.port

@@ -15,13 +15,15 @@ import os
 import stat
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
 from printharvest.exceptions import CorruptFileError
 
 WINDOW = 1 << 20  # 1 MiB head and tail
+SLIM_WINDOW = 16 << 10
+"""The head kept for a file waiting for its set (enough for a DICOM header's usual facts)."""
 _CHUNK = 1 << 20
 
 
@@ -55,6 +57,14 @@ class FileProbe:
     def is_whole(self) -> bool:
         """True when ``head`` already holds the whole file."""
         return self.size <= len(self.head)
+
+    def slim(self) -> FileProbe:
+        """This probe with only a short head and no tail, for a file that waits for the rest
+        of its set (a DICOM series): memory stays bounded per file, not per job. Whatever
+        needs more reads the file again (it is still there: input or private scratch)."""
+        if len(self.head) <= SLIM_WINDOW and not self.tail:
+            return self
+        return replace(self, head=self.head[:SLIM_WINDOW], tail=b"")
 
     def matches(self, patterns: Iterable[str]) -> bool:
         """True when the file name matches one of the glob patterns (case-insensitive)."""

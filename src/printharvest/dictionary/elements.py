@@ -220,6 +220,11 @@ class Dictionary(_Item):
 
     # -- lookup -------------------------------------------------------------------------
 
+    @property
+    def registry_elements(self) -> list[Element]:
+        """The registry's own elements: every element but the lab's own fields."""
+        return [e for e in self.elements if not e.lab_only]
+
     def group(self, group_id: str) -> Group:
         """A group by id."""
         return next(g for g in self.groups if g.id == group_id)

@@ -19,6 +19,7 @@ import pydantic
 
 from printharvest.connectors.probe import FileProbe, probe_file
 from printharvest.exceptions import CorruptFileError, HarvestError, UnsupportedFileError
+from printharvest.harvest.names import NOT_UTF8, SYMLINK, undecodable
 from printharvest.harvest.notices import unclaimed_reason
 from printharvest.harvest.plugins import LoadedConnector, PluginHost, records_of
 from printharvest.harvest.unzip import extract_zip
@@ -120,7 +121,13 @@ class Harvester:
                 if winner is None:
                     outcome.errors.append(_unclaimed(probe, self.host))
                     continue
-                claimed.append((probe, winner))
+                if winner.connector.collective:
+                    # kept until its whole set is read: a short head only, so that a
+                    # series of thousands of slices costs kilobytes per file, not MiB
+                    claimed.append((probe.slim(), winner))
+                else:
+                    # harvested now, its windows freed before the next file is read
+                    self._run(winner, [probe], outcome, single=True)
             self._harvest_claimed(claimed, grouping, outcome)
         return outcome
 
@@ -134,10 +141,17 @@ class Harvester:
             return
         if root.is_dir():
             entries = sorted(p for p in root.rglob("*")
-                             if not p.is_dir() and not _ignored(p, root, self.hidden_names))
+                             if (p.is_symlink() or not p.is_dir())
+                             and not _ignored(p, root, self.hidden_names))
             files = []
             for path in entries:
-                if path.is_file():
+                if path.is_symlink() and not path.exists():
+                    outcome.errors.append(HarvestError(path, "broken link, nothing to read"))
+                elif _linked(path, root):
+                    outcome.errors.append(HarvestError(path, SYMLINK))
+                elif undecodable(str(path.relative_to(root))):
+                    outcome.errors.append(HarvestError(path, NOT_UTF8))
+                elif path.is_file():
                     files.append(path)
                 elif path.is_symlink() and not path.exists():
                     outcome.errors.append(HarvestError(path, "broken link, nothing to read"))
@@ -276,3 +290,13 @@ def _ignored(path: Path, root: Path, hidden_names: set[str]) -> bool:
         or path.name.lower() in IGNORED_NAMES
         or path.name.endswith(".reason.txt")
     )
+
+
+def _linked(path: Path, root: Path) -> bool:
+    """True when ``path`` or a folder between ``root`` and it is a symbolic link."""
+    current = path
+    while current != root and current != current.parent:
+        if current.is_symlink():
+            return True
+        current = current.parent
+    return False

@@ -8,11 +8,15 @@ appear in messages.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -32,6 +36,8 @@ class ApiAnswer:
     status: int
     body: dict[str, Any]
     attempts: int
+    readable: bool = True
+    """False when the body was not a JSON object (then ``body`` is empty)."""
 
 
 class NrdrClient:
@@ -63,14 +69,22 @@ class NrdrClient:
         path = self.paths.status_path.replace("{transaction_id}", transaction_id)
         return self._call("GET", self.base + path, b"", guard, {})
 
+    def transaction_by_key(self, idempotency_key: str, guard: EgressGuard) -> ApiAnswer:
+        """Ask the registry for the transaction it holds under ``idempotency_key`` (404 when
+        it has none): what decides a post whose success answer could not be read."""
+        path = self.paths.lookup_path.replace("{key}", quote(idempotency_key, safe=""))
+        return self._call("GET", self.base + path, b"", guard, {})
+
     def backoff(self, attempt: int, retry_after: str | None) -> float:
-        """Seconds to wait before attempt ``attempt + 1``."""
+        """Seconds to wait before attempt ``attempt + 1``.
+
+        ``Retry-After`` (seconds or an HTTP date) is honoured within [0, retry_max_seconds];
+        a value that is not a finite number (NaN, inf, garbage) falls back to the back-off.
+        """
         cap = self.settings.retry_max_seconds
-        if retry_after is not None:
-            try:
-                return min(max(float(retry_after), 0.0), cap)
-            except ValueError:
-                pass
+        asked = retry_after_seconds(retry_after)
+        if asked is not None:
+            return min(max(asked, 0.0), cap)
         base: float = self.settings.retry_base_seconds * 2.0 ** (attempt - 1)
         return min(cap, base * (0.5 + random.random() / 2))
 
@@ -106,7 +120,8 @@ class NrdrClient:
                     last = f"the registry answered {response.status_code}"
                     retry_after = response.headers.get("Retry-After")
                 else:
-                    return ApiAnswer(response.status_code, _json(response), attempt)
+                    return ApiAnswer(response.status_code, _json(response), attempt,
+                                     readable=_readable(response))
             if attempt < self.settings.max_attempts:
                 wait = self.backoff(attempt, retry_after)
                 if self.on_retry is not None:
@@ -115,6 +130,31 @@ class NrdrClient:
         if refused:
             raise AuthError(f"{last}: {LOG_IN_AGAIN}")
         raise TransmissionError(f"gave up after {attempt} attempt(s): {last}", attempts=attempt)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header as seconds from now, or None when it is not usable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return seconds if math.isfinite(seconds) else None
+
+
+def _readable(response: httpx.Response) -> bool:
+    try:
+        return isinstance(response.json(), dict)
+    except ValueError:
+        return False
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 It speaks the protocol the client uses: ``/oauth2/authorize`` (auto-approves a test user and
 redirects with a code), ``/oauth2/token`` (authorization code with PKCE S256, refresh with
 rotation), ``POST {api}/transactions`` (Bearer; a header plus a list of case records) and ``GET
-{api}/transactions/{id}``. It reads each record with the configured NRDR mapping and checks it
+{api}/transactions/{id}`` (and ``GET {api}/transactions?idempotencyKey=K``, a transaction by
+its key). It reads each record with the configured NRDR mapping and checks it
 against the dictionary, answering in the registry's transaction states (``Received`` first,
 then ``Posted``, ``PartiallySuccessful`` or ``ValidationFail``) with a result per record. The
 stable case id is its duplicate guard: a batch it already holds unchanged is the same
@@ -294,6 +295,9 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/oauth2/authorize":
             self._authorize({k: v[0] for k, v in parse_qs(parts.query).items()})
+        elif parts.path == API_BASE_PATH + "/transactions":
+            key = parse_qs(parts.query).get("idempotencyKey", [""])[0]
+            self._api(lambda answer=True: self._lookup(key, answer))
         elif parts.path.startswith(API_BASE_PATH + "/transactions/"):
             self._api(lambda answer=True: self._status(parts.path.rsplit("/", 1)[1], answer))
         elif parts.path == "/_emulator/transactions":
@@ -438,6 +442,16 @@ class _Handler(BaseHTTPRequestHandler):
             existing = state.receive(header, records, key)
         if answer:
             self._send(202, {"transactionId": existing, "status": "Received"})
+
+    def _lookup(self, key: str, answer: bool = True) -> None:
+        """A transaction by its idempotency key (its id; the status is read as usual)."""
+        found = self.server.state.by_key.get(key)
+        if not answer:
+            return
+        if found is None:
+            self._send(404, {"error": "not_found"})
+            return
+        self._send(200, {"transactionId": found, "status": "received"})
 
     def _status(self, transaction_id: str, answer: bool = True) -> None:
         state = self.server.state

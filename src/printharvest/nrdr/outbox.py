@@ -213,6 +213,16 @@ class Submitter:
         key = rows[0].batch_key or rows[0].idempotency_key
         answer = self.client.post_transaction(body, key, guard)
         transaction_id = answer.body.get("transactionId")
+        if answer.status in (200, 201, 202) and not isinstance(transaction_id, str):
+            # A success we cannot read is not a refusal: the registry may hold the
+            # transaction. Ask it by the key before deciding anything.
+            transaction_id = self._look_up(key, guard)
+            if transaction_id is None:
+                raise TransmissionError(
+                    f"the registry answered {answer.status} but its answer could not be "
+                    "read, and it lists no transaction for this case version yet; the next "
+                    "submit asks again (same key, never a second transaction)",
+                    attempts=answer.attempts)
         if answer.status not in (200, 201, 202) or not isinstance(transaction_id, str):
             messages = _messages(answer.body, self.mapping) or [
                 {"element": None, "message": f"the registry answered {answer.status}"}]
@@ -231,6 +241,14 @@ class Submitter:
                 if self.store.case_row(row.case_id).status == "ready":
                     move(self.store, row.case_id, "submitted", "submit")
         return rows
+
+    def _look_up(self, key: str, guard: EgressGuard) -> str | None:
+        """The registry's transaction id for this batch's key, or None when it has none."""
+        answer = self.client.transaction_by_key(key, guard)
+        found = answer.body.get("transactionId")
+        if answer.status == 200 and isinstance(found, str) and found:
+            return found
+        return None
 
     def _poll(self, rows: list[OutboxRow], guard: EgressGuard, report: SubmitReport) -> None:
         if all(row.state in FINAL for row in rows):

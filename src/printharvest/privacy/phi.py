@@ -31,6 +31,7 @@ from datetime import date
 from pathlib import Path
 
 from printharvest.exceptions import ConfigError
+from printharvest.privacy.files import private_dir
 
 SALT_NAME = "phi-salt"
 SALT_BYTES = 32
@@ -210,7 +211,7 @@ def home_salt(root: Path) -> bytes:
     except FileNotFoundError:
         pass
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        private_dir(root)  # the home is owner-only
         fd, tmp = tempfile.mkstemp(prefix=".phi-salt-", dir=root)  # mkstemp makes it 0600
         try:
             os.write(fd, secrets.token_bytes(SALT_BYTES))

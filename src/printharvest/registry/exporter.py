@@ -20,8 +20,13 @@ from printharvest.cases.model import Case
 from printharvest.cases.service import CaseService
 from printharvest.cases.status import move
 from printharvest.dictionary.elements import Dictionary
-from printharvest.exceptions import ConfigError, PrintharvestError, RegistryError
+from printharvest.exceptions import (
+    ConfigError,
+    PrintharvestError,
+    RegistryError,
+)
 from printharvest.privacy.egress import EgressGuard, release
+from printharvest.privacy.files import open_private
 from printharvest.registry.layout import LAYOUT_FILE, UploadLayout, expand, rows, uncovered
 from printharvest.registry.mapping import NrdrMapping, to_record
 from printharvest.registry.outgoing import OutgoingStep, Prepared
@@ -169,7 +174,7 @@ def _write_new(path: Path, data: bytes) -> None:
     if path.exists():
         raise RegistryError(f"{path.name} exists already")
     temporary = path.with_name(path.name + ".part")
-    with open(temporary, "wb") as handle:
+    with open_private(temporary, "wb") as handle:  # exports name cases: owner-only
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

@@ -103,9 +103,10 @@ class ExpandedColumn:
 
 
 def uncovered(columns: list[ExpandedColumn], dictionary: Dictionary) -> list[str]:
-    """Dictionary elements no column carries (their values would be lost), in order."""
+    """Registry elements no column carries (their values would be lost), in order; the lab's
+    own fields never go into an upload file."""
     carried = {c.element.id for c in columns if c.element is not None}
-    return [e.id for e in dictionary.elements if e.id not in carried]
+    return [e.id for e in dictionary.registry_elements if e.id not in carried]
 
 
 def expand(layout: UploadLayout, dictionary: Dictionary) -> list[ExpandedColumn]:

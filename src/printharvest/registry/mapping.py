@@ -27,6 +27,8 @@ class ApiPaths(RegistryItem):
 
     submit_path: str = "/transactions"
     status_path: str = "/transactions/{transaction_id}"
+    lookup_path: str = "/transactions?idempotencyKey={key}"
+    """Find a transaction by its idempotency key (when a success answer was unreadable)."""
 
 
 Meaning = Literal["waiting", "accepted", "rejected", "partial", "replaced"]
@@ -115,10 +117,11 @@ class NrdrMapping(RegistryItem):
 
 
 def unmapped(mapping: NrdrMapping, dictionary: Dictionary) -> list[str]:
-    """Dictionary elements the mapping has no key for, in dictionary order."""
+    """Registry elements the mapping has no key for, in dictionary order (the lab's own
+    fields are never sent, so they need none)."""
     mapped = {item.element for item in mapping.fields}
     mapped |= {item.element for group in mapping.groups for item in group.fields}
-    return [e.id for e in dictionary.elements if e.id not in mapped]
+    return [e.id for e in dictionary.registry_elements if e.id not in mapped]
 
 
 def json_value(value: Any) -> Any:

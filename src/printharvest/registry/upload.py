@@ -38,7 +38,11 @@ def text_cell(value: Cell) -> str:
         return "Y" if value else "N"
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
-    text = _BREAKS.sub(" ", value).replace("|", "/").strip()
+    return formula_safe(_BREAKS.sub(" ", value).replace("|", "/").strip())
+
+
+def formula_safe(text: str) -> str:
+    """``text`` that a spreadsheet shows as text: a leading formula character is quoted."""
     return "'" + text if text.startswith(FORMULA_START) else text
 
 

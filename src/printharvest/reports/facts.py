@@ -96,12 +96,17 @@ def material_label(record: HarvestRecord, rules: Rules) -> str:
 
 
 def printer_label(record: HarvestRecord, rules: Rules) -> str:
-    """The library label (typed by the lab), else a model the printer rules know."""
+    """The library label (typed by the lab), else a model the printer rules know.
+
+    A label a file or job log carries is free text (a person typed it into a printer or a
+    report): only the library's own label for the printer is shown, never that text.
+    """
     printer = record.printer
     if printer is None:
         return "unknown"
-    if printer.label:
-        return printer.label
+    entry = rules.library_entry(printer)
+    if entry is not None:
+        return entry.label
     known = rules.printer_model(printer)
     if known:
         return known[0]

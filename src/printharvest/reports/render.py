@@ -8,6 +8,7 @@ import io
 import jinja2
 from markupsafe import Markup
 
+from printharvest.registry.upload import formula_safe
 from printharvest.reports.builder import Report
 from printharvest.reports.charts import render_chart
 
@@ -35,5 +36,12 @@ def render_csv(report: Report) -> str:
     for table in report.tables():
         for row in table.rows:
             for column, value in zip(table.columns[1:], row[1:], strict=True):
-                writer.writerow([table.key, table.title, row[0], column, value])
+                writer.writerow([_cell(c) for c in
+                                 (table.key, table.title, row[0], column, value)])
     return buffer.getvalue()
+
+
+def _cell(value: object) -> object:
+    """Text cells cannot start a formula when the CSV is opened in a spreadsheet (the same
+    rule as the upload file); numbers stay numbers."""
+    return formula_safe(value) if isinstance(value, str) else value

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -15,7 +17,49 @@ from typing import Any
 from printharvest.cases.model import FieldValue, Provenance
 from printharvest.exceptions import RecordNotFoundError, StoreError
 from printharvest.models import HarvestRecord
+from printharvest.privacy.files import create_private
 from printharvest.store.migrations import migrate
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _refuse_unusable(path: Path) -> None:
+    """StoreError (touching nothing) when ``path`` exists but cannot be a store."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the store ({exc.strerror})") from exc
+    if not head:
+        raise StoreError(f"{path}: the store file is empty (0 bytes); printharvest left it "
+                         "untouched: restore it from a backup, or move it away to start anew")
+    if head != SQLITE_HEADER:
+        raise StoreError(f"{path}: not a database (damaged, or another kind of file); printharvest "
+                         "left it untouched: restore it from a backup")
+
+
+def _create(path: Path) -> None:
+    """Make a new, migrated store at ``path`` atomically: built under a temporary name and
+    linked into place, so that a kill at any moment leaves no empty store behind (an empty
+    one is refused). Owner-only (0600); SQLite gives its WAL files the same mode."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.new")
+    create_private(temporary)
+    try:
+        conn = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            migrate(conn)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            os.link(temporary, path)
+    finally:
+        for leftover in (temporary, *(Path(f"{temporary}{s}") for s in ("-wal", "-shm"))):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
 
 
 def now() -> str:
@@ -55,10 +99,26 @@ class Store:
 
     @classmethod
     def open(cls, path: Path) -> Store:
-        """Open (creating and migrating if needed) the store at ``path``."""
+        """Open (creating and migrating if needed) the store at ``path``.
+
+        An existing file that is empty or not an SQLite database is refused untouched: it
+        is never silently re-initialised (that would lose the lab's cases).
+        """
+        _refuse_unusable(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                _create(path)
             conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            # Read the schema before anything writes (journal mode does), so that a damaged
+            # file is refused as it was found.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: the store is damaged ({exc}); printharvest left it "
+                             "untouched: restore it from a backup") from exc
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+        try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -73,6 +133,18 @@ class Store:
             conn.close()
             raise
         return cls(conn, path)
+
+    def check_integrity(self) -> None:
+        """StoreError when SQLite's quick check finds damage (used before serving)."""
+        try:
+            rows = self.conn.execute("PRAGMA quick_check(1)").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: the store is damaged ({exc}); printharvest left "
+                             "it untouched: restore it from a backup") from exc
+        if rows != [("ok",)]:
+            detail = " ".join(str(rows[0][0]).split())[:120] if rows else "no answer"
+            raise StoreError(f"{self.path}: the store is damaged ({detail}); printharvest "
+                             "left it untouched: restore it from a backup")
 
     def close(self) -> None:
         """Close the connection."""

@@ -14,21 +14,25 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.spinner import Spinner
 from rich.table import Table
 
 if TYPE_CHECKING:
     from printharvest.watch.job_runner import JobSummary
 
+from printharvest.harvest.names import SafeFormatter, shown
+from printharvest.privacy.files import PrivateRotatingFileHandler, private_dir
+
 LOG_NAME = "printharvest.log"
 
 
 def setup_logging(folder: Path, max_bytes: int, backups: int) -> logging.Handler:
     """Send the ``printharvest`` loggers to ``folder/printharvest.log``, rotated by size."""
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    private_dir(folder)
+    handler = PrivateRotatingFileHandler(
         folder / LOG_NAME, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(
+    handler.setFormatter(SafeFormatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
     logger = logging.getLogger("printharvest")
     logger.setLevel(logging.INFO)
@@ -58,7 +62,8 @@ class Reporter:
         table = Table.grid(padding=(0, 1))
         now = time.monotonic()
         for name, (files, started) in self.running.items():
-            table.add_row(Spinner("dots"), name, f"{files} file(s)", f"{now - started:.1f} s")
+            table.add_row(Spinner("dots"), escape(shown(name)), f"{files} file(s)",
+                          f"{now - started:.1f} s")
         if not self.running:
             table.add_row("", "[dim]waiting for jobs[/dim]")
         return table
@@ -80,18 +85,21 @@ class Reporter:
             return
         took = time.monotonic() - started
         cases = ", ".join(map(str, summary.cases)) or "-"
+        name = escape(shown(summary.name))
         mark = "[red]![/red]" if summary.quarantined else "[green]ok[/green]"
-        line = (f"{mark} {summary.name}: {summary.files} file(s), {summary.records} new "
+        line = (f"{mark} {name}: {summary.files} file(s), {summary.records} new "
                 f"record(s), {summary.duplicates} duplicate(s), case(s) {cases} "
                 f"[dim]({took:.1f} s)[/dim]")
         self.console.print(line, highlight=False)
         for rel, reason in summary.quarantined:
-            self.console.print(f"   [red]quarantined[/red] {rel}: {reason}", highlight=False)
+            self.console.print(f"   [red]quarantined[/red] {escape(shown(rel))}: "
+                               f"{escape(shown(reason))}", highlight=False)
 
     def problem(self, text: str) -> None:
         """Show a service problem once (until it changes)."""
         if self.console is not None and text != self._last_problem:
-            self.console.print(f"[yellow]warning:[/yellow] {text}", highlight=False)
+            self.console.print(f"[yellow]warning:[/yellow] {escape(shown(text))}",
+                               highlight=False)
         self._last_problem = text
 
     def close(self) -> None:

@@ -17,6 +17,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from printharvest.harvest.names import NOT_UTF8, SYMLINK, Notices, undecodable
+
 Snapshot = dict[str, tuple[int, int]]
 """Relative path (forward slashes) below the inbox -> (size, mtime_ns)."""
 
@@ -29,11 +31,26 @@ def in_progress(name: str) -> bool:
     return name.startswith((".", "~$")) or lower.endswith(IN_PROGRESS_SUFFIXES)
 
 
+NOTICES = Notices()
+"""Links and names that are not UTF-8 are skipped and said once (the service routes it)."""
+
+
+def _skipped(entry: os.DirEntry[str]) -> bool:
+    """True (said once) for entries a job never includes: links, names not UTF-8."""
+    if entry.is_symlink():
+        NOTICES.once(entry.path, SYMLINK)
+        return True
+    if undecodable(entry.name):
+        NOTICES.once(entry.path, NOT_UTF8)
+        return True
+    return False
+
+
 def top_entries(inbox: Path) -> list[str]:
     """The names of the inbox's top-level entries (candidate jobs), sorted."""
     try:
         with os.scandir(inbox) as it:
-            return sorted(e.name for e in it if not in_progress(e.name) and not e.is_symlink())
+            return sorted(e.name for e in it if not in_progress(e.name) and not _skipped(e))
     except OSError:
         return []
 
@@ -53,7 +70,7 @@ def snapshot(inbox: Path, name: str) -> Snapshot:
             folder = pending.pop()
             with os.scandir(folder) as it:
                 for entry in it:
-                    if in_progress(entry.name) or entry.is_symlink():
+                    if in_progress(entry.name) or _skipped(entry):
                         continue
                     if entry.is_dir():
                         pending.append(Path(entry.path))

@@ -32,12 +32,13 @@ from typing import IO, Any
 from printharvest.app import App
 from printharvest.exceptions import ConfigError
 from printharvest.store.journal import Journal
+from printharvest.watch import scan
 from printharvest.watch.completeness import missing_end
 from printharvest.watch.display import Reporter
 from printharvest.watch.job_runner import Deferred, Job, JobRunner, JobSummary
 from printharvest.watch.reload import CHECK_SECONDS, fingerprint, take_snapshot
 from printharvest.watch.scan import Snapshot, snapshot, top_entries, top_name
-from printharvest.watch.worker import Task, WorkerPool
+from printharvest.watch.worker import Task, WorkerPool, clean_scratch
 
 log = logging.getLogger("printharvest.watch")
 
@@ -110,12 +111,19 @@ class WatchService:
         self._once = False
         self._ends: dict[tuple[str, str, int, int], str | None] = {}
         self.tick = max(0.02, min(0.2, self.settle / 4))
+        scan.NOTICES.callback = self._notice
+        scan.NOTICES.said.clear()  # each run says each skipped name once
         self.add_periodic("heartbeat", BEAT_SECONDS, lambda _now: self.journal.beat())
         self.add_periodic("retry filing", RECOVER_SECONDS, lambda _now: self._recover())
         self.add_periodic("rescan", self.settings.rescan_seconds, lambda _now: self._rescan())
         self._fingerprint = fingerprint(app.home.root)
         self._reload_asked = False
         self.add_periodic("rules", CHECK_SECONDS, lambda _now: self._check_rules())
+
+    def _notice(self, text: str) -> None:
+        """A name the inbox holds but no job takes (a link, a name not UTF-8): said once."""
+        log.warning("%s", text)
+        self.reporter.problem(text)
 
     def add_periodic(self, name: str, interval: float, run: Callable[[float], object]) -> None:
         """Run ``run(time.time())`` every ``interval`` seconds inside the service loop."""
@@ -168,6 +176,7 @@ class WatchService:
     def run(self, *, once: bool = False) -> RunStats:
         """Process the backlog, then watch (or, with ``once``, return when it is done)."""
         self._take_lock()
+        clean_scratch(self.app.home.root)  # what killed workers of an earlier run left
         self._once = once
         observer = None
         try:

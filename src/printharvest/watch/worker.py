@@ -18,6 +18,8 @@ import itertools
 import json
 import os
 import queue
+import secrets
+import shutil
 import subprocess
 import sys
 import threading
@@ -63,6 +65,11 @@ class Worker:
         # One thread per numeric library: bounded memory and no oversubscription.
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[name] = "1"
+        # The worker's scratch (extracted zip members) lives in a folder of its own below
+        # the home, so that what a killed worker leaves behind is removed with it.
+        self.scratch = scratch_root(home) / secrets.token_hex(6)
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = str(self.scratch)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "printharvest.watch.worker", str(home)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -107,6 +114,7 @@ class Worker:
         with contextlib.suppress(OSError):
             if self.proc.stdin is not None:
                 self.proc.stdin.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def stop(self) -> None:
         """Ask the process to finish (end of input), then make sure it is gone."""
@@ -117,6 +125,21 @@ class Worker:
             self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             self.kill()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+SCRATCH = ".scratch"
+
+
+def scratch_root(home: Path) -> Path:
+    """Where the home's workers keep their scratch folders."""
+    return home / SCRATCH
+
+
+def clean_scratch(home: Path) -> None:
+    """Remove scratch left by workers of an earlier run (killed, or the service was): only
+    the service holding the home's lock calls this, so no live worker loses its files."""
+    shutil.rmtree(scratch_root(home), ignore_errors=True)
 
 
 class WorkerPool:

@@ -5,22 +5,37 @@ served from the package (no CDN). Endpoints are ``async`` and call the store dir
 all store access runs on the one event-loop thread (SQLite connections are not shared
 across threads while a request runs).
 
-Security: every form carries the session's CSRF token (always, also on loopback) and a
+Store work runs off the event loop, one request at a time on a worker thread (the one SQLite
+connection is never used by two requests at once), with a bounded wait for a store another
+program is writing: past ``web.store_wait_seconds`` the answer is 503 "the store is busy",
+while other pages (login, static files, the Host check) keep answering.
+
+Security: only the Host names the server was bound for are served (DNS rebinding); bodies
+are read in chunks up to a cap (413 past it); failed sign-ins are throttled per user and per
+address, and scrypt runs off the loop, also for unknown users (same time, so a sign-in does
+not reveal who exists); the case form carries a version so that a stale form is refused.
+Every form carries the session's CSRF token (always, also on loopback) and a
 cross-origin ``Origin`` is refused; bound to anything but loopback the page requires a
 signed-in user from ``web.users``. Error pages show ``public_message`` only: no file names.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import secrets
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+import anyio
+import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -36,6 +51,7 @@ from printharvest.exceptions import (
     ConfigError,
     PrintharvestError,
     RecordNotFoundError,
+    StoreError,
     ValidationError,
 )
 from printharvest.ledger.cost import case_total
@@ -47,6 +63,7 @@ from printharvest.web.auth import (
     Sessions,
     check_user_hashes,
     csrf_ok,
+    hash_password,
     is_loopback,
     verify_password,
 )
@@ -59,6 +76,15 @@ from printharvest.web.forms import (
     changes,
     is_local_hint,
     read_form,
+)
+from printharvest.web.guards import (
+    VERSION_FIELD,
+    HostGuard,
+    LoginThrottle,
+    RequestTooLargeError,
+    allowed_hosts,
+    case_version,
+    read_capped,
 )
 from printharvest.web.report_page import report_response
 from printharvest.web.words import fact_words
@@ -96,6 +122,13 @@ class WebApp:
         self.env.filters["local_time"] = local_time
         self.env.filters["q"] = lambda text: quote(str(text))
         self.env.filters["query"] = lambda values: urlencode(values)
+        self.allowed_hosts = allowed_hosts(host, [web.host, *web.allowed_hosts])
+        self.throttle = LoginThrottle()
+        # Unknown users are checked against this hash (same scrypt cost as the configured
+        # ones), so a failed sign-in takes as long whether or not the user exists.
+        self._decoy: str | None = None
+        self.store_wait_s = web.store_wait_seconds
+        self._store_lane: anyio.CapacityLimiter | None = None
 
     def starlette(self) -> Starlette:
         """The ASGI application."""
@@ -107,18 +140,38 @@ class WebApp:
             Route("/cases/{case_id:int}/resolve", self._guard(self.resolve), methods=["POST"]),
             Route("/report", self._guard(self.report), methods=["GET"]),
             Route("/report.csv", self._guard(self.report_csv), methods=["GET"]),
-            Route("/login", self._guard(self.login_page, public=True), methods=["GET"]),
-            Route("/login", self._guard(self.login, public=True), methods=["POST"]),
-            Route("/logout", self._guard(self.logout), methods=["POST"]),
+            Route("/login", self._guard(self.login_page, public=True, store=False),
+                  methods=["GET"]),
+            Route("/login", self._guard(self.login, public=True, store=False),
+                  methods=["POST"]),
+            Route("/logout", self._guard(self.logout, store=False), methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
-        return Starlette(routes=routes)
+        guard = Middleware(HostGuard, allowed=self.allowed_hosts,
+                           off_loopback=self.login_required)
+        return Starlette(routes=routes, middleware=[guard])
+
+    async def _run_in_store_lane(self, handler: Callable[[Request, Session],
+                                                         Awaitable[Response]],
+                                 request: Request, session: Session) -> Response:
+        """Run a store-using handler on the store's worker thread (one at a time), with
+        the store's busy wait bounded for this page."""
+        if self._store_lane is None:
+            self._store_lane = anyio.CapacityLimiter(1)
+
+        def run() -> Response:
+            conn = self.app.store.conn
+            conn.execute(f"PRAGMA busy_timeout = {int(self.store_wait_s * 1000)}")
+            return asyncio.run(handler(request, session))  # type: ignore[arg-type]
+
+        return await anyio.to_thread.run_sync(run, limiter=self._store_lane)
 
     # -- plumbing -----------------------------------------------------------------------
 
     def _guard(self, handler: Callable[[Request, Session], Awaitable[Response]],
-               public: bool = False) -> Handler:
-        """Session, login, CSRF and error handling around one endpoint."""
+               public: bool = False, store: bool = True) -> Handler:
+        """Session, login, CSRF and error handling around one endpoint (run in the store
+        lane unless ``store`` is False)."""
 
         async def endpoint(request: Request) -> Response:
             session = self.sessions.get(request.cookies.get(COOKIE))
@@ -128,13 +181,30 @@ class WebApp:
             if self.login_required and session.user is None and not public:
                 response: Response = RedirectResponse(
                     "/login?next=" + quote(request.url.path), status_code=303)
-            elif request.method == "POST" and not await self._post_ok(request, session):
-                response = self._page(request, session, "error.html", code=403,
-                                      message="This form is out of date or came from another "
-                                              "site. Reload the page and try again.")
             else:
                 try:
-                    response = await handler(request, session)
+                    if request.method == "POST" and not await self._post_ok(request, session):
+                        response = self._page(
+                            request, session, "error.html", code=403,
+                            message="This form is out of date or came from another "
+                                    "site. Reload the page and try again.")
+                    elif store:
+                        response = await self._run_in_store_lane(handler, request, session)
+                    else:
+                        response = await handler(request, session)
+                except RequestTooLargeError:
+                    response = self._page(request, session, "error.html", code=413,
+                                          message="That form is too large to accept.")
+                    response.headers["connection"] = "close"
+                except (StoreError, sqlite3.OperationalError) as exc:
+                    if _store_busy(exc):
+                        response = self._busy(request, session)
+                    else:
+                        log.error("web request failed: %s", exc)
+                        response = self._page(request, session, "error.html", code=500,
+                                              message=str(exc) if self.show_paths else
+                                              "The server could not do that; the terminal "
+                                              "running printharvest says why.")
                 except RecordNotFoundError as exc:
                     response = self._page(request, session, "error.html", code=404,
                                           message=exc.public_message)
@@ -163,6 +233,15 @@ class WebApp:
 
         return endpoint
 
+    def _busy(self, request: Request, session: Session) -> Response:
+        log.warning("web request waited %.0f s for a busy store", self.store_wait_s)
+        response = self._page(request, session, "error.html", code=503,
+                              message="The store is busy (another printharvest program is "
+                                      "writing to it). Nothing was changed; try again in a "
+                                      "moment.")
+        response.headers["retry-after"] = "5"
+        return response
+
     async def _post_ok(self, request: Request, session: Session) -> bool:
         origin = request.headers.get("origin")
         if origin and origin != "null":
@@ -175,9 +254,7 @@ class WebApp:
         return csrf_ok(session, submitted[0] if submitted else None)
 
     async def _form(self, request: Request) -> dict[str, list[str]]:
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            raise ValidationError("form", "the form is too large")
+        body = await read_capped(request, MAX_FORM_BYTES)
         return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
 
     def _page(self, request: Request, session: Session, template: str, code: int = 200,
@@ -264,7 +341,8 @@ class WebApp:
         cost = case_total(case, self.app.rules, ledger).text(ledger.currency)
         lots = sorted({lot for r in case.records for lot in lots_of(r)})
         return self._page(request, session, "case.html", code=status,
-                          case=case, sections=sections, problems=problems, facts=facts,
+                          case=case, version=case_version(case),
+                          sections=sections, problems=problems, facts=facts,
                           cost=cost, lots=lots,
                           flash=flash, flash_kind=kind, field_list=FIELD_LIST,
                           extra_list=EXTRA_LIST, missing=missing, invalid=invalid,
@@ -288,7 +366,16 @@ class WebApp:
         self._fill_from_library(good)
         reason = (form.get("reason") or [""])[0].strip()
         service = self.app.cases
-        todo = changes(service.get(case_id), good)
+        current = service.get(case_id)
+        posted = (request.state.form.get(VERSION_FIELD) or [None])[0]
+        if posted is not None and posted != case_version(current):
+            # Another browser (or a harvest) changed the case since this form was built:
+            # saving it would silently revert that edit. Show the case as it is now.
+            return await self.case_page(
+                request, session, status=409,
+                flash="Not saved: this case was changed elsewhere since you opened it. "
+                      "It is shown below as it is now; enter your changes again.")
+        todo = changes(current, good)
         if todo:
             try:
                 service.set_values(case_id, todo, actor(session), reason or None)
@@ -357,10 +444,29 @@ class WebApp:
         form = request.state.form
         name = (form.get("username") or [""])[0]
         password = (form.get("password") or [""])[0]
-        stored = self.app.home.config.web.users.get(name)
-        if stored is None or not verify_password(password, stored):
+        address = request.client.host if request.client else "?"
+        keys = (f"user:{name.casefold()}", f"addr:{address}")
+        wait = self.throttle.wait_s(*keys)
+        if wait > 0:
+            response: Response = self._page(request, session, "login.html", code=429,
+                                  next=_safe_next(request),
+                                  error=f"Too many failed sign-ins; wait {int(wait) + 1} s "
+                                        "and try again.")
+            response.headers["retry-after"] = str(int(wait) + 1)
+            return response
+        users = self.app.home.config.web.users
+        stored = users.get(name)
+        if stored is None:
+            if self._decoy is None:
+                self._decoy = _decoy_hash(users)
+            stored = self._decoy
+        # scrypt takes tens of milliseconds: off the event loop, and for unknown users too.
+        good = await anyio.to_thread.run_sync(verify_password, password, stored)
+        if not good or name not in users:
+            self.throttle.failed(*keys)
             return self._page(request, session, "login.html", code=401,
                               next=_safe_next(request), error="Wrong user name or password.")
+        self.throttle.succeeded(keys[0])
         self.sessions.drop(session.token)
         fresh = self.sessions.new(name)
         response = RedirectResponse(_safe_next(request), status_code=303)
@@ -389,6 +495,19 @@ def _all_fields(section: SectionView) -> list[FieldView]:
         else:
             result.extend(f for inst in item.instances if not inst.extra for f in inst.fields)
     return result
+
+
+def _store_busy(exc: BaseException) -> bool:
+    """True when ``exc`` says the store was locked by another writer past the wait."""
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _decoy_hash(users: dict[str, str]) -> str:
+    """A hash with the configured users' scrypt cost, for checking unknown user names."""
+    for stored in users.values():
+        _scheme, n, r, p, _salt, _digest = stored.split("$")
+        return hash_password(secrets.token_urlsafe(16), n=int(n), r=int(r), p=int(p))
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def actor(session: Session) -> str:

@@ -14,6 +14,7 @@ from printharvest.config import Home
 from printharvest.dictionary.elements import Dictionary
 from printharvest.harvest.harvester import Harvester
 from printharvest.harvest.plugins import PluginHost
+from printharvest.harvest.sandbox import Limits
 from printharvest.privacy import phi
 from printharvest.privacy.files import private_dir
 from printharvest.rules.anatomy import AnatomyRules
@@ -38,8 +39,14 @@ class App:
     @cached_property
     def host(self) -> PluginHost:
         """Loaded connectors (built-in, entry points, drop-in folder)."""
+        config = self.home.config
+        # Third-party connectors load and run in a bounded process, in every command.
+        limits = Limits(timeout=config.harvest_timeout_seconds,
+                        load_timeout=config.connector_load_timeout_seconds,
+                        memory_mb=config.watch.worker_memory_mb)
         host = PluginHost.load(self.home.connectors_dir,
-                               entry_points=self.home.config.entry_point_plugins)
+                               entry_points=config.entry_point_plugins,
+                               disabled=config.disabled_connectors, limits=limits)
         if self.read_only:
             # Nothing is stored, so the hashes need not match later ones: a salt for this run
             # alone, and no salt file (nor home) created by a command that only looks.
@@ -90,7 +97,9 @@ class App:
             self.__dict__.pop(name, None)
 
     def close(self) -> None:
-        """Close the store if it was opened."""
+        """Close the store if it was opened, and stop the third-party connectors' process."""
+        if "host" in self.__dict__:
+            self.host.close()
         if self._store is not None:
             self._store.close()
             self._store = None

@@ -98,6 +98,8 @@ class Config(BaseModel):
     rules_dir: Path = Path("rules")
     store: Path = Path("printharvest.db")
     entry_point_plugins: bool = True
+    disabled_connectors: list[str] = Field(default_factory=list)
+    connector_load_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     web: WebConfig = Field(default_factory=WebConfig)
     pollers: PollerSettings = Field(default_factory=PollerSettings)
     nrdr: NrdrConfig = Field(default_factory=NrdrConfig)
@@ -128,6 +130,11 @@ rules_dir: rules
 store: printharvest.db
 # Load connectors installed as Python packages (entry point group "printharvest").
 entry_point_plugins: true
+# Connectors or pollers switched off by id (still listed by `connectors list`, as off).
+disabled_connectors: []
+# Longest time importing one drop-in or entry-point module may take (seconds). Third-party
+# connectors run in a separate process under harvest_timeout_seconds and worker_memory_mb.
+connector_load_timeout_seconds: 30
 # The inbox service (printharvest watch).
 watch:
   # "native" uses the OS's file events; "polling" re-lists the folders every poll_interval

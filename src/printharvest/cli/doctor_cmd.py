@@ -11,6 +11,7 @@ from printharvest.app import App
 from printharvest.cli._common import _LazyApp
 from printharvest.config import Home
 from printharvest.exceptions import ConfigError, PrintharvestError
+from printharvest.harvest.notices import load_notices
 from printharvest.rules.anatomy import AnatomyRule, CodeRule
 
 Check = tuple[str, Callable[[App], str]]
@@ -61,9 +62,11 @@ def _quarantine(app: App) -> str:
 def _plugins(app: App) -> str:
     host = app.host
     text = f"{len(host.connectors)} connector(s), {len(host.pollers)} poller(s)"
-    if host.failures:
-        details = "; ".join(f"{f.origin}: {f.reason}" for f in host.failures)
-        raise PrintharvestError(f"{text}; {len(host.failures)} failed: {details}")
+    if host.disabled:
+        text += f", {len(host.disabled)} switched off ({', '.join(sorted(host.disabled))})"
+    notices = load_notices(host)  # failed connectors, broken column maps, unknown ids
+    if notices:
+        raise PrintharvestError(f"{text}; {len(notices)} problem(s): {'; '.join(notices)}")
     return text
 
 

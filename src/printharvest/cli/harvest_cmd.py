@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from printharvest.cli._common import echo_json, get_app, report_errors
+from printharvest.harvest.notices import load_notices
+from printharvest.harvest.plugins import PluginHost
 from printharvest.models import HarvestRecord
 
 _PATHS = click.argument("paths", nargs=-1, required=True,
@@ -21,6 +23,7 @@ def inspect(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> int:
     """Detect and harvest files, folders or zips without storing anything."""
     app = get_app(ctx)
     app.read_only = True
+    warn_load_problems(app.host)
     outcome = app.harvester.harvest_paths(paths, grouping="root")
     if as_json:
         echo_json([r.to_json_dict() for r in outcome.records])
@@ -41,6 +44,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...]) -> int:
     provenance keeps pointing at the file whatever folder the command ran from.
     """
     app = get_app(ctx)
+    warn_load_problems(app.host)
     outcome = app.harvester.harvest_paths([p.absolute() for p in paths], grouping="case")
     report = app.cases.ingest(outcome)
     click.echo(
@@ -49,6 +53,12 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...]) -> int:
         f"{len(outcome.errors)} file(s) failed"
     )
     return report_errors(outcome.errors)
+
+
+def warn_load_problems(host: PluginHost) -> None:
+    """Say on stderr which connectors and column maps failed to load (they are skipped)."""
+    for line in load_notices(host):
+        click.echo(f"warning: {line}", err=True)
 
 
 def describe(record: HarvestRecord) -> str:

@@ -20,7 +20,8 @@ import pydantic
 from printharvest.connectors.probe import FileProbe, probe_file
 from printharvest.exceptions import CorruptFileError, HarvestError, UnsupportedFileError
 from printharvest.harvest.names import NOT_UTF8, SYMLINK, undecodable
-from printharvest.harvest.plugins import LoadedConnector, PluginHost
+from printharvest.harvest.notices import unclaimed_reason
+from printharvest.harvest.plugins import LoadedConnector, PluginHost, records_of
 from printharvest.harvest.unzip import extract_zip
 from printharvest.models import HarvestRecord
 from printharvest.rules.lab import Rules
@@ -118,7 +119,7 @@ class Harvester:
             for probe, winner in probes(Path(scratch), outcome):
                 outcome.files_seen += 1
                 if winner is None:
-                    outcome.errors.append(_unclaimed(probe))
+                    outcome.errors.append(_unclaimed(probe, self.host))
                     continue
                 if winner.connector.collective:
                     # kept until its whole set is read: a short head only, so that a
@@ -237,7 +238,7 @@ class Harvester:
             else:
                 records, failed = loaded.connector.harvest_files(probes)
                 outcome.errors.extend(failed)
-            records = [HarvestRecord.model_validate(r) for r in records]
+            records = records_of(loaded.id, first.display_path, records)
         except HarvestError as exc:
             outcome.errors.append(exc)
             return
@@ -272,12 +273,13 @@ class Harvester:
             outcome.items.append(HarvestedRecord(record, notes, contents))
 
 
-def _unclaimed(probe: FileProbe) -> HarvestError:
+def _unclaimed(probe: FileProbe, host: PluginHost) -> HarvestError:
     """Why nobody took a file: a damaged zip says so rather than 'unknown format'."""
     if probe.head[:4] == b"PK\x03\x04" and probe.zip_members is None:
         return CorruptFileError(probe.display_path,
                                 "zip archive is truncated or damaged (no readable member list)")
-    return UnsupportedFileError(probe.display_path, "no connector recognises this file")
+    # A table no map claims while a map is broken: say which map, file and line.
+    return UnsupportedFileError(probe.display_path, unclaimed_reason(host, probe))
 
 
 def _ignored(path: Path, root: Path, hidden_names: set[str]) -> bool:

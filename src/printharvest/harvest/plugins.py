@@ -20,10 +20,20 @@ A connector that fails to import, cannot be constructed or breaks the contract i
 as a :class:`PluginFailure` (shown by ``printharvest connectors list``) and skipped; it never
 stops the program.
 
-Selection: every connector's ``detect`` is called on the probe, guarded (an exception or a
-non-finite score counts as 0, a score is clamped to [0, 1]). The highest score wins; ties
-break deterministically by route (drop-in, then entry point, then built-in: the lab's own
-connector is the more specific one) and then by connector id.
+Bounded: with :class:`~printharvest.harvest.sandbox.Limits` (what the App passes, so every
+command), third-party modules (entry points and drop-ins) are imported, and their connectors'
+``detect`` and ``harvest`` run, in one separate process (:mod:`printharvest.harvest.sandbox`)
+under the harvest time limit and the worker memory cap; the host holds proxies for them.
+Built-in connectors run in-process: they are part of printharvest, pass the hostile-input
+contract tests, and read through bounded probes.
+
+A lab switches a connector or poller off by id (``disabled_connectors`` in
+printharvest.yaml): it is still loaded and listed (as off), but never chosen.
+
+Selection: every connector's ``detect`` is called on the probe, guarded (an exception, a
+non-number or a non-finite score counts as 0 with a reason; a score is clamped to [0, 1]).
+The highest score wins; ties break deterministically by route (drop-in, then entry point,
+then built-in: the lab's own connector is the more specific one) and then by connector id.
 """
 
 from __future__ import annotations
@@ -39,14 +49,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pydantic
 
 from printharvest.connectors.base import FileConnector, HarvestContext
 from printharvest.connectors.probe import FileProbe
-from printharvest.exceptions import CorruptFileError
+from printharvest.exceptions import CorruptFileError, HarvestError
 from printharvest.models import HarvestRecord
 from printharvest.pollers.base import PrinterPoller
 from printharvest.privacy.phi import ephemeral_salt
+
+if TYPE_CHECKING:
+    from printharvest.harvest.sandbox import Limits, Sandbox
 
 ENTRY_POINT_GROUP = "printharvest"
 BUILTIN_MODULES = ("printharvest.connectors.builtin", "printharvest.pollers.builtin")
@@ -110,6 +125,17 @@ class PluginHost:
     connectors: dict[str, LoadedConnector] = field(default_factory=dict)
     pollers: dict[str, LoadedPoller] = field(default_factory=dict)
     failures: list[PluginFailure] = field(default_factory=list)
+    disabled: dict[str, LoadedConnector | LoadedPoller] = field(default_factory=dict)
+    """Connectors and pollers the lab switched off (``disabled_connectors``), by id."""
+    unknown_disabled: list[str] = field(default_factory=list)
+    """Ids in ``disabled_connectors`` that nothing installed carries (a typo, or uninstalled)."""
+    rules_dir: Path | None = None
+    """The lab's rules folder, as last bound (:meth:`bind`)."""
+    sandbox: Sandbox | None = None
+    """The process third-party connectors run in, when loaded with limits."""
+    _pollers_only: bool = False
+    last_detect_problems: tuple[str, list[str]] = ("", [])
+    """The last scored file and its connectors' detect problems (``id: reason``)."""
 
     @classmethod
     def load(
@@ -118,29 +144,76 @@ class PluginHost:
         *,
         builtins: bool = True,
         entry_points: bool = True,
+        disabled: Iterable[str] = (),
+        limits: Limits | None = None,
     ) -> PluginHost:
-        """Load connectors from every enabled route."""
+        """Load connectors from every enabled route.
+
+        With ``limits``, third-party modules are imported and run in a separate, bounded
+        process (:mod:`printharvest.harvest.sandbox`); without, in this process (tests, and
+        the sandbox process itself).
+        """
         host = cls()
         if builtins:
             for module in BUILTIN_MODULES:
                 host._import_and_register(module, "built-in", module)
-        if entry_points:
-            host.load_entry_points()
-        if dropin_dir is not None:
-            host.load_dropin_dir(dropin_dir)
+        sources = [*(entry_point_sources() if entry_points else []),
+                   *(dropin_sources(dropin_dir) if dropin_dir is not None else [])]
+        if limits is not None and sources:
+            from printharvest.harvest.sandbox import Sandbox
+
+            host.sandbox = Sandbox(sources, limits)
+            host.sandbox.load_into(host)
+        else:
+            for source in sources:
+                host.load_source(source)
+        host.switch_off(disabled)
         host.bind(None, ephemeral_salt)
         return host
 
+    def close(self) -> None:
+        """Stop the third-party connectors' process, if there is one."""
+        if self.sandbox is not None:
+            self.sandbox.close()
+
+    def switch_off(self, ids: Iterable[str]) -> None:
+        """Move the connectors and pollers with these ids out of use (listed as off)."""
+        for ident in ids:
+            found: LoadedConnector | LoadedPoller | None = self.connectors.pop(ident, None) \
+                or self.pollers.pop(ident, None)
+            if found is None:
+                self.unknown_disabled.append(ident)
+            else:
+                self.disabled[ident] = found
+
     # -- routes -------------------------------------------------------------------------
+
+    def load_source(self, source: PluginSource, *, pollers_only: bool = False) -> None:
+        """Import one third-party module (an entry point or a drop-in file) and register it.
+
+        ``pollers_only``: register its pollers alone (its connectors run in the sandbox).
+        """
+        self._pollers_only = pollers_only
+        try:
+            if source.route == "entry point":
+                self.load_entry_point(source.target)
+            else:
+                self.load_dropin_file(Path(source.target))
+        finally:
+            self._pollers_only = False
 
     def load_entry_points(self) -> None:
         """Load every entry point in the ``printharvest`` group."""
-        for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP),
-                         key=lambda e: e.name):
+        for source in entry_point_sources():
+            self.load_entry_point(source.target)
+
+    def load_entry_point(self, name: str) -> None:
+        """Load the entry point ``name`` of the ``printharvest`` group."""
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
             origin = f"{ep.name} = {ep.value}"
             try:
                 obj = ep.load()
-            except Exception as exc:  # a broken plugin must never stop the host
+            except (Exception, SystemExit) as exc:  # a broken plugin must never stop the host
                 self._fail("entry point", origin, f"import failed: {_one_line(exc)}")
                 continue
             if isinstance(obj, ModuleType):
@@ -151,25 +224,25 @@ class PluginHost:
 
     def load_dropin_dir(self, folder: Path) -> None:
         """Import every ``*.py`` file of the drop-in folder as a connector module."""
-        if not folder.is_dir():
+        for source in dropin_sources(folder):
+            self.load_dropin_file(Path(source.target))
+
+    def load_dropin_file(self, path: Path) -> None:
+        """Import one drop-in ``*.py`` file as a connector module."""
+        origin = str(path)
+        module_name = dropin_module_name(path)
+        try:
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError("not a Python module")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+        except (Exception, SystemExit) as exc:
+            sys.modules.pop(module_name, None)
+            self._fail("drop-in", origin, f"import failed: {_one_line(exc)}")
             return
-        for path in sorted(folder.glob("*.py")):
-            if path.name.startswith("_"):
-                continue
-            origin = str(path)
-            module_name = f"printharvest_dropin_{re.sub(r'[^0-9a-zA-Z_]', '_', path.stem)}"
-            try:
-                spec = importlib.util.spec_from_file_location(module_name, path)
-                if spec is None or spec.loader is None:
-                    raise ImportError("not a Python module")
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[module_name] = module
-                spec.loader.exec_module(module)
-            except (Exception, SystemExit) as exc:
-                sys.modules.pop(module_name, None)
-                self._fail("drop-in", origin, f"import failed: {_one_line(exc)}")
-                continue
-            self.register_module(module, "drop-in", origin)
+        self.register_module(module, "drop-in", origin)
 
     def _import_and_register(self, module_name: str, route: str, origin: str) -> None:
         try:
@@ -191,6 +264,8 @@ class PluginHost:
         for item in items:
             if inspect.isclass(item) and issubclass(item, PrinterPoller):
                 self._register_poller(item, route, origin)
+            elif self._pollers_only:
+                continue
             else:
                 self.register_connector(item, route, origin)
 
@@ -205,6 +280,10 @@ class PluginHost:
         except Exception as exc:
             self._fail(route, where, f"cannot be constructed: {_one_line(exc)}")
             return
+        self.add_connector(connector, route, where)
+
+    def add_connector(self, connector: FileConnector, route: str, where: str) -> None:
+        """Keep a constructed connector, unless it breaks the contract or its id is taken."""
         problem = contract_problem(connector)
         if problem is None and connector.id in self.connectors:
             owner = self.connectors[connector.id].origin
@@ -229,6 +308,10 @@ class PluginHost:
     def _fail(self, route: str, origin: str, reason: str) -> None:
         self.failures.append(PluginFailure(route, origin, reason))
 
+    def fail(self, route: str, origin: str, reason: str) -> None:
+        """Record that a connector source could not be used (the sandbox reports here)."""
+        self._fail(route, origin, reason)
+
     # -- selection ----------------------------------------------------------------------
 
     def ordered(self) -> list[LoadedConnector]:
@@ -238,22 +321,29 @@ class PluginHost:
     def scores(self, probe: FileProbe) -> list[Score]:
         """Every connector's guarded score for ``probe``, best first, ties broken."""
         results = [guarded_score(c, probe) for c in self.ordered()]
+        # Kept for the reason a file nobody claims gets (only the last file's: bounded).
+        self.last_detect_problems = (probe.display_path,
+                                     [f"{r.connector.id}: {r.error}" for r in results if r.error])
         # sorted() is stable, so equal scores keep the tie-break order of ordered().
         return sorted(results, key=lambda s: -s.score)
 
     def bind(self, rules_dir: Path | None, salt: Callable[[], bytes]) -> None:
         """Hand every loaded connector the lab's context (rules folder, salt, nested harvest)."""
+        self.rules_dir = rules_dir
         context = HarvestContext(rules_dir=rules_dir, salt=salt,
                                  harvest_nested=self.harvest_nested)
         for loaded in self.connectors.values():
             loaded.connector.context = context
+        if self.sandbox is not None:
+            self.sandbox.bind(rules_dir, salt)
 
     def harvest_nested(self, probe: FileProbe, exclude: str) -> list[HarvestRecord]:
         """Harvest a file found inside another with the best connector other than ``exclude``."""
         ranked = [s for s in self.scores(probe) if s.connector.id != exclude]
         if not ranked or ranked[0].score < MIN_SCORE:
             raise CorruptFileError(probe.display_path, "no connector reads the nested file")
-        return ranked[0].connector.connector.harvest(probe)
+        winner = ranked[0].connector
+        return records_of(winner.id, probe.display_path, winner.connector.harvest(probe))
 
     def select(self, probe: FileProbe) -> LoadedConnector | None:
         """The winning connector for ``probe``, or None when nothing claims it."""
@@ -264,14 +354,112 @@ class PluginHost:
 
 
 def guarded_score(loaded: LoadedConnector, probe: FileProbe) -> Score:
-    """Call ``detect`` so that nothing it does can escape: errors and NaN become 0."""
+    """Call ``detect`` so that nothing it does can escape: errors, non-numbers, NaN become 0."""
     try:
-        raw = float(loaded.connector.detect(probe))
+        value = loaded.connector.detect(probe)
+    except DetectFailure as exc:  # a sandboxed detect that timed out, died or raised
+        return Score(loaded, 0.0, exc.reason)
     except Exception as exc:
         return Score(loaded, 0.0, f"detect raised {type(exc).__name__}")
+    score, problem = score_of(value)
+    return Score(loaded, score, problem)
+
+
+class DetectFailure(Exception):
+    """Raised by a sandboxed connector's ``detect``: why it has no score (one line)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def score_of(value: object) -> tuple[float, str | None]:
+    """A detect result as a score in [0, 1], or 0 and what was wrong with it.
+
+    Only real numbers count: ``None``, a string such as ``"0.99"`` or a bool is refused, so
+    that a connector's mistake shows in ``connectors test`` instead of passing silently.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0, (f"detect returned {describe_value(value)}; expected a number "
+                     "from 0 to 1 (return 0.0 for 'not mine')")
+    raw = float(value)
     if not math.isfinite(raw):
-        return Score(loaded, 0.0, "detect returned a non-finite score")
-    return Score(loaded, min(1.0, max(0.0, raw)))
+        return 0.0, "detect returned a non-finite score"
+    return min(1.0, max(0.0, raw)), None
+
+
+def records_of(connector_id: str, path: str, value: object) -> list[HarvestRecord]:
+    """Check what ``harvest`` returned: a list of valid HarvestRecords, or a one-line error.
+
+    The error says what was returned and what was expected (never the returned content,
+    which may hold a job or patient name).
+    """
+    expected = "expected a list of HarvestRecord (make them with self.new_record)"
+    if isinstance(value, HarvestRecord):
+        raise HarvestError(path, f"connector {connector_id}: harvest returned one HarvestRecord,"
+                                 f" not a list; {expected}")
+    if not isinstance(value, list | tuple):
+        raise HarvestError(path, f"connector {connector_id}: harvest returned "
+                                 f"{describe_value(value)}; {expected}")
+    records: list[HarvestRecord] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, HarvestRecord):
+            raise HarvestError(path, f"connector {connector_id}: harvest returned a list "
+                                     f"holding {describe_value(item)} at [{i}]; {expected}")
+        records.append(item)  # the instance itself: it may carry private data (series keys)
+    return records
+
+
+def validation_summary(exc: pydantic.ValidationError) -> str:
+    """The first problem of a validation error as ``field.path: message`` (no input value)."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(the record itself)"
+    return f"{loc}: {first['msg']}"
+
+
+def describe_value(value: object) -> str:
+    """What kind of thing ``value`` is, in words, without its content."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    return f"{article} {name}"
+
+
+@dataclass(frozen=True)
+class PluginSource:
+    """One third-party module to load: an entry point (by name) or a drop-in file (path)."""
+
+    route: str
+    target: str
+    value: str = ""
+    """For an entry point: what it names (``module`` or ``module:attribute``)."""
+
+    @property
+    def origin(self) -> str:
+        """How the source is named in messages (as its load failures name it)."""
+        return f"{self.target} = {self.value}" if self.value else self.target
+
+
+def entry_point_sources() -> list[PluginSource]:
+    """The ``printharvest`` entry points installed, by name (nothing is imported)."""
+    found: dict[str, str] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, ep.value)
+    return [PluginSource("entry point", name, value) for name, value in sorted(found.items())]
+
+
+def dropin_sources(folder: Path) -> list[PluginSource]:
+    """The drop-in folder's ``*.py`` files (``_`` files skipped), in name order."""
+    if not folder.is_dir():
+        return []
+    return [PluginSource("drop-in", str(path)) for path in sorted(folder.glob("*.py"))
+            if not path.name.startswith("_")]
+
+
+def dropin_module_name(path: Path) -> str:
+    """The module name a drop-in file is imported under."""
+    return f"printharvest_dropin_{re.sub(r'[^0-9a-zA-Z_]', '_', path.stem)}"
 
 
 def contract_problem(connector: FileConnector) -> str | None:

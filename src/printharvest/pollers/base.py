@@ -42,7 +42,19 @@ class PrinterPoller:
     """Base class for live connectors that pull finished jobs from a printer or its API.
 
     The service stores ``PollBatch.cursor`` after the batch's records are stored, and passes
-    it back as ``since`` so that a restart neither loses nor repeats jobs.
+    it back as ``since`` so that a restart neither loses nor repeats jobs. ``poll`` runs in a
+    worker thread with the printer's request timeout (six of them for a whole poll); it
+    raises :class:`~printharvest.exceptions.PollerError` (one line naming the printer, never
+    a job name or a secret) when the printer cannot be polled.
+
+    ``self.settings`` is the printer's entry of ``rules/printers.yaml`` as a plain dict, every
+    key present: ``id`` (the poller type), ``name`` (the lab's unique printer name), ``url``,
+    ``host``, ``port``, ``model``, ``serial`` (None when not given), ``interval_seconds``,
+    ``timeout_seconds`` (the printer's own, else ``pollers.timeout_seconds`` of
+    printharvest.yaml), ``enabled``, ``secrets`` and ``options`` (a dict of the poller's own
+    settings). ``secrets`` holds **references** (``env:VARIABLE``, ``keyring:service/name``),
+    never resolved values: call :func:`secret` (``secret(self, "api_key")``) inside ``poll``,
+    so that a secret is read only when needed and never stored on the object.
     """
 
     id: ClassVar[str] = ""

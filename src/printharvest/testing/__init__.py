@@ -10,6 +10,11 @@ Contract checks (the same the built-in connectors pass, see :mod:`printharvest.t
     def test_golden():
         check_golden(Path("tests/samples/job1.log"), root=Path("tests/samples"))
 
+Pollers are checked against a recorded HTTP exchange, replayed on 127.0.0.1
+(:mod:`printharvest.testing.pollers`, :mod:`printharvest.testing.replay`)::
+
+    check_poller_contract(MyPoller, Path("tests/exchange.json"))
+
 A golden file ``X.expected.json`` beside a sample ``X`` holds what ``printharvest inspect
 --json X`` prints, with each ``source.path`` made relative to the samples root. Regenerate::
 
@@ -27,16 +32,23 @@ from printharvest.harvest.harvester import Harvester, HarvestOutcome
 from printharvest.harvest.plugins import PluginHost
 from printharvest.rules.lab import Rules
 from printharvest.testing.contract import ContractReport, check_connector_contract, garbage_inputs
+from printharvest.testing.pollers import PollerReport, check_poller_contract, poll_recorded
+from printharvest.testing.replay import Exchange, replay_server
 
 __all__ = [
     "GOLDEN_SUFFIX",
     "ContractReport",
+    "Exchange",
+    "PollerReport",
     "check_connector_contract",
     "check_golden",
+    "check_poller_contract",
     "garbage_inputs",
     "golden_path",
     "golden_records",
     "harvest_sample",
+    "poll_recorded",
+    "replay_server",
     "write_golden",
 ]
 

@@ -122,8 +122,8 @@ class JobLogConnector(FileConnector):
         sheets = _read_xlsx(probe) if xlsx else _read_csv(probe, map_set.maps)
         fit = best_fit(map_set.maps, sheets)
         if fit is None:
-            hint = f" ({len(map_set.problems)} map(s) failed to load: see " \
-                   "'printharvest connectors test')" if map_set.problems else ""
+            hint = f"; a column map failed to load: {map_set.problems[0]}" \
+                if map_set.problems else ""
             raise CorruptFileError(probe.display_path,
                                    f"no job-log column map fits this table's header{hint}")
         return self._records(probe, fit)
@@ -143,8 +143,14 @@ class JobLogConnector(FileConnector):
         if len(body) > MAX_ROWS:
             raise CorruptFileError(probe.display_path,
                                    f"table has {len(body)} rows, more than {MAX_ROWS}")
+        skips = [(header.index(normalise_header(rule.column)), rule)
+                 for rule in column_map.skip_rows if normalise_header(rule.column) in header]
+        skipped = 0
         for index, row in enumerate(body):
             if all(_blank(c) for c in row):
+                continue
+            if any(i < len(row) and rule.matches(row[i]) for i, rule in skips):
+                skipped += 1  # a job still printing: it comes again, finished, later
                 continue
             fields, warnings = row_record(column_map, columns, row, len(header),
                                           self.context.rules_dir)
@@ -154,6 +160,9 @@ class JobLogConnector(FileConnector):
             record.warnings.extend(warnings)
             records.append(record)
         if not records:
+            if skipped:
+                raise CorruptFileError(probe.display_path, f"job log holds only rows the map "
+                                                           f"skips ({skipped}, skip_rows)")
             raise CorruptFileError(probe.display_path, "job log holds no job rows")
         return records
 

@@ -189,6 +189,24 @@ class Defaults(_Strict):
     technology: Technology | None = None
 
 
+class SkipRows(_Strict):
+    """Rows to leave out: those whose cell in ``column`` is one of ``values``.
+
+    For jobs still printing (or queued): they are not records yet, and come again, finished,
+    in a later export. The column need not be mapped; words compare like headers (case and
+    spacing ignored).
+    """
+
+    column: str
+    values: list[str] = Field(min_length=1)
+
+    def matches(self, cell: object) -> bool:
+        """True when ``cell`` holds one of the words."""
+        if cell is None:
+            return False
+        return normalise_header(str(cell)) in {normalise_header(v) for v in self.values}
+
+
 class ColumnMap(_Strict):
     """One ``rules/joblogs/*.yaml`` file."""
 
@@ -200,6 +218,8 @@ class ColumnMap(_Strict):
     columns: dict[str, ColumnSpec] = Field(min_length=1)
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
     defaults: Defaults = Field(default_factory=Defaults)
+    skip_rows: list[SkipRows] = Field(default_factory=list)
+    """Rows not to harvest (e.g. a status column saying ``printing`` or ``queued``)."""
 
     @field_validator("columns", mode="before")
     @classmethod

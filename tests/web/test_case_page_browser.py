@@ -54,14 +54,14 @@ def test_mark_ready_without_saving_keeps_what_was_typed(served: tuple[App, str, 
     # First open: a calm list of what is missing, no field marked invalid.
     expect(page.locator("#summary")).to_contain_text("still to fill")
     expect(page.locator(".field.invalid")).to_have_count(0)
-    page.select_option("#f-imaging-indication", "surgical_planning")
+    page.select_option("#f-model-purpose", "surgical_planning")
     page.fill("#f-effort-cad_clinician", "2")
     page.click("#mark-ready")  # no Save before
     expect(page.locator("#flash")).to_contain_text("not ready yet")
     expect(page.locator("#flash")).to_have_class("banner bad")
-    expect(page.locator("#f-imaging-indication")).to_have_value("surgical_planning")
+    expect(page.locator("#f-model-purpose")).to_have_value("surgical_planning")
     case = app.cases.get(case_id)
-    assert case.value("imaging.indication") == "surgical_planning"
+    assert case.value("model.purpose") == "surgical_planning"
     assert case.value("effort.cad_clinician") == {"hours": 2, "minutes": 0}
     assert case.status == "needs_clinical"
     # After a refusal, every problem is in the one summary alert, and it has the focus.
@@ -132,7 +132,7 @@ def test_a_stored_value_the_form_cannot_show_is_not_dropped(served: tuple[App, s
     page.goto(f"{url}/cases/{case_id}")
     kept = page.locator('input[name="imaging.modalities"][value="XR"]')
     expect(kept).to_be_checked()
-    page.select_option("#f-imaging-indication", "surgical_planning")
+    page.select_option("#f-model-purpose", "surgical_planning")
     page.click("#save")
     assert app.cases.get(case_id).value("imaging.modalities") == ["CT", "XR"]
     expect(page.locator("#f-imaging-modalities-msg")).to_contain_text("XR")
@@ -140,7 +140,7 @@ def test_a_stored_value_the_form_cannot_show_is_not_dropped(served: tuple[App, s
     page.click("#save")
     expect(page.locator("#flash")).to_have_text("Saved.")
     assert app.cases.get(case_id).value("imaging.modalities") == ["CT"]
-    assert app.cases.get(case_id).value("imaging.indication") == "surgical_planning"
+    assert app.cases.get(case_id).value("model.purpose") == "surgical_planning"
 
 
 def test_printer_library_fills_the_print_and_a_new_print_starts_at_full_scale(

@@ -14,7 +14,7 @@ connector for each connector the child reports:
   naming the connector. A connector whose ``detect`` ran out of time three times in a row
   is not asked again in this run (it would cost the limit on every file);
 * the child's address space is capped at ``watch.worker_memory_mb``, with the same rlimit
-  code as the watch workers (:func:`printharvest.watch.worker._limit_memory`).
+  code as the watch workers (:func:`printharvest.harvest.child.limit_memory`).
 
 Protocol: length-prefixed frames over the child's stdin/stdout. The parent sends pickles (the
 probe, with its head and tail bytes); the child answers with JSON only, so nothing the
@@ -52,8 +52,8 @@ from printharvest.exceptions import (
     HarvestError,
     UnsupportedFileError,
 )
+from printharvest.harvest.child import STARTUP_TIMEOUT, kill_child, stop_child
 from printharvest.models import HarvestRecord
-from printharvest.watch.worker import STARTUP_TIMEOUT
 
 if TYPE_CHECKING:
     from printharvest.harvest.plugins import PluginHost, PluginSource
@@ -152,23 +152,11 @@ class _Child:
 
     def kill(self) -> None:
         """End the process now (it may be stuck in a connector)."""
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=5)
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
+        kill_child(self.proc)
 
     def stop(self) -> None:
         """Ask the process to finish (end of input), then make sure it is gone."""
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_child(self.proc)
 
 
 def _stop_child(holder: list[_Child]) -> None:

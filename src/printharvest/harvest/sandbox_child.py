@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError, HarvestError
+from printharvest.harvest.child import exit_with_parent, limit_memory
 from printharvest.harvest.plugins import (
     BUILTIN_MODULES,
     PluginHost,
@@ -33,7 +34,6 @@ from printharvest.harvest.plugins import (
 )
 from printharvest.harvest.sandbox import read_frame, write_frame
 from printharvest.models import HarvestRecord
-from printharvest.watch.worker import _exit_with_parent, _limit_memory
 
 
 class _Child:
@@ -48,7 +48,7 @@ class _Child:
         """The JSON-able answer to one request."""
         op = message[0]
         if op == "init":
-            _limit_memory(int(message[1]))
+            limit_memory(int(message[1]))
             return {"ok": True}
         if op == "load":
             return self.load(PluginSource(str(message[1]), str(message[2])))
@@ -151,7 +151,7 @@ def main() -> int:
     protocol: IO[bytes] = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # what connectors print goes to stderr (discarded by the parent)
     sys.stdout = sys.stderr
-    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     child = _Child()
     stdin = sys.stdin.buffer
     while True:

@@ -13,7 +13,6 @@ file content); the protocol runs on a private copy of the original stdout.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
@@ -28,8 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-STARTUP_TIMEOUT = 120.0
-"""Seconds a new worker may take to load connectors before it is replaced."""
+from printharvest.harvest.child import (
+    STARTUP_TIMEOUT,
+    exit_with_parent,
+    kill_child,
+    limit_memory,
+    stop_child,
+)
 
 
 @dataclass
@@ -107,24 +111,12 @@ class Worker:
 
     def kill(self) -> None:
         """End the process now (it may be stuck in a hostile file)."""
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=5)
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
+        kill_child(self.proc)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def stop(self) -> None:
         """Ask the process to finish (end of input), then make sure it is gone."""
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_child(self.proc)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -294,28 +286,6 @@ class WorkerPool:
 # -- the worker process ---------------------------------------------------------------------
 
 
-def _limit_memory(megabytes: int) -> None:
-    if megabytes <= 0:
-        return
-    try:
-        import resource
-    except ImportError:  # Windows: no rlimits; the time limit still applies
-        return
-    limit = megabytes << 20
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _exit_with_parent() -> None:
-    parent = os.getppid()
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent:
-            os._exit(3)
-
-
 def _answer(task_id: Any, root: Path, files: list[Path], harvester: Any) -> dict[str, Any]:
     try:
         outcome = harvester.harvest_files(root, files)
@@ -340,7 +310,7 @@ def main(argv: list[str]) -> int:
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    threading.Thread(target=exit_with_parent, daemon=True).start()
 
     from printharvest.config import Home
 
@@ -351,7 +321,7 @@ def main(argv: list[str]) -> int:
         from printharvest.watch.reload import snapshot_home
 
         home = snapshot_home(home.root, Path(snapshot))
-    _limit_memory(home.config.watch.worker_memory_mb)
+    limit_memory(home.config.watch.worker_memory_mb)
 
     from printharvest.app import App
 

@@ -228,3 +228,20 @@ def test_axe_core_finds_no_serious_violation(served: tuple[App, str, int], page:
     for path in ("/", f"/cases/{case_id}", f"/cases/{case_id}?m=refused", "/report"):
         page.goto(url + path)
         assert _serious(page) == [], path
+
+
+def test_the_lab_field_filter_works_by_keyboard(served: tuple[App, str, int],
+                                                page: Any) -> None:
+    app, url, case_id = served
+    app.cases.set_values(case_id, {"lab.requesting_service": "Cardiology"}, "tester",
+                         reason="test")
+    page.goto(f"{url}/")
+    _focus(page, "lab_field")
+    page.keyboard.press("ArrowDown")  # the first lab field: requesting service
+    _focus(page, "lab_value")
+    page.keyboard.type("cardiology")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?*lab_value=cardiology*")
+    links = page.locator("table.cases a[href^='/cases/']")
+    assert links.all_text_contents() == ["3DP-2026-002"]
+    assert _serious(page) == []

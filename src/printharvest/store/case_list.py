@@ -34,6 +34,11 @@ class CaseQuery:
     month: str | None = None
     organ_system: str | None = None
     printer: str | None = None
+    field: str | None = None
+    """With ``value``: only cases whose field holds the value (a lab field; the rule of
+    :func:`printharvest.cases.filters.case_matches`: trimmed, case-insensitive, a list must
+    hold it)."""
+    value: str | None = None
     sort: str = "id"
     descending: bool = False
     page: int = 1
@@ -71,6 +76,15 @@ def find_cases(store: Store, query: CaseQuery) -> CasePage:
         where.append("EXISTS (SELECT 1 FROM eff WHERE eff.case_id = c.id"
                      " AND eff.field LIKE 'prints.%.printer_label' AND eff.value = ?)")
         args.append(json.dumps(query.printer))
+    if query.field and query.value:
+        # json_each reads a list item by item and a single value as itself.
+        # (SQLite's lower() folds ASCII letters only.)
+        where.append("EXISTS (SELECT 1 FROM eff, json_each(CASE WHEN json_valid(eff.value)"
+                     " THEN eff.value ELSE 'null' END) item"
+                     " WHERE eff.case_id = c.id AND eff.field = ?"
+                     " AND item.type IN ('text', 'integer', 'real')"
+                     " AND lower(trim(CAST(item.value AS TEXT))) = lower(trim(?)))")
+        args += [query.field, query.value]
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     order = SORTS.get(query.sort, "c.id") + (" DESC" if query.descending else "")
     head = f"WITH eff AS ({_EFFECTIVE}) "

@@ -86,6 +86,7 @@ from printharvest.web.guards import (
     case_version,
     read_capped,
 )
+from printharvest.web.lab_filter import FIELD_PARAM, VALUE_PARAM, lab_elements, lab_where
 from printharvest.web.report_page import report_response
 from printharvest.web.words import fact_words
 
@@ -267,8 +268,9 @@ class WebApp:
     # -- pages --------------------------------------------------------------------------
 
     async def case_list(self, request: Request, session: Session) -> Response:
-        """Cases with counts per status; filters (status, month, organ system, printer), a
-        search box, sorting and pages: only the shown page's cases are read."""
+        """Cases with counts per status; filters (status, month, organ system, printer, a lab
+        field's value), a search box, sorting and pages: only the shown page's cases are
+        read."""
         params = request.query_params
         status = params.get("status") or None
         if status not in (None, *CASE_STATUSES):
@@ -285,8 +287,10 @@ class WebApp:
             page = max(1, int(params.get("page", "1")))
         except ValueError:
             page = 1
+        lab = next(iter(lab_where(params, self.app.dictionary).items()), (None, None))
         query = CaseQuery(status=status, search=search or None, month=chosen("month"),
                           organ_system=chosen("organ_system"), printer=chosen("printer"),
+                          field=lab[0], value=lab[1],
                           sort=sort if sort in SORTS else "id",
                           descending=params.get("dir") == "desc", page=page,
                           per_page=PAGE_SIZE)
@@ -303,12 +307,16 @@ class WebApp:
         pages = max(1, -(-found.total // PAGE_SIZE))
         keep = {k: v for k, v in (("status", status), ("q", search), ("month", query.month),
                                   ("organ_system", query.organ_system),
-                                  ("printer", query.printer), ("sort", query.sort),
+                                  ("printer", query.printer), (FIELD_PARAM, query.field),
+                                  (VALUE_PARAM, query.value), ("sort", query.sort),
                                   ("dir", "desc" if query.descending else "")) if v}
         return self._page(request, session, "list.html", rows=rows, counts=service.counts(),
                           status=status, search=search, query=query, total=found.total,
                           page=min(page, pages), pages=pages, choices=choices, organs=organs,
-                          keep=keep, dictionary=self.app.dictionary.dictionary)
+                          keep=keep, dictionary=self.app.dictionary.dictionary,
+                          lab_fields=lab_elements(self.app.dictionary),
+                          lab_field=params.get(FIELD_PARAM, ""),
+                          lab_value=params.get(VALUE_PARAM, ""))
 
     async def case_page(self, request: Request, session: Session, status: int = 200,
                         **extra: Any) -> Response:

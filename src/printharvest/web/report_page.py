@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, Response
 from printharvest.app import App
 from printharvest.exceptions import ValidationError
 from printharvest.reports import build_report, render_csv, render_html
+from printharvest.web.lab_filter import lab_where
 
 # The report is one self-contained document: its styles and SVG charts are inline.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -26,8 +27,11 @@ def _day(request: Request, name: str) -> date | None:
 
 
 def report_response(app: App, request: Request, *, as_csv: bool) -> Response:
-    """The report for ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (both optional)."""
-    built = build_report(app, _day(request, "from"), _day(request, "to"))
+    """The report for ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (both optional), of the cases whose
+    lab field holds a value when ``lab_field`` and ``lab_value`` are given (the report says
+    only that it is filtered)."""
+    where = lab_where(request.query_params, app.dictionary)
+    built = build_report(app, _day(request, "from"), _day(request, "to"), where)
     if as_csv:
         return Response(render_csv(built), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="report.csv"'})

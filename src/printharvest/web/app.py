@@ -45,6 +45,7 @@ from printharvest.app import App
 from printharvest.cases.display import CLINICAL_LABEL, HARVESTABLE_LABEL, local_time, split_missing
 from printharvest.cases.model import CASE_STATUSES
 from printharvest.cases.service import RESEND_STATUSES
+from printharvest.cases.words import fact_words
 from printharvest.dictionary.validation import CaseNotReadyError, expected
 from printharvest.dictionary.values import display_value, format_value, value_label
 from printharvest.exceptions import (
@@ -87,7 +88,6 @@ from printharvest.web.guards import (
     read_capped,
 )
 from printharvest.web.report_page import report_response
-from printharvest.web.words import fact_words
 
 HERE = Path(__file__).resolve().parent
 MAX_FORM_BYTES = 1_000_000

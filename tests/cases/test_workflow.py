@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from printharvest.app import App
-from printharvest.cases.service import CaseService
+from printharvest.cases.model import FieldValue
+from printharvest.cases.service import CaseService, IngestReport
 from printharvest.dictionary.validation import CaseNotReadyError
 from printharvest.exceptions import ValidationError
 from tests.support.cases import valid_value
@@ -170,3 +171,40 @@ def test_a_later_disagreeing_harvest_sends_a_ready_case_back(app: App,
     assert {"model.part_count", "parts.1.structure"} <= {c.field for c in case.conflicts}
     back = [e for e in app.cases.audit(case_id) if e["field"] == "status"][-1]
     assert (back["actor"], back["old"], back["new"]) == ("harvest", "ready", "needs_clinical")
+
+
+def test_list_reads_in_batch_what_get_reads_case_by_case(app: App,
+                                                         sample_jobs_copy: Path) -> None:
+    ingest(app, sample_jobs_copy)
+    service = app.cases
+    ids = [c.id for c in service.list()]
+    assert len(ids) >= 3
+    # a record linked to a second case (a shared series), a typed value, a conflict kept
+    # and one still open
+    first, second = service.get(ids[0]), service.get(ids[1])
+    record = app.store.records_for_case(first.id)[0]
+    assert service.link_record(record.id, second.case_key, IngestReport(), "tester")
+    harvested = sorted(n for n, fv in first.fields.items() if fv.provenance.origin == "harvest"
+                       and isinstance(fv.value, int) and not isinstance(fv.value, bool))
+    assert len(harvested) >= 2
+    for name in harvested[:2]:
+        service.set_values(first.id, {name: first.fields[name].value + 1}, "tester")
+    later = {n: fv for n, fv in first.fields.items() if fv.provenance.origin == "harvest"}
+    for name in harvested[:2]:  # a later harvest says something else again
+        later[name] = FieldValue(value=first.fields[name].value + 2,
+                                 provenance=first.fields[name].provenance)
+    with app.store.transaction():
+        app.store.replace_harvested_fields(first.id, later)
+    service.resolve_conflict(first.id, harvested[0], "typed", "tester")
+    fill_missing(service, ids[2])
+    service.mark_ready(ids[2], "tester")
+
+    one_by_one = [service.get(i) for i in ids]
+    assert [c.field for c in service.get(first.id).conflicts] == [harvested[1]]
+    assert len(service.get(second.id).records) == len(
+        second.records) + 1
+    assert service.list() == one_by_one
+    assert service.list("ready") == [c for c in one_by_one if c.status == "ready"] != []
+    assert service.list(search=first.case_key[-3:]) == [
+        c for c in one_by_one if first.case_key[-3:] in c.case_key]
+    assert service.list(search="no such case") == []

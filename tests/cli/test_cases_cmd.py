@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from printharvest.dictionary.elements import Dictionary
@@ -104,3 +105,28 @@ def test_set_reports_every_refused_value(home: Path, sample_jobs_copy: Path,
     assert run_cli(*h, "cases", "set", "2", "model.purpose=Surgical planning").code == 0
     shown = json.loads(run_cli(*h, "cases", "show", "2", "--json").out)
     assert shown["fields"]["model.purpose"]["value"] == "surgical_planning"
+
+
+def test_show_speaks_in_words_and_json_keeps_codes(home: Path, sample_jobs_copy: Path,
+                                                   run_cli) -> None:  # type: ignore[no-untyped-def]
+    h = ("--home", str(home))
+    assert run_cli(*h, "ingest", str(sample_jobs_copy)).code == 0
+    assert run_cli(*h, "cases", "set", "1", "imaging.indication=other",
+                   "effort.cad_clinician=1h30m").code == 0
+    out = run_cli(*h, "cases", "show", "1").out
+    assert "[needs clinical]" in out.splitlines()[0]
+    indication = next(line for line in out.splitlines() if "imaging.indication" in line)
+    assert indication.startswith("Indication (clinical condition)") and " Other " in indication
+    effort = next(line for line in out.splitlines() if "effort.cad_clinician" in line)
+    assert " 1 h 30 min " in effort and "5400" not in effort and "90" not in effort.split()
+    # a harvested fact outside the dictionary: its label and unit, never seconds
+    timing = next(line for line in out.splitlines() if "prints.1.print_time_s" in line)
+    assert timing.startswith("Print 1: print time") and " min " in timing
+    volume = next(line for line in out.splitlines() if "model.volume_ml" in line)
+    assert " mL " in volume
+    # local times, not UTC stamps
+    assert "typed by " in indication and re.search(r"\d{4}-\d\d-\d\dT", indication) is None
+    shown = json.loads(run_cli(*h, "cases", "show", "1", "--json").out)
+    assert shown["fields"]["imaging.indication"]["value"] == "other"
+    assert shown["fields"]["effort.cad_clinician"]["value"] == {"hours": 1, "minutes": 30}
+    assert shown["status"] == "needs_clinical"

@@ -27,7 +27,8 @@ from printharvest.exceptions import StoreError, ValidationError
 from printharvest.harvest.harvester import HarvestedRecord, HarvestOutcome
 from printharvest.rules.anatomy import AnatomyRules
 from printharvest.rules.lab import Rules
-from printharvest.store import Store
+from printharvest.store import CaseRow, Store, StoredRecord
+from printharvest.store.batch import acknowledged_by_case, field_values_by_case, records_by_case
 from printharvest.store.imaging import save_series_keys, series_keys_for_case
 from printharvest.store.links import (
     cases_of_record,
@@ -170,9 +171,31 @@ class CaseService:
 
     def get(self, case_id: int) -> Case:
         """One case with its records, effective fields, conflicts and missing elements."""
-        row = self.store.case_row(case_id)
-        stored = self.store.field_values(case_id)
-        kept = acknowledged_conflicts(self.store, case_id)
+        return self._case(self.store.case_row(case_id), self.store.field_values(case_id),
+                          acknowledged_conflicts(self.store, case_id),
+                          self.store.records_for_case(case_id))
+
+    def list(self, status: str | None = None, search: str | None = None) -> list[Case]:
+        """Every case (of one status, matching a search text), oldest first.
+
+        Reads all cases' records, values and kept conflicts in one query each (a report
+        over every case would otherwise pay a handful of queries per case)."""
+        rows = self.store.case_rows(status)
+        if search:
+            needle = search.strip().lower()
+            rows = [r for r in rows if needle in r.case_key.lower()
+                    or needle in r.registry_id.lower() or needle == str(r.id)]
+        if not rows:
+            return []
+        values = field_values_by_case(self.store)
+        kept = acknowledged_by_case(self.store)
+        records = records_by_case(self.store)
+        return [self._case(row, values.get(row.id, {}), kept.get(row.id, {}),
+                           records.get(row.id, []))
+                for row in rows]
+
+    def _case(self, row: CaseRow, stored: dict[str, dict[str, FieldValue]],
+              kept: dict[str, Any], records: builtins.list[StoredRecord]) -> Case:
         fields: dict[str, FieldValue] = {}
         conflicts: list[Conflict] = []
         for name, by_origin in sorted(stored.items()):
@@ -186,19 +209,10 @@ class CaseService:
             id=row.id, case_key=row.case_key, registry_id=row.registry_id,
             status=row.status,  # type: ignore[arg-type]
             created_at=row.created_at, updated_at=row.updated_at,
-            records=[s.record for s in self.store.records_for_case(case_id)],
+            records=[s.record for s in records],
             fields=fields, conflicts=conflicts,
             missing=self.dictionary.missing({k: v.value for k, v in fields.items()}),
         )
-
-    def list(self, status: str | None = None, search: str | None = None) -> list[Case]:
-        """Every case (of one status, matching a search text), oldest first."""
-        found = [self.get(row.id) for row in self.store.case_rows(status)]
-        if search:
-            needle = search.strip().lower()
-            found = [c for c in found if needle in c.case_key.lower()
-                     or needle in c.registry_id.lower() or needle == str(c.id)]
-        return found
 
     def counts(self) -> dict[str, int]:
         """Cases per status, every status present (0 when none)."""

@@ -17,10 +17,11 @@ from printharvest.cases.display import (
 from printharvest.cases.filters import case_matches
 from printharvest.cases.model import CASE_STATUSES, Case
 from printharvest.cases.service import RESEND_STATUSES
+from printharvest.cases.words import field_words
 from printharvest.cli._common import echo_json, get_app, parse_where, table
 from printharvest.dictionary.elements import Dictionary
 from printharvest.dictionary.validation import CaseNotReadyError, check_value
-from printharvest.dictionary.values import format_value, parse_text
+from printharvest.dictionary.values import parse_text
 from printharvest.exceptions import ValidationError
 
 
@@ -87,19 +88,20 @@ def show_case(ctx: click.Context, case_id: int, as_json: bool) -> None:
     if as_json:
         echo_json(case_json(case))
         return
-    click.echo(f"case {case.id}  {case.case_key}  [{case.status}]  registry id {case.registry_id}")
+    status = case.status.replace("_", " ")
+    click.echo(f"case {case.id}  {case.case_key}  [{status}]  registry id {case.registry_id}")
     click.echo(f"{len(case.records)} record(s)")
     rows = []
     for name, fv in case.fields.items():
-        ref = app.dictionary.resolve(name)
-        rows.append((name, format_value(ref.element if ref else None, fv.value),
-                     provenance_text(fv, home=str(app.home.root))))
+        label, text = field_words(app.dictionary, name, fv.value)
+        rows.append((label, name, text, provenance_text(fv, home=str(app.home.root))))
     if rows:
-        click.echo(table(("field", "value", "from"), rows))
+        click.echo(table(("field", "name", "value", "from"), rows))
     for conflict in case.conflicts:
-        click.echo(f"conflict: {conflict.field}: typed {conflict.user_value!r}, harvest says "
-                   f"{conflict.harvested_value!r} (cases resolve {case.id} {conflict.field} "
-                   "--keep typed|harvested)")
+        label, typed = field_words(app.dictionary, conflict.field, conflict.user_value)
+        harvested = field_words(app.dictionary, conflict.field, conflict.harvested_value)[1]
+        click.echo(f"conflict: {label}: typed {typed!r}, harvest says {harvested!r} "
+                   f"(cases resolve {case.id} {conflict.field} --keep typed|harvested)")
     missing = split_missing(case, app.dictionary)
     click.echo(f"{CLINICAL_LABEL}: " + (", ".join(missing.clinical) or "nothing"))
     click.echo(f"{HARVESTABLE_LABEL}: " + (", ".join(missing.harvestable) or "nothing"))

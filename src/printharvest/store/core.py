@@ -67,6 +67,22 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def stored_field_value(value: str, provenance: str,
+                       seen: dict[str, Provenance] | None = None) -> FieldValue:
+    """A field value from its stored JSON columns.
+
+    ``seen`` memoises provenances already read in a batch (many values share one: every
+    field typed in one save, every field a rule took from one record)."""
+    # The provenance is validated; the value is any JSON, so the wrapper needs no second
+    # validation pass (this runs for every field of every case listed).
+    known = seen.get(provenance) if seen is not None else None
+    if known is None:
+        known = Provenance.model_validate_json(provenance)
+        if seen is not None:
+            seen[provenance] = known
+    return FieldValue.model_construct(value=json.loads(value), provenance=known)
+
+
 @dataclass(frozen=True)
 class StoredRecord:
     """A record as stored, with its row id, case and rule notes."""
@@ -319,10 +335,7 @@ class Store:
         for field, origin, value, provenance in self.conn.execute(
                 "SELECT field, origin, value, provenance FROM field_values WHERE case_id = ?",
                 (case_id,)):
-            # The provenance is validated; the value is any JSON, so the wrapper needs no
-            # second validation pass (this runs for every field of every case listed).
-            values.setdefault(field, {})[origin] = FieldValue.model_construct(
-                value=json.loads(value), provenance=Provenance.model_validate_json(provenance))
+            values.setdefault(field, {})[origin] = stored_field_value(value, provenance)
         return values
 
     # -- audit --------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from printharvest.app import App
 from printharvest.cases.display import CLINICAL_LABEL, HARVESTABLE_LABEL, local_time, split_missing
 from printharvest.cases.model import CASE_STATUSES
 from printharvest.cases.service import RESEND_STATUSES
+from printharvest.cases.words import fact_words
 from printharvest.dictionary.validation import CaseNotReadyError, expected
 from printharvest.dictionary.values import display_value, format_value, value_label
 from printharvest.exceptions import (
@@ -88,7 +89,6 @@ from printharvest.web.guards import (
 )
 from printharvest.web.lab_filter import FIELD_PARAM, VALUE_PARAM, lab_elements, lab_where
 from printharvest.web.report_page import report_response
-from printharvest.web.words import fact_words
 
 HERE = Path(__file__).resolve().parent
 MAX_FORM_BYTES = 1_000_000

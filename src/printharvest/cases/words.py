@@ -1,5 +1,5 @@
-"""Words for the page: local times, and the harvested facts that are not dictionary elements
-(print time, material used, volume) with their labels and units.
+"""Words for the page and ``cases show``: field labels, and the harvested facts that are not
+dictionary elements (print time, material used, volume) with their labels and units.
 
 Dictionary values are put in words by :func:`printharvest.dictionary.values.display_value`;
 this module covers what the dictionary does not describe, so that the page never shows a
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from printharvest.dictionary.values import Duration
+from printharvest.dictionary.elements import Dictionary
+from printharvest.dictionary.values import Duration, display_value
 
 
 def _number(value: float, unit: str) -> str:
@@ -77,3 +78,18 @@ def fact_words(name: str, value: Any) -> tuple[str, str]:
     except (TypeError, ValueError):
         text = str(value)
     return f"{head}: {label}", text
+
+
+def field_words(dictionary: Dictionary, name: str, value: Any) -> tuple[str, str]:
+    """Any case field as (label, value in words): a dictionary element by its label (a
+    repeated group's with its number, ``Parts 2: Region``) and its value's labels, anything
+    else as a harvested fact (:func:`fact_words`)."""
+    ref = dictionary.resolve(name)
+    if ref is None:
+        return fact_words(name, value)
+    label = ref.element.label
+    if ref.number is not None:
+        group = next((g for g in dictionary.groups if g.id == ref.element.group), None)
+        head = _GROUPS.get(ref.element.group or "", group.label if group else "")
+        label = f"{head} {ref.number}: {label}"
+    return label, display_value(ref.element, value)

@@ -89,20 +89,25 @@ def test_a_full_disk_pauses_and_resumes_with_nothing_lost(
 
     monkeypatch.setattr(mover, "os_call", full_disk)
     monkeypatch.setattr(service, "RECOVER_SECONDS", 0.2)
-    write(inbox / "first.ticket", ticket(1))
+    write(inbox / "first" / "a.ticket", ticket(1))
+    write(inbox / "first" / "bad.hostile", b"HOSTILE RAISE")  # bound for the quarantine
     with caplog.at_level(logging.INFO, logger="printharvest"), ServiceThread(home):
-        wait_for(lambda: _states(home) == ["archiving"], 30, "the first file planned")
+        wait_for(lambda: sorted(_states(home)) == ["archiving", "quarantining"], 30,
+                 "the first job planned")
         wait_for(lambda: (home / service.PAUSED_NAME).is_file(), 10, "the pause")
         write(inbox / "second.ticket", ticket(2))  # arrives while paused: waits, not taken
         time.sleep(1.0)
-        assert _states(home) == ["archiving"]
+        assert sorted(_states(home)) == ["archiving", "quarantining"]
         status = run_cli("--home", str(home), "status")
         assert "paused: disk full at" in status.out
         full["now"] = False  # space returns
-        wait_for(lambda: _states(home) == ["archived", "archived"], 30, "both archived")
+        wait_for(lambda: sorted(_states(home)) == ["archived", "archived", "quarantined"], 30,
+                 "all filed")
         wait_for(lambda: not (home / service.PAUSED_NAME).exists(), 10, "the pause lifted")
-    assert sorted(p.name for p in files_below(home / "archive")) == ["first.ticket",
+    assert sorted(p.name for p in files_below(home / "archive")) == ["a.ticket",
                                                                       "second.ticket"]
+    assert [p.name for p in files_below(home / "quarantine")] == ["bad.hostile"]
+    assert list((home / "quarantine").rglob("bad.hostile.reason.txt"))
     assert files_below(inbox) == []
     paused = [r for r in caplog.records if "paused: disk full at" in r.getMessage()]
     assert len(paused) == 1, paused

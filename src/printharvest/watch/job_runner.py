@@ -7,6 +7,7 @@ or quarantine. It also finishes what a killed service left half done (:meth:`rec
 
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -291,6 +292,9 @@ class JobRunner:
             self.journal.plan_move(row.id, "harvested", None)
             return True
         except OSError as exc:
+            if exc.errno == errno.ENOSPC:  # e.g. the quarantine's reason file
+                self.disk_full = dest.parent
+                return False
             log.error("%s: cannot file it away (%s); will retry", src, exc)
             return False
         if not done:

@@ -147,7 +147,7 @@ def write_reason(dest: Path, reason: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
     temporary.write_text(" ".join(reason.split()) + "\n", encoding="utf-8")
-    os.replace(temporary, target)
+    os_call("replace", temporary, target)
     return target
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ import click
 
 from printharvest.cli._common import echo_json, get_app, table
 from printharvest.store.journal import OPEN_STATES, FileRow, Journal, ServiceBeat
-from printharvest.watch.service import BEAT_SECONDS
+from printharvest.watch.service import BEAT_SECONDS, PAUSED_NAME
 
 
 def _moved_to(row: FileRow) -> str | None:
@@ -80,6 +81,8 @@ def status(ctx: click.Context, limit: int, as_json: bool) -> int:
         click.echo(f"service: {state} (pid {beat.pid}, started {beat.started_at}, "
                    f"last heartbeat {beat.beat_at}"
                    + (f", stopped {beat.stopped_at})" if beat.stopped_at else ")"))
+    for line in watch_problems(app.home.root, journal, running):
+        click.echo(line)
     click.echo(f"\nqueue: {len(queue)} file(s) in progress")
     if queue:
         click.echo(table(["file", "state", "attempts"],
@@ -109,3 +112,22 @@ def status(ctx: click.Context, limit: int, as_json: bool) -> int:
         click.echo(table(["file", "belongs to"],
                          [(r.rel_path, r.reason or "-") for r in duplicates]))
     return 0
+
+
+def watch_problems(root: Path, journal: Journal, running: bool) -> list[str]:
+    """Lines for what holds the inbox up: a pause on a full disk, folders that will not let
+    their originals go (each named once)."""
+    lines: list[str] = []
+    paused = root / PAUSED_NAME
+    if running and paused.is_file():
+        with contextlib.suppress(OSError):
+            lines.append(paused.read_text(encoding="utf-8").strip())
+    folders: dict[Path, int] = {}
+    for row in journal.stuck_files():
+        folder = (Path(row.inbox) / row.rel_path).parent
+        folders[folder] = folders.get(folder, 0) + 1
+    for folder, count in folders.items():
+        lines.append(f"inbox: {folder} will not let originals go (read-only?); {count} file(s)"
+                     " harvested and left in place")
+    return lines
+

@@ -22,6 +22,9 @@ from printharvest.store.core import Store, now
 OPEN_STATES = ("seen", "harvesting", "harvested", "archiving", "quarantining")
 """States of a file still in the inbox's care (at most one open row per path)."""
 
+STUCK_REASON = "left in place: "
+"""How the reason of a ``kept`` row starts when the inbox would not let the original go."""
+
 _FILE_COLUMNS = ("id, job_id, inbox, rel_path, size, mtime_ns, sha256, state, outcome,"
                  " attempts, reason, destination, updated_at")
 
@@ -107,10 +110,22 @@ class Journal:
         return self._file(f"inbox = ? AND rel_path = ? AND state IN ({marks})",
                           (inbox, rel_path, *OPEN_STATES))
 
-    def is_kept(self, inbox: str, rel_path: str, size: int, mtime_ns: int) -> bool:
-        """True when this very file (same size and mtime) was harvested and left in place."""
+    def is_kept(self, inbox: str, rel_path: str, size: int, mtime_ns: int, *,
+                stuck_only: bool = False) -> bool:
+        """True when this very file (same size and mtime) was harvested and left in place;
+        with ``stuck_only``, only when it was left because the inbox refused to let it go."""
+        stuck = " AND reason LIKE ? || '%'" if stuck_only else ""
+        args: tuple[Any, ...] = (inbox, rel_path, size, mtime_ns)
         return self._file("inbox = ? AND rel_path = ? AND size = ? AND mtime_ns = ?"
-                          " AND state = 'kept'", (inbox, rel_path, size, mtime_ns)) is not None
+                          " AND state = 'kept'" + stuck,
+                          args + ((STUCK_REASON,) if stuck_only else ())) is not None
+
+    def stuck_files(self) -> list[FileRow]:
+        """Files left in place because the inbox would not let them be removed."""
+        rows = self.conn.execute(
+            f"SELECT {_FILE_COLUMNS} FROM watch_files WHERE state = 'kept'"
+            " AND reason LIKE ? || '%' ORDER BY id", (STUCK_REASON,))
+        return [FileRow(*row) for row in rows]
 
     def track(self, job_id: int, inbox: str, rel_path: str, size: int, mtime_ns: int) -> FileRow:
         """The open row for a settled file in ``job_id``, created or refreshed.

@@ -7,6 +7,7 @@ or quarantine. It also finishes what a killed service left half done (:meth:`rec
 
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,8 +18,8 @@ from printharvest.cases.service import IngestReport
 from printharvest.connectors.dicom.series import record_from_json
 from printharvest.exceptions import ArchiveError, PrintharvestError
 from printharvest.harvest.harvester import HarvestedRecord
-from printharvest.store.journal import FileRow, Journal
-from printharvest.watch.mover import prune_empty, resume_move, write_reason
+from printharvest.store.journal import STUCK_REASON, FileRow, Journal
+from printharvest.watch.mover import DiskFull, SourceStuck, prune_empty, resume_move, write_reason
 from printharvest.watch.scan import Snapshot, free_name, sha256_of
 from printharvest.watch.worker import TaskResult
 
@@ -69,6 +70,9 @@ class JobRunner:
         self.max_attempts = app.home.config.watch.max_attempts
         self._hashes: dict[tuple[str, str], tuple[int, int, str]] = {}
         self._folders_moved: set[tuple[str, str]] = set()
+        self._stuck_said: set[Path] = set()
+        self.disk_full: Path | None = None
+        """Where the last move found no space (None once a retry went through)."""
 
     def reconfigure(self) -> None:
         """Take the settings again after the configuration was reloaded."""
@@ -86,8 +90,8 @@ class JobRunner:
         key = str(inbox)
         work: list[tuple[str, int, int, str]] = []
         for rel, (size, mtime) in sorted(snap.items()):
-            if self.keep and self.journal.is_kept(key, rel, size, mtime):
-                continue
+            if self.journal.is_kept(key, rel, size, mtime, stuck_only=not self.keep):
+                continue  # left in place (by choice, or because the inbox would not let go)
             row = self.journal.open_file(key, rel)
             if row is not None and row.state not in ("seen", "harvesting") \
                     and (row.size, row.mtime_ns) == (size, mtime):
@@ -272,11 +276,25 @@ class JobRunner:
             if done and failed:
                 # After the move: the name is ours now, so no other file's reason is touched.
                 write_reason(dest, row.reason or "could not be read")
+        except SourceStuck as exc:
+            # Not copied again: the original stays, harvested, and the row is closed.
+            self.journal.finish(row.id, "kept", f"{STUCK_REASON}{exc}")
+            if exc.folder not in self._stuck_said:
+                self._stuck_said.add(exc.folder)
+                log.error("%s: the inbox will not let originals go (read-only?); they are"
+                          " harvested and left in place", exc.folder)
+            return False
+        except DiskFull as exc:
+            self.disk_full = exc.where  # the row stays planned; :meth:`recover` retries it
+            return False
         except ArchiveError as exc:
             log.error("%s: %s; choosing another name", src, exc)
             self.journal.plan_move(row.id, "harvested", None)
             return True
         except OSError as exc:
+            if exc.errno == errno.ENOSPC:  # e.g. the quarantine's reason file
+                self.disk_full = dest.parent
+                return False
             log.error("%s: cannot file it away (%s); will retry", src, exc)
             return False
         if not done:
@@ -301,7 +319,12 @@ class JobRunner:
             old, new = old.parent, new.parent
 
     def recover(self, busy: set[int]) -> None:
-        """Finish moves and decisions a stopped service left behind (rows not in ``busy``)."""
+        """Finish moves and decisions a stopped service left behind (rows not in ``busy``).
+
+        Also the probe of a full disk: :attr:`disk_full` is cleared, and set again when a
+        move still finds no space.
+        """
+        self.disk_full = None
         for row in self.journal.files_in(("harvested", "archiving", "quarantining")):
             if row.id in busy:
                 continue

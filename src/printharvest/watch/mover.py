@@ -18,18 +18,59 @@ from pathlib import Path
 from printharvest.exceptions import ArchiveError as MoveError
 from printharvest.watch.scan import sha256_of
 
+STUCK_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+"""Errors that say the inbox will not let an original go (read-only or not ours to remove)."""
+
+
+class SourceStuck(MoveError):
+    """The original cannot be removed from the inbox: it stays there and is not copied again."""
+
+    def __init__(self, src: Path, exc: OSError) -> None:
+        super().__init__(f"{src}: cannot be removed from the inbox ({exc.strerror or exc})")
+        self.folder = src.parent
+
+
+class DiskFull(MoveError):
+    """The archive or quarantine has no space left: filing pauses until space returns."""
+
+    def __init__(self, where: Path, exc: OSError) -> None:
+        super().__init__(f"disk full at {where} ({exc.strerror or exc})")
+        self.where = where
+
+
+def os_call(name: str, *args: Path) -> None:
+    """Run one moving operation of the OS (``replace``, ``unlink``), by name.
+
+    The single place the mover changes the file system, so that tests can make the OS
+    refuse deterministically (a read-only inbox, a full disk) even when run as root.
+    """
+    getattr(os, name)(*args)
+
+
+def _refused(exc: OSError, src: Path, dest: Path) -> MoveError:
+    if exc.errno == errno.ENOSPC:
+        return DiskFull(dest.parent, exc)
+    if exc.errno in STUCK_ERRNOS:
+        return SourceStuck(src, exc)
+    return MoveError(f"{src}: cannot move ({exc.strerror or exc})")
+
 
 def move_file(src: Path, dest: Path) -> None:
     """Move ``src`` to ``dest`` (which the caller chose free), atomically where possible."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DiskFull(dest.parent, exc) from exc
+        raise
     if os.path.lexists(dest):
         raise MoveError(f"{dest}: already exists; not overwriting")
     try:
-        os.replace(src, dest)
+        os_call("replace", src, dest)
         return
     except OSError as exc:
         if exc.errno != errno.EXDEV:
-            raise MoveError(f"{src}: cannot move ({exc.strerror or exc})") from exc
+            raise _refused(exc, src, dest) from exc
     _copy_then_remove(src, dest)
 
 
@@ -41,15 +82,27 @@ def _copy_then_remove(src: Path, dest: Path) -> None:
             fout.flush()
             os.fsync(fout.fileno())
         shutil.copystat(src, partial)
-        os.replace(partial, dest)
+        os_call("replace", partial, dest)
         _fsync_dir(dest.parent)
     except OSError as exc:
         with contextlib.suppress(OSError):
             partial.unlink()
+        if exc.errno == errno.ENOSPC:
+            raise DiskFull(dest.parent, exc) from exc
         raise MoveError(f"{src}: cannot copy to {dest.parent} ({exc.strerror or exc})") from exc
+    _remove_original(src, dest)
+
+
+def _remove_original(src: Path, dest: Path) -> None:
+    """Remove the original once its copy is in place; when the inbox refuses, take the copy
+    back (the original stays the only one) and raise :class:`SourceStuck`."""
     try:
-        src.unlink()
+        os_call("unlink", src)
     except OSError as exc:
+        if exc.errno in STUCK_ERRNOS:
+            with contextlib.suppress(OSError):
+                dest.unlink()
+            raise SourceStuck(src, exc) from exc
         raise MoveError(f"{src}: copied but cannot be removed ({exc.strerror or exc})") from exc
 
 
@@ -76,7 +129,7 @@ def resume_move(src: Path, dest: Path) -> bool:
         # A cross-filesystem copy finished but the original was not yet removed; the
         # original goes only when the copy is byte for byte the same.
         if src.stat().st_size == dest.stat().st_size and sha256_of(src) == sha256_of(dest):
-            src.unlink()
+            _remove_original(src, dest)
             return True
         raise MoveError(f"{dest}: exists with other content; choose a new destination")
     if src_there:
@@ -94,7 +147,7 @@ def write_reason(dest: Path, reason: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
     temporary.write_text(" ".join(reason.split()) + "\n", encoding="utf-8")
-    os.replace(temporary, target)
+    os_call("replace", temporary, target)
     return target
 
 

@@ -45,6 +45,8 @@ log = logging.getLogger("printharvest.watch")
 BEAT_SECONDS = 5.0
 RECOVER_SECONDS = 30.0
 IGNORED_EVENTS = {"opened", "closed_no_write"}
+PAUSED_NAME = "watch.paused"
+"""A file in the home holding the service's pause line while the disk is full (for status)."""
 
 
 @dataclass
@@ -109,6 +111,7 @@ class WatchService:
         self._running: dict[int, Job] = {}
         self._problem: str | None = None
         self._once = False
+        self._paused: Path | None = None
         self._ends: dict[tuple[str, str, int, int], str | None] = {}
         self.tick = max(0.02, min(0.2, self.settle / 4))
         scan.NOTICES.callback = self._notice
@@ -177,6 +180,8 @@ class WatchService:
         """Process the backlog, then watch (or, with ``once``, return when it is done)."""
         self._take_lock()
         clean_scratch(self.app.home.root)  # what killed workers of an earlier run left
+        with contextlib.suppress(OSError):  # an earlier run's pause is that run's
+            (self.app.home.root / PAUSED_NAME).unlink()
         self._once = once
         observer = None
         try:
@@ -193,7 +198,8 @@ class WatchService:
                      ", ".join(map(str, self.inboxes)), self.settle, self.settings.workers)
             while not self._stop:
                 self._step()
-                if once and not self.entries and not self.tasks and not self._running:
+                if once and not self.tasks and not self._running \
+                        and (not self.entries or self._paused is not None):
                     break
         finally:
             if observer is not None:
@@ -227,11 +233,35 @@ class WatchService:
                 except Exception as exc:  # a periodic task must never stop the service
                     log.error("periodic task %s failed: %s: %s", task.name,
                               type(exc).__name__, exc)
+        self._check_paused()
         if self.pool.problem != self._problem:
             self._problem = self.pool.problem
             if self._problem:
                 log.error("%s", self._problem)
                 self.reporter.problem(self._problem)
+
+    def _check_paused(self) -> None:
+        """Say once when filing found the disk full (harvesting pauses), and when it resumes.
+
+        The retry is the periodic "retry filing" pass: its moves are the probe for space.
+        """
+        full = self.runner.disk_full
+        if full == self._paused:
+            return
+        marker = self.app.home.root / PAUSED_NAME
+        if full is not None:
+            line = f"paused: disk full at {full}"
+            log.error("%s; harvesting resumes when space returns (retried every %.0f s)",
+                      line, RECOVER_SECONDS)
+            self.reporter.problem(line)
+            with contextlib.suppress(OSError):  # best effort: the disk may be this one
+                marker.write_text(line + "\n", encoding="utf-8")
+        else:
+            log.info("resumed: space is back at %s", self._paused)
+            self.reporter.problem(f"resumed: space is back at {self._paused}")
+            with contextlib.suppress(OSError):
+                marker.unlink()
+        self._paused = full
 
     def _wait(self) -> float:
         """How long the loop may sleep: until the next entry could be due, at most a tick."""
@@ -342,6 +372,8 @@ class WatchService:
                 entry.snap, entry.since = snap, now
                 entry.incomplete_since = None
                 continue
+            if self._paused is not None:
+                continue  # disk full: nothing new is taken until filing goes through again
             if now - entry.since >= self.settle and not self._incomplete(entry, snap, now):
                 self._take(entry, snap)
 

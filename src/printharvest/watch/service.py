@@ -95,7 +95,7 @@ class WatchService:
         self.settings = config.watch
         self.inboxes = [p.resolve() for p in app.home.inboxes]
         self.journal = Journal(app.store)
-        self.runner = JobRunner(app, self.journal)
+        self.runner = JobRunner(app, self.journal, wake=lambda: self.pool.wake())
         self.reporter = reporter or Reporter(None)
         self.pool = WorkerPool(app.home.root, self.settings.workers,
                                config.harvest_timeout_seconds)
@@ -200,6 +200,7 @@ class WatchService:
                 observer.stop()
                 observer.join(timeout=5)
             self.pool.close()
+            self.runner.close()
             with contextlib.suppress(Exception):
                 self.journal.stopped()
             log.info("stopped (%d job(s) this run)", self.stats.jobs)
@@ -401,7 +402,8 @@ class WatchService:
         if job.harvest:
             files = [entry.inbox / row.rel_path for row in job.harvest]
             job.pending = 1
-            self.tasks.append(self.pool.new_task(job, entry.inbox, files))
+            self.tasks.append(self.pool.new_task(job, entry.inbox, files,
+                                                 self.runner.known(job)))
         else:
             self._finish(job)
 
@@ -424,7 +426,7 @@ class WatchService:
                         result.fatal, len(task.files))
             for path in task.files:
                 job.pending += 1
-                self.tasks.appendleft(self.pool.new_task(job, task.root, [path]))
+                self.tasks.appendleft(self.pool.new_task(job, task.root, [path], task.known))
         else:
             self.runner.absorb(job, result)
         if job.pending == 0:

@@ -22,6 +22,11 @@ from printharvest.store.core import Store, now
 OPEN_STATES = ("seen", "harvesting", "harvested", "archiving", "quarantining")
 """States of a file still in the inbox's care (at most one open row per path)."""
 
+_OPEN_SQL = "state IN (" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")"
+"""The states written out, not bound: SQLite uses the partial index ``watch_files_open``
+(whose WHERE clause this matches) only for a literal condition; with bound parameters every
+lookup scanned the table, which stalled a backlog of 100,000 files."""
+
 _FILE_COLUMNS = ("id, job_id, inbox, rel_path, size, mtime_ns, sha256, state, outcome,"
                  " attempts, reason, destination, updated_at")
 
@@ -103,9 +108,7 @@ class Journal:
 
     def open_file(self, inbox: str, rel_path: str) -> FileRow | None:
         """The open row of a path, if the service is still working on it."""
-        marks = ",".join("?" * len(OPEN_STATES))
-        return self._file(f"inbox = ? AND rel_path = ? AND state IN ({marks})",
-                          (inbox, rel_path, *OPEN_STATES))
+        return self._file(f"inbox = ? AND rel_path = ? AND {_OPEN_SQL}", (inbox, rel_path))
 
     def is_kept(self, inbox: str, rel_path: str, size: int, mtime_ns: int) -> bool:
         """True when this very file (same size and mtime) was harvested and left in place."""

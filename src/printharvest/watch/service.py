@@ -45,6 +45,8 @@ log = logging.getLogger("printharvest.watch")
 BEAT_SECONDS = 5.0
 RECOVER_SECONDS = 30.0
 IGNORED_EVENTS = {"opened", "closed_no_write"}
+PROGRESS_EVERY = 1000
+"""A progress line in the log every this many files taken (a backlog of 100,000 files)."""
 
 
 @dataclass
@@ -110,6 +112,7 @@ class WatchService:
         self._problem: str | None = None
         self._once = False
         self._ends: dict[tuple[str, str, int, int], str | None] = {}
+        self._taken = 0  # files taken this run, for the progress line
         self.tick = max(0.02, min(0.2, self.settle / 4))
         scan.NOTICES.callback = self._notice
         scan.NOTICES.said.clear()  # each run says each skipped name once
@@ -344,7 +347,14 @@ class WatchService:
                 entry.incomplete_since = None
                 continue
             if now - entry.since >= self.settle and not self._incomplete(entry, snap, now):
+                if self._queue_full():
+                    continue  # a backlog streams: taken once the workers catch up
                 self._take(entry, snap)
+
+    def _queue_full(self) -> bool:
+        """True while enough tasks wait for a worker: a backlog is prepared a few jobs at a
+        time, each dispatched as soon as it is ready, not all of it before the first."""
+        return len(self.tasks) >= 2 * max(1, self.settings.workers)
 
     def _incomplete(self, entry: Entry, snap: Snapshot, now: float) -> bool:
         """True while a settled file lacks its format's end marker and the bounded wait for
@@ -397,6 +407,11 @@ class WatchService:
         entry.busy, entry.recheck = True, False
         self._running[job.id] = job
         self.reporter.started(job.name, len(job.rows))
+        before, self._taken = self._taken, self._taken + len(job.rows)
+        if self._taken // PROGRESS_EVERY > before // PROGRESS_EVERY:
+            waiting = sum(1 for e in self.entries.values() if not e.busy)
+            log.info("progress: %d file(s) taken this run, %d entr(ies) waiting", self._taken,
+                     waiting)
         log.info("job %s: %d file(s) settled, %d to harvest", job.name, len(job.rows),
                  len(job.harvest))
         if job.harvest:

@@ -1,6 +1,7 @@
 """The inbox service behind ``printharvest watch``.
 
-One main thread owns the store and the journal. Watchdog (native or polling observer) only
+One main thread owns the store and the journal (files are hashed in threads of
+:class:`JobRunner`, which touch neither). Watchdog (native or polling observer) only
 tells it *which* top-level entries changed; the main loop looks at them itself, takes an
 entry once it is complete, hands its files to the worker pool, and files the originals away
 when the answer comes back. A full re-listing at start (the backlog) and every

@@ -26,6 +26,9 @@ SLIM_WINDOW = 16 << 10
 """The head kept for a file waiting for its set (enough for a DICOM header's usual facts)."""
 _CHUNK = 1 << 20
 
+KnownHash = tuple[int, int, str]
+"""``(size, mtime_ns, sha256)`` of a file hashed earlier (see :func:`probe_file`)."""
+
 
 @dataclass(frozen=True)
 class FileProbe:
@@ -108,22 +111,29 @@ class FileProbe:
 
 
 def probe_file(
-    path: Path, *, display_path: str | None = None, relative_parts: tuple[str, ...] = ()
+    path: Path,
+    *,
+    display_path: str | None = None,
+    relative_parts: tuple[str, ...] = (),
+    known: KnownHash | None = None,
 ) -> FileProbe:
-    """Read ``path`` once: hash it, keep the head and tail, list zip members."""
-    digest = hashlib.sha256()
-    head = b""
-    tail = b""
-    size = 0
+    """Read ``path`` once: hash it, keep the head and tail, list zip members.
+
+    ``known`` is ``(size, mtime_ns, sha256)`` of a hash taken earlier (the watch service
+    hashes each settled file once, for its journal): while the file still has that size and
+    mtime, only its head and tail are read, so a big file is not read twice.
+    """
     shown = display_path or str(path)
     try:
         with _open_regular(path, shown) as fh:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
-                if len(head) < WINDOW:
-                    head += chunk[: WINDOW - len(head)]
-                tail = (tail + chunk)[-WINDOW:]
-                size += len(chunk)
+            st = os.fstat(fh.fileno())
+            if known is not None and (st.st_size, st.st_mtime_ns) == known[:2]:
+                size, sha = st.st_size, known[2]
+                head = fh.read(WINDOW)
+                fh.seek(max(0, size - WINDOW))
+                tail = fh.read(WINDOW)
+            else:
+                size, sha, head, tail = _read_whole(fh)
     except OSError as exc:
         raise CorruptFileError(shown, f"cannot read: {exc.strerror or exc}") from exc
     members: tuple[str, ...] | None = None
@@ -133,12 +143,27 @@ def probe_file(
         path=path,
         display_path=shown,
         size=size,
-        sha256=digest.hexdigest(),
+        sha256=sha,
         head=head,
         tail=tail,
         zip_members=members,
         relative_parts=relative_parts or (path.name,),
     )
+
+
+def _read_whole(fh: BinaryIO) -> tuple[int, str, bytes, bytes]:
+    """Size, sha256, head and tail of an open file, read once from start to end."""
+    digest = hashlib.sha256()
+    head = b""
+    tail = b""
+    size = 0
+    while chunk := fh.read(_CHUNK):
+        digest.update(chunk)
+        if len(head) < WINDOW:
+            head += chunk[: WINDOW - len(head)]
+        tail = (tail + chunk)[-WINDOW:]
+        size += len(chunk)
+    return size, digest.hexdigest(), head, tail
 
 
 def _open_regular(path: Path, shown: str) -> BinaryIO:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import pydantic
 
-from printharvest.connectors.probe import FileProbe, probe_file
+from printharvest.connectors.probe import FileProbe, KnownHash, probe_file
 from printharvest.exceptions import CorruptFileError, HarvestError, UnsupportedFileError
 from printharvest.harvest.names import NOT_UTF8, SYMLINK, undecodable
 from printharvest.harvest.notices import unclaimed_reason
@@ -94,18 +94,26 @@ class Harvester:
             lambda scratch, outcome: self._probes(root, scratch, outcome, depth=0), grouping)
 
     def harvest_files(
-        self, root: Path, files: Iterable[Path], *, grouping: Grouping = "case"
+        self,
+        root: Path,
+        files: Iterable[Path],
+        *,
+        grouping: Grouping = "case",
+        known: Mapping[Path, KnownHash] | None = None,
     ) -> HarvestOutcome:
         """Harvest chosen files below ``root`` as one input (case keys relative to ``root``).
 
         The watch service uses this for one job of an inbox: the files it has seen settle,
         named by their path below the inbox so that case keys match a whole-inbox harvest.
+        ``known`` holds the hashes it already took (see :func:`probe_file`).
         """
+        hashes = known or {}
 
         def probes(scratch: Path, outcome: HarvestOutcome) -> Iterator[_Probed]:
             for path in files:
                 parts = path.relative_to(root).parts
-                yield from self._probe_one(path, str(path), parts, scratch, outcome, 0)
+                yield from self._probe_one(path, str(path), parts, scratch, outcome, 0,
+                                           known=hashes.get(path))
 
         return self._harvest(probes, grouping)
 
@@ -176,9 +184,11 @@ class Harvester:
         scratch: Path,
         outcome: HarvestOutcome,
         depth: int,
+        *,
+        known: KnownHash | None = None,
     ) -> Iterator[_Probed]:
         try:
-            probe = probe_file(path, display_path=shown, relative_parts=parts)
+            probe = probe_file(path, display_path=shown, relative_parts=parts, known=known)
         except HarvestError as exc:
             outcome.errors.append(exc)
             return

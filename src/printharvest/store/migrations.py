@@ -196,6 +196,9 @@ MIGRATIONS: list[Migration] = [
         );
         CREATE INDEX record_contents_by_sha ON record_contents (sha256);
     """),
+    Migration(140, "watch journal: look a file up by its path in any state", """
+        CREATE INDEX watch_files_path ON watch_files (inbox, rel_path, state)
+    """),
     Migration(160, "outbox: batches of case records, and transactions replaced by newer ones", """
         CREATE TABLE nrdr_outbox_new (
             id INTEGER PRIMARY KEY,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,15 +62,30 @@ class Deferred(Exception):
     """The job shares content with one being harvested right now: try again shortly."""
 
 
+def _hash_settled(path: Path, size: int, mtime: int) -> str:
+    """sha256 of a settled file; OSError when it changed while being read."""
+    sha = sha256_of(path)
+    st = path.stat()
+    if (st.st_size, st.st_mtime_ns) != (size, mtime):
+        raise OSError(f"{path}: changed while being read")
+    return sha
+
+
 class JobRunner:
     """Prepares, completes and files away inbox jobs."""
 
-    def __init__(self, app: App, journal: Journal) -> None:
+    def __init__(self, app: App, journal: Journal,
+                 wake: Callable[[], None] | None = None) -> None:
         self.app = app
         self.journal = journal
         self.keep = app.home.config.archive_mode == "keep"
         self.max_attempts = app.home.config.watch.max_attempts
         self._hashes: dict[tuple[str, str], tuple[int, int, str]] = {}
+        # Hashing runs in threads, never on the service's loop: a 5 GB file takes half a
+        # minute. ``wake`` ends the loop's wait when a hash is ready.
+        self._hashing: dict[tuple[str, str], tuple[int, int, Future[str]]] = {}
+        self._hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hash")
+        self._wake = wake
         self._folders_moved: set[tuple[str, str]] = set()
         self._stuck_said: set[Path] = set()
         self.disk_full: Path | None = None
@@ -88,7 +105,7 @@ class JobRunner:
         OSError when a file changed or vanished while being hashed (the entry settles again).
         """
         key = str(inbox)
-        work: list[tuple[str, int, int, str]] = []
+        work: list[tuple[str, int, int, str | None]] = []
         for rel, (size, mtime) in sorted(snap.items()):
             if self.journal.is_kept(key, rel, size, mtime, stuck_only=not self.keep):
                 continue  # left in place (by choice, or because the inbox would not let go)
@@ -99,13 +116,16 @@ class JobRunner:
             work.append((rel, size, mtime, self._hash(inbox, rel, size, mtime)))
         if not work:
             return None
-        for rel, _, _, sha in work:
+        if any(sha is None for *_, sha in work):
+            raise Deferred("being hashed")  # taken when the hashing threads are done
+        ready = [(rel, size, mtime, sha) for rel, size, mtime, sha in work if sha is not None]
+        for rel, _, _, sha in ready:
             row = self.journal.open_file(key, rel)
             if self.journal.content_verdict(sha, row.id if row else -1) == "busy":
                 raise Deferred(rel)
         job = Job(self.journal.new_job(key, name), inbox, name, {}, [])
         first_of: dict[str, int] = {}
-        for rel, size, mtime, sha in work:
+        for rel, size, mtime, sha in ready:
             row = self.journal.track(job.id, key, rel, size, mtime)
             if row.sha256 != sha:
                 self.journal.set_sha256(row.id, sha)
@@ -127,20 +147,45 @@ class JobRunner:
             self.journal.start_harvest([r.id for r in job.harvest])
         return job
 
-    def _hash(self, inbox: Path, rel: str, size: int, mtime: int) -> str:
-        cached = self._hashes.get((str(inbox), rel))
+    def _hash(self, inbox: Path, rel: str, size: int, mtime: int) -> str | None:
+        """The file's sha256, or None while a hashing thread is still reading it.
+
+        Raises the OSError of a file that changed or vanished while being hashed.
+        """
+        key = (str(inbox), rel)
+        cached = self._hashes.get(key)
         if cached and cached[:2] == (size, mtime):
             return cached[2]
         row = self.journal.open_file(str(inbox), rel)
         if row and row.sha256 and (row.size, row.mtime_ns) == (size, mtime):
             return row.sha256
-        path = inbox / rel
-        sha = sha256_of(path)
-        st = path.stat()
-        if (st.st_size, st.st_mtime_ns) != (size, mtime):
-            raise OSError(f"{path}: changed while being read")
-        self._hashes[(str(inbox), rel)] = (size, mtime, sha)
-        return sha
+        running = self._hashing.get(key)
+        if running is not None and running[:2] == (size, mtime):
+            future = running[2]
+            if not future.done():
+                return None
+            del self._hashing[key]
+            sha = future.result()  # raises what the thread raised
+            self._hashes[key] = (size, mtime, sha)
+            return sha
+        future = self._hasher.submit(_hash_settled, inbox / rel, size, mtime)
+        self._hashing[key] = (size, mtime, future)
+        if self._wake is not None:
+            wake = self._wake
+            future.add_done_callback(lambda _f: wake())
+        return None
+
+    def known(self, job: Job) -> dict[str, tuple[int, int, str]]:
+        """(size, mtime_ns, sha256) of the job's files to harvest, for the workers' probes."""
+        return {str(job.inbox / row.rel_path): (row.size, row.mtime_ns, row.sha256)
+                for row in job.harvest if row.sha256}
+
+    def close(self) -> None:
+        """Stop the hashing threads (a file being hashed is read to its end first)."""
+        for _, _, future in self._hashing.values():
+            future.cancel()
+        self._hasher.shutdown(wait=True)
+        self._hashing.clear()
 
     # -- results ------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The inbox service behind ``printharvest watch``.
 
-One main thread owns the store and the journal. Watchdog (native or polling observer) only
+One main thread owns the store and the journal (files are hashed in threads of
+:class:`JobRunner`, which touch neither). Watchdog (native or polling observer) only
 tells it *which* top-level entries changed; the main loop looks at them itself, takes an
 entry once it is complete, hands its files to the worker pool, and files the originals away
 when the answer comes back. A full re-listing at start (the backlog) and every
@@ -47,6 +48,8 @@ RECOVER_SECONDS = 30.0
 IGNORED_EVENTS = {"opened", "closed_no_write"}
 PAUSED_NAME = "watch.paused"
 """A file in the home holding the service's pause line while the disk is full (for status)."""
+PROGRESS_EVERY = 1000
+"""A progress line in the log every this many files taken (a backlog of 100,000 files)."""
 
 
 @dataclass
@@ -97,7 +100,7 @@ class WatchService:
         self.settings = config.watch
         self.inboxes = [p.resolve() for p in app.home.inboxes]
         self.journal = Journal(app.store)
-        self.runner = JobRunner(app, self.journal)
+        self.runner = JobRunner(app, self.journal, wake=lambda: self.pool.wake())
         self.reporter = reporter or Reporter(None)
         self.pool = WorkerPool(app.home.root, self.settings.workers,
                                config.harvest_timeout_seconds)
@@ -113,6 +116,7 @@ class WatchService:
         self._once = False
         self._paused: Path | None = None
         self._ends: dict[tuple[str, str, int, int], str | None] = {}
+        self._taken = 0  # files taken this run, for the progress line
         self.tick = max(0.02, min(0.2, self.settle / 4))
         scan.NOTICES.callback = self._notice
         scan.NOTICES.said.clear()  # each run says each skipped name once
@@ -206,6 +210,7 @@ class WatchService:
                 observer.stop()
                 observer.join(timeout=5)
             self.pool.close()
+            self.runner.close()
             with contextlib.suppress(Exception):
                 self.journal.stopped()
             log.info("stopped (%d job(s) this run)", self.stats.jobs)
@@ -375,7 +380,14 @@ class WatchService:
             if self._paused is not None:
                 continue  # disk full: nothing new is taken until filing goes through again
             if now - entry.since >= self.settle and not self._incomplete(entry, snap, now):
+                if self._queue_full():
+                    continue  # a backlog streams: taken once the workers catch up
                 self._take(entry, snap)
+
+    def _queue_full(self) -> bool:
+        """True while enough tasks wait for a worker: a backlog is prepared a few jobs at a
+        time, each dispatched as soon as it is ready, not all of it before the first."""
+        return len(self.tasks) >= 2 * max(1, self.settings.workers)
 
     def _incomplete(self, entry: Entry, snap: Snapshot, now: float) -> bool:
         """True while a settled file lacks its format's end marker and the bounded wait for
@@ -428,12 +440,18 @@ class WatchService:
         entry.busy, entry.recheck = True, False
         self._running[job.id] = job
         self.reporter.started(job.name, len(job.rows))
+        before, self._taken = self._taken, self._taken + len(job.rows)
+        if self._taken // PROGRESS_EVERY > before // PROGRESS_EVERY:
+            waiting = sum(1 for e in self.entries.values() if not e.busy)
+            log.info("progress: %d file(s) taken this run, %d entr(ies) waiting", self._taken,
+                     waiting)
         log.info("job %s: %d file(s) settled, %d to harvest", job.name, len(job.rows),
                  len(job.harvest))
         if job.harvest:
             files = [entry.inbox / row.rel_path for row in job.harvest]
             job.pending = 1
-            self.tasks.append(self.pool.new_task(job, entry.inbox, files))
+            self.tasks.append(self.pool.new_task(job, entry.inbox, files,
+                                                 self.runner.known(job)))
         else:
             self._finish(job)
 
@@ -456,7 +474,7 @@ class WatchService:
                         result.fatal, len(task.files))
             for path in task.files:
                 job.pending += 1
-                self.tasks.appendleft(self.pool.new_task(job, task.root, [path]))
+                self.tasks.appendleft(self.pool.new_task(job, task.root, [path], task.known))
         else:
             self.runner.absorb(job, result)
         if job.pending == 0:

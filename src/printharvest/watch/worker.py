@@ -46,6 +46,8 @@ class Task:
     files: list[Path]
     limit: float
     started: float = 0.0
+    known: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    """Path -> (size, mtime_ns, sha256) the service already hashed: not hashed again."""
 
 
 @dataclass
@@ -105,7 +107,8 @@ class Worker:
         self.task = task
         task.started = time.monotonic()
         line = json.dumps({"task": task.id, "root": str(task.root),
-                           "files": [str(f) for f in task.files]})
+                           "files": [str(f) for f in task.files],
+                           "known": {f: list(k) for f, k in task.known.items()}})
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
 
@@ -151,7 +154,8 @@ class WorkerPool:
         self.snapshot: Path | None = None
         """The checked copy of the rules new workers load (``watch/reload.py``)."""
 
-    def new_task(self, job: Any, root: Path, files: list[Path]) -> Task:
+    def new_task(self, job: Any, root: Path, files: list[Path],
+                 known: dict[str, tuple[int, int, str]] | None = None) -> Task:
         """A task with a fresh id and its time limit.
 
         The limit is per file: one file gets ``timeout``; a job folder of n files gets
@@ -160,7 +164,8 @@ class WorkerPool:
         time, after which the service retries the folder's files one by one).
         """
         factor = min(10.0, 1.0 + (len(files) - 1) / 10)
-        return Task(next(self._ids), job, root, files, self.timeout * factor)
+        return Task(next(self._ids), job, root, files, self.timeout * factor,
+                    known={f: k for f, k in (known or {}).items() if Path(f) in files})
 
     def _fill(self) -> None:
         if time.monotonic() < self._respawn_after:
@@ -286,9 +291,10 @@ class WorkerPool:
 # -- the worker process ---------------------------------------------------------------------
 
 
-def _answer(task_id: Any, root: Path, files: list[Path], harvester: Any) -> dict[str, Any]:
+def _answer(task_id: Any, root: Path, files: list[Path], harvester: Any,
+            known: dict[Path, tuple[int, int, str]] | None = None) -> dict[str, Any]:
     try:
-        outcome = harvester.harvest_files(root, files)
+        outcome = harvester.harvest_files(root, files, known=known)
     except MemoryError:
         return {"task": task_id, "fatal": "harvest ran out of memory"}
     except Exception as exc:  # the worker must answer, whatever a connector did
@@ -334,9 +340,11 @@ def main(argv: list[str]) -> int:
             task_id = task["task"]
             root = Path(task["root"])
             files = [Path(f) for f in task["files"]]
-        except (ValueError, KeyError, TypeError):
+            known = {Path(f): (int(k[0]), int(k[1]), str(k[2]))
+                     for f, k in task.get("known", {}).items()}
+        except (ValueError, KeyError, TypeError, IndexError):
             continue
-        protocol.write(json.dumps(_answer(task_id, root, files, harvester)) + "\n")
+        protocol.write(json.dumps(_answer(task_id, root, files, harvester, known)) + "\n")
     return 0
 
 

@@ -82,9 +82,12 @@ class JobRunner:
         self.max_attempts = app.home.config.watch.max_attempts
         self._hashes: dict[tuple[str, str], tuple[int, int, str]] = {}
         # Hashing runs in threads, never on the service's loop: a 5 GB file takes half a
-        # minute. ``wake`` ends the loop's wait when a hash is ready.
+        # minute. ``wake`` ends the loop's wait when a hash is ready. As many hashing threads
+        # as harvest workers: with one worker (the demo) hashes finish in the order the jobs
+        # were found, so jobs are harvested, and cases numbered, in that order.
         self._hashing: dict[tuple[str, str], tuple[int, int, Future[str]]] = {}
-        self._hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hash")
+        self._hasher = ThreadPoolExecutor(max_workers=max(1, app.home.config.watch.workers),
+                                          thread_name_prefix="hash")
         self._wake = wake
         self._folders_moved: set[tuple[str, str]] = set()
         self._stuck_said: set[Path] = set()

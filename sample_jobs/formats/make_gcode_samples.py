@@ -29,6 +29,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import trimesh
 
@@ -97,6 +98,24 @@ PLA_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
     <properties><density>1.24</density><diameter>2.85</diameter></properties>
 </fdmmaterial>
 """
+
+
+def _write_gcode3mf(name: str, application: str, slice_info: str, plate: dict[str, Any],
+                    settings: dict[str, Any], gcode: str) -> None:
+    """A sliced .gcode.3mf as Bambu Studio and its forks write it (one plate)."""
+    folder = HERE / "gcode3mf"
+    folder.mkdir(exist_ok=True)
+    with zipfile.ZipFile(folder / name, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?>\n<Types/>\n')
+        zf.writestr("3D/3dmodel.model", '<?xml version="1.0" encoding="UTF-8"?>\n<model unit='
+                    '"millimeter" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/'
+                    f'02"><metadata name="Application">{application}</metadata>'
+                    "<resources/><build/></model>\n")
+        zf.writestr("Metadata/slice_info.config", slice_info)
+        zf.writestr("Metadata/plate_1.json", json.dumps(plate))
+        zf.writestr("Metadata/project_settings.config", json.dumps(settings, indent=4))
+        zf.writestr("Metadata/plate_1.gcode", gcode)
+        zf.writestr("Metadata/plate_1.gcode.md5", "0" * 32)
 
 
 def small_part() -> trimesh.Trimesh:
@@ -253,19 +272,8 @@ def gcode_3mf() -> None:
              "; model printing time: 41m 2s; total estimated time: 45m 18s\n"
              "; total layer number: 30\n; HEADER_BLOCK_END\n\n"
              "; CONFIG_BLOCK_START\n; layer_height = 0.2\n; CONFIG_BLOCK_END\nG28\nM84\n")
-    folder = HERE / "gcode3mf"
-    folder.mkdir(exist_ok=True)
-    with zipfile.ZipFile(folder / "plate.gcode.3mf", "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?>\n<Types/>\n')
-        zf.writestr("3D/3dmodel.model", '<?xml version="1.0" encoding="UTF-8"?>\n<model unit='
-                    '"millimeter" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/'
-                    '02"><metadata name="Application">BambuStudio-01.09.07.52</metadata>'
-                    "<resources/><build/></model>\n")
-        zf.writestr("Metadata/slice_info.config", slice_info)
-        zf.writestr("Metadata/plate_1.json", json.dumps(plate))
-        zf.writestr("Metadata/project_settings.config", json.dumps(settings, indent=4))
-        zf.writestr("Metadata/plate_1.gcode", gcode)
-        zf.writestr("Metadata/plate_1.gcode.md5", "0" * 32)
+    _write_gcode3mf("plate.gcode.3mf", "BambuStudio-01.09.07.52", slice_info, plate, settings,
+                    gcode)
 
 
 def gcode3mf_fine() -> None:
@@ -304,19 +312,8 @@ def gcode3mf_fine() -> None:
              "10:12:40\n; total layer number: 180\n; HEADER_BLOCK_END\n\n"
              "; CONFIG_BLOCK_START\n; initial_layer_print_height = 0.2\n"
              "; layer_height = 0.12\n; CONFIG_BLOCK_END\nG28\nM84\n")
-    folder = HERE / "gcode3mf"
-    folder.mkdir(exist_ok=True)
-    with zipfile.ZipFile(folder / "fine_orca_fork.gcode.3mf", "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?>\n<Types/>\n')
-        zf.writestr("3D/3dmodel.model", '<?xml version="1.0" encoding="UTF-8"?>\n<model unit='
-                    '"millimeter" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/'
-                    '02"><metadata name="Application">Snapmaker Orca-2.1.0</metadata>'
-                    "<resources/><build/></model>\n")
-        zf.writestr("Metadata/slice_info.config", slice_info)
-        zf.writestr("Metadata/plate_1.json", json.dumps(plate))
-        zf.writestr("Metadata/project_settings.config", json.dumps(settings, indent=4))
-        zf.writestr("Metadata/plate_1.gcode", gcode)
-        zf.writestr("Metadata/plate_1.gcode.md5", "0" * 32)
+    _write_gcode3mf("fine_orca_fork.gcode.3mf", "Snapmaker Orca-2.1.0", slice_info, plate,
+                    settings, gcode)
 
 
 def main() -> int:

@@ -40,10 +40,10 @@ def demo(ctx: click.Context, keep: Path | None) -> int:
     for job in jobs:
         shutil.copytree(job, app.home.inbox / job.name, dirs_exist_ok=True,
                         ignore=NOT_JOB_FILES)
-    # One worker: the jobs become cases in inbox order, so case numbers are the same on every
-    # run (the README's walk-through refers to them).
-    app.home.config.watch.workers = 1
-    stats = WatchService(app, Reporter(Console(highlight=False, soft_wrap=True))).run(once=True)
+    # One worker, and ``--once`` takes jobs in the order found: the jobs become cases in inbox
+    # order, so case numbers are the same on every run (the README's walk-through uses them).
+    stats = WatchService(app, Reporter(Console(highlight=False, soft_wrap=True)),
+                         workers=1).run(once=True)
     found = app.cases.list()
     click.echo(f"{stats.records} record(s) into {len(found)} case(s); originals filed in "
                f"{app.home.archive}\n")

@@ -59,7 +59,12 @@ class JobSummary:
 
 
 class Deferred(Exception):
-    """The job shares content with one being harvested right now: try again shortly."""
+    """The job cannot be taken yet (its content is being harvested by another job, or an
+    earlier job goes first): try again shortly."""
+
+
+class Hashing(Deferred):
+    """Some of the job's files are still being hashed (in the hashing threads)."""
 
 
 def _hash_settled(path: Path, size: int, mtime: int) -> str:
@@ -75,19 +80,17 @@ class JobRunner:
     """Prepares, completes and files away inbox jobs."""
 
     def __init__(self, app: App, journal: Journal,
-                 wake: Callable[[], None] | None = None) -> None:
+                 wake: Callable[[], None] | None = None, hashers: int = 2) -> None:
         self.app = app
         self.journal = journal
         self.keep = app.home.config.archive_mode == "keep"
         self.max_attempts = app.home.config.watch.max_attempts
         self._hashes: dict[tuple[str, str], tuple[int, int, str]] = {}
         # Hashing runs in threads, never on the service's loop: a 5 GB file takes half a
-        # minute. ``wake`` ends the loop's wait when a hash is ready. As many hashing threads
-        # as harvest workers: with one worker (the demo) hashes finish in the order the jobs
-        # were found, so jobs are harvested, and cases numbered, in that order.
+        # minute. ``wake`` ends the loop's wait when a hash is ready. The service starts as
+        # many hashing threads as harvest workers.
         self._hashing: dict[tuple[str, str], tuple[int, int, Future[str]]] = {}
-        self._hasher = ThreadPoolExecutor(max_workers=max(1, app.home.config.watch.workers),
-                                          thread_name_prefix="hash")
+        self._hasher = ThreadPoolExecutor(max_workers=max(1, hashers), thread_name_prefix="hash")
         self._wake = wake
         self._folders_moved: set[tuple[str, str]] = set()
         self._stuck_said: set[Path] = set()
@@ -101,11 +104,14 @@ class JobRunner:
 
     # -- preparing ----------------------------------------------------------------------
 
-    def prepare(self, inbox: Path, name: str, snap: Snapshot) -> Job | None:
+    def prepare(self, inbox: Path, name: str, snap: Snapshot, *,
+                hold: bool = False) -> Job | None:
         """Journal a settled entry as a job; None when nothing in it needs work.
 
-        Raises :class:`Deferred` when its content is being harvested by another job, and
-        OSError when a file changed or vanished while being hashed (the entry settles again).
+        Raises :class:`Hashing` while its files are being hashed, :class:`Deferred` when its
+        content is being harvested by another job (or ``hold``: its hashes are started, but an
+        earlier job is taken first), and OSError when a file changed or vanished while being
+        hashed (the entry settles again).
         """
         key = str(inbox)
         work: list[tuple[str, int, int, str | None]] = []
@@ -120,7 +126,9 @@ class JobRunner:
         if not work:
             return None
         if any(sha is None for *_, sha in work):
-            raise Deferred("being hashed")  # taken when the hashing threads are done
+            raise Hashing("being hashed")  # taken when the hashing threads are done
+        if hold:
+            raise Deferred("an earlier job is taken first")
         ready = [(rel, size, mtime, sha) for rel, size, mtime, sha in work if sha is not None]
         for rel, _, _, sha in ready:
             row = self.journal.open_file(key, rel)

@@ -36,7 +36,7 @@ from printharvest.store.journal import Journal
 from printharvest.watch import scan
 from printharvest.watch.completeness import missing_end
 from printharvest.watch.display import Reporter
-from printharvest.watch.job_runner import Deferred, Job, JobRunner, JobSummary
+from printharvest.watch.job_runner import Deferred, Hashing, Job, JobRunner, JobSummary
 from printharvest.watch.reload import CHECK_SECONDS, fingerprint, take_snapshot
 from printharvest.watch.scan import Snapshot, snapshot, top_entries, top_name
 from printharvest.watch.worker import Task, WorkerPool, clean_scratch
@@ -93,17 +93,22 @@ class RunStats:
 class WatchService:
     """Watches the inboxes and turns settled jobs into cases."""
 
-    def __init__(self, app: App, reporter: Reporter | None = None) -> None:
+    def __init__(self, app: App, reporter: Reporter | None = None, *,
+                 workers: int | None = None) -> None:
         self.app = app
         config = app.home.config
         self.settle = config.settle_seconds
         self.settings = config.watch
+        # ``workers`` overrides the configuration for this run, reloads included (the demo
+        # runs one, so its jobs become cases in inbox order).
+        self._workers = workers
+        size = workers or self.settings.workers
         self.inboxes = [p.resolve() for p in app.home.inboxes]
         self.journal = Journal(app.store)
-        self.runner = JobRunner(app, self.journal, wake=lambda: self.pool.wake())
+        self.runner = JobRunner(app, self.journal, wake=lambda: self.pool.wake(),
+                                hashers=size)
         self.reporter = reporter or Reporter(None)
-        self.pool = WorkerPool(app.home.root, self.settings.workers,
-                               config.harvest_timeout_seconds)
+        self.pool = WorkerPool(app.home.root, size, config.harvest_timeout_seconds)
         self.entries: dict[tuple[Path, str], Entry] = {}
         self.tasks: deque[Task] = deque()
         self.periodic: list[PeriodicTask] = []
@@ -173,6 +178,7 @@ class WatchService:
         self.tick = max(0.02, min(0.2, self.settle / 4))
         self.runner.reconfigure()
         self.pool.timeout = home.config.harvest_timeout_seconds
+        self.pool.size = self._workers or self.settings.workers
         self.pool.recycle()
         self._ends.clear()
         log.info("rules and configuration reloaded (%s)", why)
@@ -199,7 +205,7 @@ class WatchService:
                 observer = self._observe()
             self._rescan()
             log.info("watching %s (settle %.2f s, %d worker(s))",
-                     ", ".join(map(str, self.inboxes)), self.settle, self.settings.workers)
+                     ", ".join(map(str, self.inboxes)), self.settle, self.pool.size)
             while not self._stop:
                 self._step()
                 if once and not self.tasks and not self._running \
@@ -364,6 +370,11 @@ class WatchService:
 
     def _look(self) -> None:
         now = time.monotonic()
+        # ``--once`` takes a batch in the order it was found (cases are numbered in inbox
+        # order, the same on every run): a job whose files are still being hashed holds back
+        # the jobs after it, whose hashes start meanwhile. The service does not: a small job
+        # dropped while a 5 GB file is hashed is filed at once.
+        hold = False
         for key, entry in list(self.entries.items()):
             if entry.busy:
                 continue
@@ -382,12 +393,12 @@ class WatchService:
             if now - entry.since >= self.settle and not self._incomplete(entry, snap, now):
                 if self._queue_full():
                     continue  # a backlog streams: taken once the workers catch up
-                self._take(entry, snap)
+                hold = self._take(entry, snap, hold) and self._once
 
     def _queue_full(self) -> bool:
         """True while enough tasks wait for a worker: a backlog is prepared a few jobs at a
         time, each dispatched as soon as it is ready, not all of it before the first."""
-        return len(self.tasks) >= 2 * max(1, self.settings.workers)
+        return len(self.tasks) >= 2 * self.pool.size
 
     def _incomplete(self, entry: Entry, snap: Snapshot, now: float) -> bool:
         """True while a settled file lacks its format's end marker and the bounded wait for
@@ -417,11 +428,15 @@ class WatchService:
             self._ends[key] = missing_end(inbox / rel)
         return self._ends[key]
 
-    def _take(self, entry: Entry, snap: Snapshot) -> None:
+    def _take(self, entry: Entry, snap: Snapshot, hold: bool) -> bool:
+        """Take the entry as a job if it can be; True while its files (or, with ``hold``,
+        an earlier job's) are still being hashed."""
         try:
-            job = self.runner.prepare(entry.inbox, entry.name, snap)
+            job = self.runner.prepare(entry.inbox, entry.name, snap, hold=hold)
+        except Hashing:
+            return True
         except Deferred:
-            return
+            return hold
         except OSError as exc:
             # Changed while being hashed (settles again), or unreadable (say so once).
             if not str(exc).endswith("changed while being read"):
@@ -431,12 +446,12 @@ class WatchService:
                     entry.warned = True
                 if self._once:  # leave it for the next run rather than wait forever
                     del self.entries[(entry.inbox, entry.name)]
-                    return
+                    return hold
             entry.snap, entry.since = None, time.monotonic()
-            return
+            return hold
         if job is None:
             del self.entries[(entry.inbox, entry.name)]
-            return
+            return hold
         entry.busy, entry.recheck = True, False
         self._running[job.id] = job
         self.reporter.started(job.name, len(job.rows))
@@ -454,6 +469,7 @@ class WatchService:
                                                  self.runner.known(job)))
         else:
             self._finish(job)
+        return False
 
     # -- harvesting ---------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ def test_terminal_and_page_say_the_same(home: Path, sample_jobs_copy: Path,
     assert f"{CLINICAL_LABEL}: {', '.join(missing.clinical)}" in shown.out
     listed = run_cli("--home", str(home), "cases", "list")
     assert CLINICAL_LABEL in listed.out and HARVESTABLE_LABEL in listed.out
-    with serving(create_app(app)) as url, httpx.Client(base_url=url) as client:
+    with serving(create_app(app)) as url, httpx.Client(base_url=url, timeout=30) as client:
         page = html.unescape(client.get("/cases/1").text)
         listing = client.get("/").text
     app.close()

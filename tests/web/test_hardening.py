@@ -35,14 +35,15 @@ def signed_in_home(home: Path, inbox: Path, n: int = 2**10, p: int = 1) -> App:
 
 def client_from(url: str, address: str = "127.0.0.1") -> httpx.Client:
     """A client whose connections leave from ``address`` (any 127.x address on Linux)."""
-    return httpx.Client(base_url=url, transport=httpx.HTTPTransport(local_address=address))
+    return httpx.Client(base_url=url, timeout=30,
+                        transport=httpx.HTTPTransport(local_address=address))
 
 
 def test_a_foreign_host_name_is_refused(local: tuple[App, str]) -> None:
     """DNS rebinding: evil.example resolving to 127.0.0.1 must not read the case list."""
     _, url = local
     port = url.rsplit(":", 1)[1]
-    with httpx.Client(base_url=url) as client:
+    with httpx.Client(base_url=url, timeout=30) as client:
         for foreign in ("evil.example", f"evil.example:{port}", f"rebind.127.0.0.1.nip.io:{port}",
                         ""):
             answer = client.get("/", headers={"host": foreign})
@@ -56,7 +57,7 @@ def test_a_foreign_host_name_is_refused(local: tuple[App, str]) -> None:
 def test_configured_host_names_are_served(home: Path, sample_jobs_copy: Path) -> None:
     app = open_home(home, sample_jobs_copy, "web:\n  allowed_hosts: [lab-pc.example]\n")
     try:
-        with serving(create_app(app)) as url, httpx.Client(base_url=url) as client:
+        with serving(create_app(app)) as url, httpx.Client(base_url=url, timeout=30) as client:
             assert client.get("/", headers={"host": "lab-pc.example:1"}).status_code == 200
             assert client.get("/", headers={"host": "other.example"}).status_code == 421
     finally:
@@ -66,7 +67,7 @@ def test_configured_host_names_are_served(home: Path, sample_jobs_copy: Path) ->
 def test_an_oversized_form_gets_413_not_a_traceback(local: tuple[App, str],
                                                      caplog: pytest.LogCaptureFixture) -> None:
     app, url = local
-    with httpx.Client(base_url=url) as client:
+    with httpx.Client(base_url=url, timeout=30) as client:
         token = csrf_of(client.get("/cases/1").text)
         big = {"csrf": token, "_f": "imaging.indication", "imaging.indication": "x" * 2_000_000}
         answer = client.post("/cases/1", data=big)
@@ -80,7 +81,7 @@ def test_an_oversized_form_gets_413_not_a_traceback(local: tuple[App, str],
         streamed = client.post("/cases/1", content=chunks(),
                                headers={"content-type": "application/x-www-form-urlencoded"})
         assert streamed.status_code == 413
-    with httpx.Client(base_url=url) as client:  # the server is still fine
+    with httpx.Client(base_url=url, timeout=30) as client:  # the server is still fine
         assert client.get("/cases/1").status_code == 200
     assert not [r for r in caplog.records if r.exc_info]
     assert app.cases.get(1).value("imaging.indication") is None
@@ -162,7 +163,8 @@ def test_unknown_users_take_as_long_and_scrypt_runs_off_the_loop(
 
 def test_a_stale_form_is_refused_not_reverting_the_other_edit(local: tuple[App, str]) -> None:
     app, url = local
-    with httpx.Client(base_url=url) as first, httpx.Client(base_url=url) as second:
+    with httpx.Client(base_url=url, timeout=30) as first, \
+            httpx.Client(base_url=url, timeout=30) as second:
         page_one, page_two = first.get("/cases/1").text, second.get("/cases/1").text
         form = {"_f": "model.purpose"}
         saved = first.post("/cases/1", data={**form, "csrf": csrf_of(page_one),

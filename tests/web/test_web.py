@@ -44,7 +44,7 @@ def local(home: Path, sample_jobs_copy: Path) -> Iterator[tuple[App, str]]:
 
 def test_loopback_forms_need_the_csrf_token(local: tuple[App, str]) -> None:
     app, url = local
-    with httpx.Client(base_url=url) as client:
+    with httpx.Client(base_url=url, timeout=30) as client:
         page = client.get("/cases/1")
         assert page.status_code == 200
         assert page.headers["content-security-policy"].startswith("default-src 'self'")
@@ -65,7 +65,7 @@ def test_loopback_forms_need_the_csrf_token(local: tuple[App, str]) -> None:
         assert "3DP-2026-002" in listing.text and "3DP-2026-001" not in listing.text
         # On loopback the lab sees its own file references.
         assert "mandible_guide.stl" in client.get("/cases/2").text
-    with httpx.Client(base_url=url) as stranger:  # another browser: another token
+    with httpx.Client(base_url=url, timeout=30) as stranger:  # another browser: another token
         assert stranger.post("/cases/1", data={**form, "csrf": token}).status_code == 403
 
 
@@ -74,7 +74,7 @@ def test_elsewhere_requires_login_and_hides_paths(home: Path, sample_jobs_copy: 
     app = open_home(home, sample_jobs_copy, users)
     try:
         with serving(create_app(app, host="0.0.0.0")) as url, \
-                httpx.Client(base_url=url) as client:
+                httpx.Client(base_url=url, timeout=30) as client:
             first = client.get("/cases/2")
             assert first.status_code == 303 and first.headers["location"].startswith("/login")
             login = client.get("/login")
@@ -131,7 +131,7 @@ def test_another_dictionary_changes_the_form(home: Path, sample_jobs_copy: Path)
         case = app.cases.get(1)
         assert case.missing == ["patient.consent", "device.kind", "pieces.1.colour",
                                 "pieces.1.build_time", "pieces.2.colour", "pieces.2.build_time"]
-        with serving(create_app(app)) as url, httpx.Client(base_url=url) as client:
+        with serving(create_app(app)) as url, httpx.Client(base_url=url, timeout=30) as client:
             page = client.get("/cases/1").text
             assert "Consent recorded" in page and "Piece 2" in page and "Add piece 3" in page
             assert "Imaging modalities" not in page and "Anatomic part" not in page
@@ -150,7 +150,7 @@ def test_another_dictionary_changes_the_form(home: Path, sample_jobs_copy: Path)
 
 def test_report_page_and_csv(local: tuple[App, str]) -> None:
     _, url = local
-    with httpx.Client(base_url=url) as client:
+    with httpx.Client(base_url=url, timeout=30) as client:
         assert 'href="/report"' in client.get("/").text
         page = client.get("/report")
         assert page.status_code == 200

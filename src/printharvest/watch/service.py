@@ -122,6 +122,7 @@ class WatchService:
         self._paused: Path | None = None
         self._ends: dict[tuple[str, str, int, int], str | None] = {}
         self._taken = 0  # files taken this run, for the progress line
+        self._due = 0.0  # when the nearest entry seen by the last look may be settled
         self.tick = max(0.02, min(0.2, self.settle / 4))
         scan.NOTICES.callback = self._notice
         scan.NOTICES.said.clear()  # each run says each skipped name once
@@ -275,19 +276,13 @@ class WatchService:
         self._paused = full
 
     def _wait(self) -> float:
-        """How long the loop may sleep: until the next entry could be due, at most a tick."""
-        now = time.monotonic()
-        wait = self.tick
-        for entry in self.entries.values():
-            if entry.busy or entry.snap is None:
-                continue
-            # Only deadlines still ahead count: an entry past its deadline that was not taken
-            # (deferred, unreadable, incomplete) is looked at again at the tick, without
-            # spinning.
-            deadline = entry.since + self.settle
-            if deadline > now:
-                wait = min(wait, deadline - now)
-        return wait
+        """How long the loop may sleep: until the next entry could be due, at most a tick.
+
+        Only deadlines still ahead count (:meth:`_look` notes the nearest): an entry past its
+        deadline that was not taken (deferred, unreadable, incomplete) is looked at again at
+        the tick, without spinning.
+        """
+        return max(0.0, min(self.tick, self._due - time.monotonic()))
 
     # -- discovering ----------------------------------------------------------------------
 
@@ -375,6 +370,7 @@ class WatchService:
         # the jobs after it, whose hashes start meanwhile. The service does not: a small job
         # dropped while a 5 GB file is hashed is filed at once.
         hold = False
+        self._due = now + self.tick
         for key, entry in list(self.entries.items()):
             if entry.busy:
                 continue
@@ -387,12 +383,19 @@ class WatchService:
             if snap != entry.snap:
                 entry.snap, entry.since = snap, now
                 entry.incomplete_since = None
+                self._due = min(self._due, now + self.settle)
+                continue
+            if now - entry.since < self.settle:
+                self._due = min(self._due, entry.since + self.settle)
                 continue
             if self._paused is not None:
                 continue  # disk full: nothing new is taken until filing goes through again
-            if now - entry.since >= self.settle and not self._incomplete(entry, snap, now):
+            if not self._incomplete(entry, snap, now):
                 if self._queue_full():
-                    continue  # a backlog streams: taken once the workers catch up
+                    # A backlog streams: the rest is looked at once the workers catch up, so
+                    # a pass costs the same with 100 or 100,000 files waiting. An entry left
+                    # unlooked stays settled if it is unchanged when its turn comes.
+                    break
                 hold = self._take(entry, snap, hold) and self._once
 
     def _queue_full(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -245,3 +246,19 @@ def test_example_package_installs_and_loads_through_its_entry_point(
         assert "2 passed" in outcome.stdout
     finally:
         sys.modules.pop("printharvest_lab_connector", None)
+
+
+def test_the_golden_writer_runs_as_documented(tmp_path: Path) -> None:
+    # `python -m printharvest.testing golden SAMPLE` (docs/connectors.md): a lab's samples
+    # folder is its own root; what it writes is what check_golden then accepts.
+    sample = tmp_path / "samples" / PJH.name
+    sample.parent.mkdir()
+    shutil.copy(PJH, sample)
+    done = subprocess.run([sys.executable, "-m", "printharvest.testing", "golden", str(sample),
+                           str(tmp_path / "missing.gcode")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "missing.gcode: no such file" in done.stderr and "Traceback" not in done.stderr
+    written = json.loads(sample.with_name(PJH.name + ".expected.json").read_text("utf-8"))
+    assert written[0]["source"]["path"] == PJH.name
+    check_golden(sample, sample.parent)

@@ -24,7 +24,6 @@ A golden file ``X.expected.json`` beside a sample ``X`` holds what ``printharves
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,21 +117,3 @@ def write_golden(sample: Path, root: Path) -> Path:
     text = json.dumps(golden_records(sample, root), indent=2, ensure_ascii=False) + "\n"
     target.write_text(text, encoding="utf-8")
     return target
-
-
-def _main(argv: list[str]) -> int:
-    if len(argv) < 2 or argv[0] != "golden":
-        print("usage: python -m printharvest.testing golden SAMPLE...", file=sys.stderr)
-        return 2
-    for name in argv[1:]:
-        sample = Path(name)
-        root = next((p for p in sample.resolve().parents if p.name == "sample_jobs"), None)
-        if root is None:
-            print(f"{sample}: not below a sample_jobs folder", file=sys.stderr)
-            return 2
-        print(f"wrote {write_golden(sample, root)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from printharvest.app import App
+from printharvest.config import Home
 from printharvest.exceptions import ConfigError
 from printharvest.pollers.base import resolve_secret
 from printharvest.pollers.service import PollerService
@@ -106,3 +107,32 @@ def test_shipped_printers_yaml_still_loads() -> None:
     rules = Rules.load(None)
     assert rules.printers.pollers == []
     assert rules.printers.library  # the rest of the file is untouched
+
+
+def test_printers_added_while_the_service_runs_are_polled_after_a_reload(
+        home: Path, caplog: pytest.LogCaptureFixture) -> None:
+    write_pollers(home, [])
+    server = FakeStratasys(STATUS.format(current="completed", cstart=1763600000,
+                                         pstart=1763500000))
+    app = App.open(home)
+    service = PollerService(app)
+    try:
+        assert service.run_due(0.0) == []
+        fortus = {"id": "stratasys_status", "name": "fortus", "host": "127.0.0.1",
+                  "port": server.port}
+        write_pollers(home, [fortus])
+        app.reload(Home.open(home))  # what watch does on an edit of the rules or SIGHUP
+        [report] = service.run_due(0.0)
+        assert report.printer == "fortus" and report.new_records == 2
+        write_pollers(home, [fortus, fortus])  # a broken edit: the printer is still polled
+        app.reload(Home.open(home))
+        [report] = service.run_due(0.0, force=True)
+        assert report.printer == "fortus" and report.error is None
+        assert "pollers not reloaded" in caplog.text and "used twice" in caplog.text
+        write_pollers(home, [])
+        app.reload(Home.open(home))
+        assert service.run_due(0.0, force=True) == []
+    finally:
+        service.close()
+        app.close()
+        server.close()

@@ -35,9 +35,9 @@ def watch(ctx: click.Context, once: bool) -> int:
     console = Console(highlight=False, soft_wrap=True)
     service = WatchService(app, Reporter(console))
     pollers = PollerService(app)
-    if pollers.entries:
-        # Each printer keeps its own interval and back-off; this only asks who is due.
-        service.add_periodic("pollers", POLL_CHECK_SECONDS, pollers.run_due)
+    # Each printer keeps its own interval and back-off; this only asks who is due (and picks
+    # up printers added to rules/printers.yaml while the service runs).
+    service.add_periodic("pollers", POLL_CHECK_SECONDS, pollers.run_due)
     install_signal_handlers(service)
     inboxes = ", ".join(str(p) for p in service.inboxes)
     console.print(f"watching {inboxes}" + (" (once)" if once else " (Ctrl-C to stop)"))

@@ -14,6 +14,7 @@ does the same from the terminal.
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -32,8 +33,14 @@ from printharvest.store.cursors import CursorState, load_cursor, save_cursor
 DEADLINE_FACTOR = 6
 """A whole poll (all pages) may take this many request timeouts before it is given up."""
 
+MAX_THREADS = 8
+"""Printers polled at the same time, at most (threads are started as they are needed)."""
+
+log = logging.getLogger("printharvest.pollers")
+
 if TYPE_CHECKING:
     from printharvest.app import App
+    from printharvest.rules.lab import Rules
 
 
 @dataclass(frozen=True)
@@ -58,16 +65,31 @@ class PollerService:
 
     def __init__(self, app: App, settings: PollerSettings | None = None) -> None:
         self.app = app
+        self._fixed_settings = settings
         self.settings = settings or app.home.config.pollers
-        self.entries = [e for e in app.rules.printers.pollers if e.enabled]
-        names = [e.name for e in self.entries]
-        duplicate = sorted({n for n in names if names.count(n) > 1})
-        if duplicate:
-            raise ConfigError(f"printers.yaml: pollers: the name {duplicate[0]!r} is used twice")
+        self._rules: Rules = app.rules
+        self.entries = _enabled_entries(self._rules)
         self._pollers: dict[str, PrinterPoller] = {}
         self._inflight: dict[str, Future[PollBatch]] = {}
-        self._pool = ThreadPoolExecutor(max_workers=max(1, min(8, len(self.entries))),
-                                        thread_name_prefix="poller")
+        self._pool = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="poller")
+
+    def refresh(self) -> None:
+        """Follow a reload of the rules (``watch`` reloads on an edit or SIGHUP): printers
+        added, changed or removed under ``pollers:`` apply from the next round. A broken edit
+        keeps the printers polled so far, said once in the log."""
+        rules = self.app.rules
+        if rules is self._rules:
+            return
+        self._rules = rules
+        self.settings = self._fixed_settings or self.app.home.config.pollers
+        try:
+            entries = _enabled_entries(rules)
+        except ConfigError as exc:
+            log.error("pollers not reloaded: %s; still polling the previous printers", exc)
+            return
+        kept = {e.name: e for e in entries if e in self.entries}
+        self._pollers = {name: p for name, p in self._pollers.items() if name in kept}
+        self.entries = entries
 
     def poller_for(self, entry: PollerEntry) -> PrinterPoller:
         """The (cached) poller instance of one printer."""
@@ -85,6 +107,7 @@ class PollerService:
 
     def run_due(self, now: float | None = None, *, force: bool = False) -> list[PollReport]:
         """Poll every printer that is due (every one with ``force``); one report each."""
+        self.refresh()
         now = time.time() if now is None else now
         store = self.app.store
         due = [(e, load_cursor(store, e.name)) for e in self.entries]
@@ -189,3 +212,13 @@ class PollerService:
         notes = self.app.rules.enrich(record)
         notes["case_key"] = rule
         return HarvestedRecord(record, notes)
+
+
+def _enabled_entries(rules: Rules) -> list[PollerEntry]:
+    """The printers to poll; ConfigError when two share a name (their cursors would mix)."""
+    entries = [e for e in rules.printers.pollers if e.enabled]
+    names = [e.name for e in entries]
+    duplicate = sorted({n for n in names if names.count(n) > 1})
+    if duplicate:
+        raise ConfigError(f"printers.yaml: pollers: the name {duplicate[0]!r} is used twice")
+    return entries

@@ -137,3 +137,29 @@ def test_segments_take_the_volume_of_the_mesh_exported_from_them(draft: Dictiona
     assert values["parts.1.structure"] == "kidney"  # the larger mesh leads
     assert values["parts.2.structure"] == "tumor"
     assert values["model.volume_ml"] == 94.0
+
+
+def test_a_csv_color_tables_codes_map_like_a_seg_nrrds(tmp_path: Path, draft: Dictionary) -> None:
+    """A label map's CSV color table: codes through the ``codes:`` rules, names say nothing."""
+    from printharvest.connectors.probe import probe_file
+    from printharvest.connectors.segmentation.colortable import SlicerColorTableConnector
+
+    terms = ",".join(f"{p}_{s}" for p in ("Category", "Type", "TypeModifier", "Region",
+                                          "RegionModifier")
+                     for s in ("CodingScheme", "CodeValue", "CodeMeaning"))
+    table = tmp_path / "label.csv"
+    table.write_text(
+        f'"LabelValue","Name","Color_R","Color_G","Color_B","Color_A",{terms}\n'
+        '1,"Segment_1",1,2,3,255,"SCT","123037004","A","SCT","64033007","K","SCT","24028007",'
+        '"R","","","","","",""\n'
+        '2,"Segment_2",1,2,3,255,"SCT","49755003","M","SCT","4147007","M","","","","SCT",'
+        '"64033007","K","SCT","7771000","L"\n', encoding="utf-8")
+    [record] = SlicerColorTableConnector().harvest(probe_file(table))
+    found = assemble([StoredRecord(1, 1, record, {}, "2026-01-01T00:00:00+00:00")], draft,
+                     Rules.load(None), AnatomyRules.load(None))
+    values = {name: fv.value for name, fv in found.items()}
+    assert values["model.part_count"] == 2
+    assert values["parts.1.structure"] == "kidney" and values["parts.1.laterality"] == "right"
+    assert values["parts.2.structure"] == "tumor" and values["parts.2.laterality"] == "left"
+    assert values["model.software"] == "3D Slicer"
+    assert found["parts.1.structure"].provenance.rule == "anatomy.yaml#code-kidney (segment 1)"

@@ -65,3 +65,26 @@ def test_obj_object_name_names_the_single_body(tmp_path: Path) -> None:
                                  "x" * 200])
 def test_generic_exporter_names_are_not_part_names(raw: str) -> None:
     assert useful_name(raw) is None
+
+
+@pytest.mark.parametrize("comments", [
+    # 3D Slicer saving a model as PLY: VTK's banner, its obj_info, Slicer's coordinate system
+    ["comment VTK generated PLY File", "obj_info vtkPolyData points and polygons: vtk4.0",
+     "comment SPACE=LPS"],
+    # MeshLab (vcglib): a banner, and a texture's *file* name (local text, not a part name)
+    ["comment VCGLIB generated", "comment TextureFile Jane_Doe_kidney.png"],
+    ["comment Created in Blender version 4.1.0"],
+])
+def test_ply_comments_name_no_part(tmp_path: Path, comments: list[str]) -> None:
+    """No exporter found writes a part name in a PLY ``comment`` (VTK / Slicer, vcglib /
+    MeshLab, Blender write banners, a coordinate system or a texture file name), so PLY
+    comments are not read as names: the body stays unnamed."""
+    from printharvest.connectors.mesh.ply import PlyConnector
+
+    header = ["ply", "format ascii 1.0", *comments, "element vertex 4", "property float x",
+              "property float y", "property float z", "element face 4",
+              "property list uchar int vertex_indices", "end_header"]
+    body = ["0 0 0", "10 0 0", "0 10 0", "0 0 10", "3 0 2 1", "3 0 1 3", "3 0 3 2", "3 1 2 3"]
+    path = tmp_path / "kidney.ply"
+    path.write_text("\n".join(header + body) + "\n")
+    assert parts(PlyConnector(), path) == [None]

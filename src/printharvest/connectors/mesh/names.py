@@ -5,6 +5,11 @@ text, matched by the anatomy rules and never sent. Names exporters write for eve
 (``solid ascii``, ``OpenSCAD_Model``, ``Visualization Toolkit generated SLA File``) say
 nothing about the part and are dropped. A name is given only to a file's single body: with
 several bodies there is no telling which body a name meant.
+
+PLY ``comment`` / ``obj_info`` lines are not read as names: the exporters looked at write
+banners there (VTK and so 3D Slicer ``VTK generated PLY File``, Slicer's ``SPACE=LPS``,
+vcglib/MeshLab ``VCGLIB generated``, Blender ``Created in Blender version ...``) or a texture's
+file name (``TextureFile ...``), never a part name.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pathlib import Path
 from printharvest.app import App
 from printharvest.cases.service import IngestReport
 from printharvest.connectors.dicom.series import record_from_json
-from printharvest.exceptions import ArchiveError, PrintharvestError
+from printharvest.exceptions import ArchiveError, PrintharvestError, StoreFullError
 from printharvest.harvest.harvester import HarvestedRecord
 from printharvest.store.journal import STUCK_REASON, FileRow, Journal
 from printharvest.watch.mover import DiskFull, SourceStuck, prune_empty, resume_move, write_reason
@@ -40,6 +40,8 @@ class Job:
     duplicate_of: dict[int, int] = field(default_factory=dict)
     decisions: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     pending: int = 0
+    attempted: set[int] = field(default_factory=set)
+    """Rows whose attempt this run counted (taken back if the store drops the job)."""
     records: int = 0
     cases: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -218,6 +220,8 @@ class JobRunner:
                 self.app.cases.ingest_one(HarvestedRecord(record, item.get("rule_notes", {}),
                                                           list(item.get("contents") or [])),
                                           report, "watch")
+            except StoreFullError:
+                raise  # not the file's fault: the job is taken again once the store has room
             except (PrintharvestError, ValueError) as exc:
                 if origin is not None:
                     job.decisions[origin.id] = ("failed", f"cannot store its record ({exc})")
@@ -284,6 +288,8 @@ class JobRunner:
         key, _ = self.app.rules.case_key(tuple(row.rel_path.split("/")))
         try:
             cases = self.app.cases.link_content(row.sha256, key, "watch")
+        except StoreFullError:
+            raise
         except PrintharvestError as exc:
             log.warning("job %s: %s: cannot link it to its case (%s)", job.name, row.rel_path,
                         exc)

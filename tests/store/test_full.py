@@ -6,13 +6,15 @@ disk is full", SQLITE_FULL), on a real store file.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from printharvest.exceptions import StoreError, StoreFullError
-from printharvest.store import Store
+from printharvest.store import Store, core
 
 
 def _cap(store: Store, pages: int | None = None) -> None:
@@ -55,4 +57,24 @@ def test_other_sqlite_errors_are_not_store_full(tmp_path: Path) -> None:
     with Store.open(tmp_path / "ph.db") as store:
         with pytest.raises(sqlite3.OperationalError), store.transaction():
             store.conn.execute("INSERT INTO no_such_table VALUES (1)")
+        assert not store.conn.in_transaction
+
+
+def _io_error() -> sqlite3.OperationalError:
+    """What SQLite raises when the WAL cannot be written (SQLITE_IOERR_WRITE)."""
+    exc = sqlite3.OperationalError("disk I/O error")
+    exc.sqlite_errorcode = sqlite3.SQLITE_IOERR | (3 << 8)  # type: ignore[misc]
+    return exc
+
+
+@pytest.mark.parametrize("free", [4096, 50 << 30], ids=["disk-full", "disk-has-room"])
+def test_a_disk_io_error_is_store_full_only_on_a_full_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int) -> None:
+    # A full disk under the WAL surfaces as "disk I/O error"; the disk's own free space
+    # (which the test cannot fill for real) tells it from other I/O faults.
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: SimpleNamespace(free=free))
+    with Store.open(tmp_path / "ph.db") as store:
+        expected = StoreFullError if free < core.LOW_SPACE_BYTES else sqlite3.OperationalError
+        with pytest.raises(expected), store.transaction():
+            raise _io_error()
         assert not store.conn.in_transaction

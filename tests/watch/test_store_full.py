@@ -27,7 +27,7 @@ from tests.support.watch import (
 )
 
 Run = Callable[..., CliResult]
-LONG = "x" * 120  # long names: each job's journal rows need room
+LONG = "x" * 200  # long names: each job's journal rows need room
 
 
 def _count(home: Path, sql: str) -> int:
@@ -78,3 +78,32 @@ def test_a_store_that_cannot_write_pauses_watch_and_nothing_is_lost(
     assert sum("paused: the store cannot write" in m for m in said) == 1, said
     assert any(m.startswith("resumed:") for m in said)
     assert not any("periodic task" in m for m in said)  # the heartbeat said nothing of it
+
+
+def test_a_big_job_the_journal_cannot_take_is_taken_whole_later(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Journalling the job's files fills the store part way through: the rows written so far
+    # are given back, and the job is taken again, whole, once there is room.
+    monkeypatch.setattr(service, "RECOVER_SECONDS", 0.3)
+    home = make_home(tmp_path / "home")
+    inbox = (home / "inbox").resolve()
+    write(inbox / "first.ticket", ticket(0))
+    files = 60
+    with ServiceThread(home) as thread:
+        wait_for(lambda: _count(home, "SELECT COUNT(*) FROM records") == 1, 30, "first job")
+        conn = thread.app.store.conn
+        conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+        for n in range(1, files + 1):
+            write(inbox / "big" / f"{n:03d}-{LONG}.ticket", ticket(n))
+        wait_for(lambda: (home / service.PAUSED_NAME).is_file(), 30, "the pause")
+        time.sleep(1.0)
+        assert len(files_below(inbox)) == files
+        conn.execute("PRAGMA max_page_count = 1073741823")
+        wait_for(lambda: files_below(inbox) == [], 60, "the job harvested")
+        wait_for(lambda: not (home / service.PAUSED_NAME).exists(), 10, "the pause lifted")
+    assert _count(home, "SELECT COUNT(*) FROM records") == files + 1
+    assert query(home, "SELECT DISTINCT state FROM watch_files") == [("archived",)]
+    assert _count(home, "SELECT COUNT(*) FROM watch_files") == files + 1  # one row per file
+    assert _count(home, "SELECT MAX(attempts) FROM watch_files") == 1
+    assert query(home, "SELECT state, files FROM watch_jobs ORDER BY id") == [("done", 1),
+                                                                             ("done", files)]

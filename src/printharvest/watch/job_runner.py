@@ -21,11 +21,22 @@ from printharvest.connectors.dicom.series import record_from_json
 from printharvest.exceptions import ArchiveError, PrintharvestError, StoreFullError
 from printharvest.harvest.harvester import HarvestedRecord
 from printharvest.store.journal import STUCK_REASON, FileRow, Journal
-from printharvest.watch.mover import DiskFull, SourceStuck, prune_empty, resume_move, write_reason
+from printharvest.watch.mover import (
+    DiskFull,
+    SourceStuck,
+    lets_go,
+    prune_empty,
+    resume_move,
+    write_reason,
+)
 from printharvest.watch.scan import Snapshot, free_name, sha256_of
 from printharvest.watch.worker import TaskResult
 
 log = logging.getLogger("printharvest.watch")
+
+STUCK_PROBES = 8
+"""Folders that would not let originals go, probed again per retry (the longest unprobed
+first): a share with thousands of job folders costs a few empty files per retry."""
 
 
 @dataclass
@@ -96,6 +107,8 @@ class JobRunner:
         self._wake = wake
         self._folders_moved: set[tuple[str, str]] = set()
         self._stuck_said: set[Path] = set()
+        self._stuck_probed: dict[Path, int] = {}  # folder -> retry round it was last probed
+        self._round = 0
         self.disk_full: Path | None = None
         """Where the last move found no space (None once a retry went through)."""
 
@@ -395,6 +408,41 @@ class JobRunner:
             elif row.destination and self._move(row, Path(row.inbox) / row.rel_path,
                                                 Path(row.destination)):
                 self.settle(self.journal.file(row.id))
+        self._retry_stuck()
+
+    def _retry_stuck(self) -> None:
+        """File the originals an inbox would not let go, once it does (a read-only share made
+        writable again). A folder is probed first (:func:`lets_go`, nothing copied), a few
+        folders per retry; one still refusing is said nothing more of."""
+        folders: dict[Path, list[FileRow]] = {}
+        for row in self.journal.stuck_files():
+            src = Path(row.inbox) / row.rel_path
+            try:
+                st = src.stat()
+            except OSError:
+                continue  # taken away: left as it was recorded
+            if (st.st_size, st.st_mtime_ns) == (row.size, row.mtime_ns):
+                folders.setdefault(src.parent, []).append(row)
+        self._round += 1
+        self._stuck_probed = {f: n for f, n in self._stuck_probed.items() if f in folders}
+        due = sorted(folders, key=lambda f: (self._stuck_probed.get(f, 0), str(f)))
+        for folder in due[:STUCK_PROBES]:
+            self._stuck_probed[folder] = self._round
+            if self.disk_full is not None or not lets_go(folder):
+                continue
+            self._stuck_said.discard(folder)  # said again should it refuse once more
+            for row in folders[folder]:
+                self.settle(row)
+                if self.disk_full is not None:
+                    break
+            filed = sum(1 for row in folders[folder]
+                        if self.journal.file(row.id).state in ("archived", "quarantined"))
+            log.info("%s: the inbox lets originals go again; %d kept file(s) filed", folder,
+                     filed)
+            if not self.keep:
+                inbox = Path(folders[folder][0].inbox)
+                top = inbox / Path(folders[folder][0].rel_path).parts[0]
+                prune_empty(top, inbox)
 
     def reset_interrupted(self) -> None:
         """At start: harvests a killed service left running are to be done again."""

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from printharvest.app import App
 from printharvest.watch import service
+from printharvest.watch.service import WatchService
 from tests.support.cli import CliResult
 from tests.support.watch import (
     ServiceThread,
@@ -107,3 +109,36 @@ def test_a_big_job_the_journal_cannot_take_is_taken_whole_later(
     assert _count(home, "SELECT MAX(attempts) FROM watch_files") == 1
     assert query(home, "SELECT state, files FROM watch_jobs ORDER BY id") == [("done", 1),
                                                                              ("done", files)]
+
+
+def test_watch_once_on_a_store_that_cannot_write_ends_and_the_next_run_takes_all(
+        tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    inbox = (home / "inbox").resolve()
+    write(inbox / "first.ticket", ticket(0))
+    jobs = 10
+    app = App.open(home)
+    try:
+        WatchService(app).run(once=True)
+        conn = app.store.conn
+        conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+        for n in range(1, jobs + 1):
+            write(inbox / f"job{n}-{LONG}" / f"part-{LONG}.ticket", ticket(n))
+        started = time.monotonic()
+        WatchService(app).run(once=True)  # ends, paused, instead of stopping on the error
+        assert time.monotonic() - started < 30
+        assert files_below(inbox)  # held in the inbox
+        assert files_below(home / "quarantine") == []
+        # the dropped jobs were given back at the stop: nothing running, no attempt counted
+        assert _count(home, "SELECT COUNT(*) FROM watch_jobs WHERE state != 'done'") == 0
+        assert _count(home, "SELECT COALESCE(MAX(attempts), 0) FROM watch_files"
+                      " WHERE state = 'seen'") == 0
+        conn.execute("PRAGMA max_page_count = 1073741823")
+        WatchService(app).run(once=True)
+    finally:
+        app.close()
+    assert files_below(inbox) == []
+    assert _count(home, "SELECT COUNT(*) FROM records") == jobs + 1
+    assert query(home, "SELECT DISTINCT state FROM watch_files") == [("archived",)]
+    assert _count(home, "SELECT MAX(attempts) FROM watch_files") == 1
+    assert _count(home, "SELECT COUNT(*) FROM watch_jobs WHERE state != 'done'") == 0

@@ -224,6 +224,12 @@ class WatchService:
                 observer.join(timeout=5)
             self.pool.close()
             self.runner.close()
+            if self._store_full is not None:
+                # Stopped while paused (``--once``): give the dropped jobs back now if the
+                # store lets us, so their attempts do not count; else the next start closes
+                # them.
+                with contextlib.suppress(Exception):
+                    self.journal.release_jobs(set(self._running), self._uncount)
             with contextlib.suppress(Exception):
                 self.journal.stopped()
             log.info("stopped (%d job(s) this run)", self.stats.jobs)

@@ -10,7 +10,8 @@
     │   └── CorruptFileError       a connector recognised it but its content is unreadable
     ├── ValidationError        a case field breaks the registry dictionary (names the element)
     ├── StoreError             the SQLite store cannot be opened, migrated or written
-    │   └── MigrationError
+    │   ├── MigrationError
+    │   └── StoreFullError     the store's disk (or SQLite's page cap) has no room to write
     ├── RecordNotFoundError    a case or record id that does not exist
     ├── PollerError            a printer poller could not fetch jobs (unreachable, 5xx, 429)
 
@@ -95,6 +96,23 @@ class StoreError(PrintharvestError):
 
 class MigrationError(StoreError):
     """A schema migration failed or the store is newer than this program."""
+
+
+class StoreFullError(StoreError):
+    """The store cannot write: its disk is full (or SQLite's page cap is reached).
+
+    Nothing of the failed transaction was kept; the same write succeeds once there is room.
+    ``path`` is the store file.
+    """
+
+    def __init__(self, path: str | PurePath, detail: str) -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path}: the store cannot write (disk full: {detail})")
+
+    @property
+    def public_message(self) -> str:
+        """The fault without the store's path."""
+        return "the store cannot write (disk full)"
 
 
 class RecordNotFoundError(PrintharvestError):

@@ -74,6 +74,49 @@ def test_a_read_only_inbox_is_said_once_and_not_copied_again(
     assert query(home, "SELECT COUNT(*) FROM records")[0][0] == 2
 
 
+def test_originals_left_in_place_are_filed_once_the_inbox_lets_them_go(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        run_cli: Run) -> None:
+    home = make_home(tmp_path / "home")
+    inbox = (home / "inbox").resolve()
+    share = {"read_only": True}
+    copies: list[Path] = []
+
+    def read_only_share(name: str, *args: Path) -> None:
+        # A read-only share on another filesystem until the test makes it writable.
+        if name == "replace" and inbox in args[0].parents:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        if name == "unlink" and inbox in args[0].parents and share["read_only"]:
+            raise OSError(errno.EROFS, "Read-only file system")
+        if name == "replace":
+            copies.append(args[1])
+        REAL_OS_CALL(name, *args)
+
+    monkeypatch.setattr(mover, "os_call", read_only_share)
+    monkeypatch.setattr(service, "RECOVER_SECONDS", 0.2)
+    originals = [write(inbox / "job8" / f"part{n}.ticket", ticket(n)) for n in range(2)]
+    loose = write(inbox / "loose.ticket", ticket(5))
+    with caplog.at_level(logging.INFO, logger="printharvest"), ServiceThread(home):
+        wait_for(lambda: _states(home) == ["kept"] * 3, 30, "all left in place")
+        time.sleep(1.0)  # several retries, each probing the folders
+        assert len(copies) == 3  # the probes copied nothing
+        assert all(p.is_file() for p in [*originals, loose])
+        assert list(inbox.rglob(".printharvest-probe-*")) == []
+        share["read_only"] = False  # the share is writable again
+        wait_for(lambda: _states(home) == ["archived"] * 3, 30, "all filed")
+        status = run_cli("--home", str(home), "status")
+    assert "will not let originals go" not in status.out
+    assert files_below(inbox) == [] and not (inbox / "job8").exists()
+    assert sorted(p.name for p in files_below(home / "archive")) == [
+        "loose.ticket", "part0.ticket", "part1.ticket"]
+    assert query(home, "SELECT COUNT(*) FROM records")[0][0] == 3
+    # provenance follows the originals into the archive
+    paths = [str(r[0]) for r in query(home, "SELECT path FROM records")]
+    assert all(str(home / "archive") in p for p in paths), paths
+    went = [r for r in caplog.records if "lets originals go again" in r.getMessage()]
+    assert len(went) == 2, went  # once per folder (the job's, the inbox's own)
+
+
 def test_a_full_disk_pauses_and_resumes_with_nothing_lost(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
         run_cli: Run) -> None:

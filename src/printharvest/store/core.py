@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,12 +16,40 @@ from pathlib import Path
 from typing import Any
 
 from printharvest.cases.model import FieldValue, Provenance
-from printharvest.exceptions import RecordNotFoundError, StoreError
+from printharvest.exceptions import RecordNotFoundError, StoreError, StoreFullError
 from printharvest.models import HarvestRecord
 from printharvest.privacy.files import create_private
 from printharvest.store.migrations import migrate
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+LOW_SPACE_BYTES = 1 << 20
+"""Free bytes below which the store's disk counts as full (an I/O error there is ENOSPC)."""
+PROBE_BYTES = 256 << 10
+"""Room a write probe asks of the store before writing is said to work again."""
+
+
+def _full_detail(exc: BaseException, path: Path) -> str | None:
+    """Why ``exc`` means the store has no room to write, or None when it means something else.
+
+    SQLITE_FULL is SQLite's own "database or disk is full" (also its ``max_page_count`` cap).
+    A full disk under the WAL or journal file may surface as SQLITE_IOERR ("disk I/O error")
+    instead: that counts as full only while the store's disk really is (nearly) full.
+    """
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(code, int):
+        return None
+    if code & 0xFF == sqlite3.SQLITE_FULL:
+        return str(exc)
+    if code & 0xFF == sqlite3.SQLITE_IOERR:
+        try:
+            free = shutil.disk_usage(path.parent).free
+        except OSError:
+            return None
+        if free < LOW_SPACE_BYTES:
+            return f"{exc}; {free} byte(s) free on its disk"
+    return None
 
 
 def _refuse_unusable(path: Path) -> None:
@@ -186,14 +215,49 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
+            self._raise_if_full(exc)
             raise StoreError(f"cannot start a transaction ({exc})") from exc
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite may have rolled back already (it does on SQLITE_FULL in some cases):
+            # a second ROLLBACK would hide the real error behind "no transaction is active".
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self._raise_if_full(exc)
+            raise
+
+    def _raise_if_full(self, exc: BaseException) -> None:
+        """Translate "no room to write" into :class:`StoreFullError` (the one place)."""
+        detail = _full_detail(exc, self.path)
+        if detail is not None:
+            raise StoreFullError(self.path, detail) from exc
+
+    def probe_room(self, nbytes: int = PROBE_BYTES) -> None:
+        """StoreFullError unless the store can take ``nbytes`` more right now.
+
+        Asks the disk for its free space, then has SQLite allocate that much in a
+        transaction that is rolled back (so its page cap answers too); nothing is kept.
+        """
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError:
+            free = nbytes  # unknown: let SQLite's own answer decide
+        if free < max(nbytes, LOW_SPACE_BYTES):
+            raise StoreFullError(self.path, f"{free} byte(s) free on its disk")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("CREATE TABLE printharvest_room_probe (b BLOB)")
+                self.conn.execute("INSERT INTO printharvest_room_probe VALUES (zeroblob(?))",
+                                  (nbytes,))
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            self._raise_if_full(exc)
+            raise StoreError(f"{self.path}: cannot write a probe ({exc})") from exc
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:

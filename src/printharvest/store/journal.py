@@ -275,6 +275,35 @@ class Journal:
                 " resumed by a later job', finished_at = ? WHERE state = 'running'", (now(),))
             return cursor.rowcount
 
+    def release_jobs(self, keep: set[int], uncount: set[int]) -> int:
+        """Give back jobs the service dropped when the store could not write.
+
+        Every job row still ``running`` but not in ``keep`` (the jobs the service holds) lets
+        go of its files not yet harvested (they are taken again as a new job, ``seen`` and
+        without a job); the attempts counted for ``uncount`` rows are taken back (the file
+        was not at fault). A job row left without files goes; one whose files were decided
+        already is closed. Returns how many job rows were released.
+        """
+        with self.store.transaction():
+            stamp = now()
+            dropped = [int(r[0]) for r in self.conn.execute(
+                "SELECT id FROM watch_jobs WHERE state = 'running'") if int(r[0]) not in keep]
+            self.conn.executemany(
+                "UPDATE watch_files SET attempts = MAX(attempts - 1, 0), updated_at = ?"
+                " WHERE id = ?", [(stamp, i) for i in sorted(uncount)])
+            for job_id in dropped:
+                self.conn.execute(
+                    "UPDATE watch_files SET state = 'seen', job_id = NULL, updated_at = ?"
+                    " WHERE job_id = ? AND state IN ('seen', 'harvesting')", (stamp, job_id))
+                self.conn.execute(
+                    "DELETE FROM watch_jobs WHERE id = ? AND NOT EXISTS"
+                    " (SELECT 1 FROM watch_files WHERE job_id = ?)", (job_id, job_id))
+                self.conn.execute(
+                    "UPDATE watch_jobs SET state = 'failed', error = 'the store could not write"
+                    " during the job; its files were taken up again', finished_at = ?"
+                    " WHERE id = ? AND state = 'running'", (stamp, job_id))
+            return len(dropped)
+
     def recent_jobs(self, limit: int = 10) -> list[JobRow]:
         """The latest jobs, newest first."""
         rows = self.conn.execute(

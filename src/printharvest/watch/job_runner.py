@@ -18,14 +18,25 @@ from pathlib import Path
 from printharvest.app import App
 from printharvest.cases.service import IngestReport
 from printharvest.connectors.dicom.series import record_from_json
-from printharvest.exceptions import ArchiveError, PrintharvestError
+from printharvest.exceptions import ArchiveError, PrintharvestError, StoreFullError
 from printharvest.harvest.harvester import HarvestedRecord
 from printharvest.store.journal import STUCK_REASON, FileRow, Journal
-from printharvest.watch.mover import DiskFull, SourceStuck, prune_empty, resume_move, write_reason
+from printharvest.watch.mover import (
+    DiskFull,
+    SourceStuck,
+    lets_go,
+    prune_empty,
+    resume_move,
+    write_reason,
+)
 from printharvest.watch.scan import Snapshot, free_name, sha256_of
 from printharvest.watch.worker import TaskResult
 
 log = logging.getLogger("printharvest.watch")
+
+STUCK_PROBES = 8
+"""Folders that would not let originals go, probed again per retry (the longest unprobed
+first): a share with thousands of job folders costs a few empty files per retry."""
 
 
 @dataclass
@@ -40,6 +51,8 @@ class Job:
     duplicate_of: dict[int, int] = field(default_factory=dict)
     decisions: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     pending: int = 0
+    attempted: set[int] = field(default_factory=set)
+    """Rows whose attempt this run counted (taken back if the store drops the job)."""
     records: int = 0
     cases: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -94,6 +107,8 @@ class JobRunner:
         self._wake = wake
         self._folders_moved: set[tuple[str, str]] = set()
         self._stuck_said: set[Path] = set()
+        self._stuck_probed: dict[Path, int] = {}  # folder -> retry round it was last probed
+        self._round = 0
         self.disk_full: Path | None = None
         """Where the last move found no space (None once a retry went through)."""
 
@@ -218,6 +233,8 @@ class JobRunner:
                 self.app.cases.ingest_one(HarvestedRecord(record, item.get("rule_notes", {}),
                                                           list(item.get("contents") or [])),
                                           report, "watch")
+            except StoreFullError:
+                raise  # not the file's fault: the job is taken again once the store has room
             except (PrintharvestError, ValueError) as exc:
                 if origin is not None:
                     job.decisions[origin.id] = ("failed", f"cannot store its record ({exc})")
@@ -284,6 +301,8 @@ class JobRunner:
         key, _ = self.app.rules.case_key(tuple(row.rel_path.split("/")))
         try:
             cases = self.app.cases.link_content(row.sha256, key, "watch")
+        except StoreFullError:
+            raise
         except PrintharvestError as exc:
             log.warning("job %s: %s: cannot link it to its case (%s)", job.name, row.rel_path,
                         exc)
@@ -389,6 +408,41 @@ class JobRunner:
             elif row.destination and self._move(row, Path(row.inbox) / row.rel_path,
                                                 Path(row.destination)):
                 self.settle(self.journal.file(row.id))
+        self._retry_stuck()
+
+    def _retry_stuck(self) -> None:
+        """File the originals an inbox would not let go, once it does (a read-only share made
+        writable again). A folder is probed first (:func:`lets_go`, nothing copied), a few
+        folders per retry; one still refusing is said nothing more of."""
+        folders: dict[Path, list[FileRow]] = {}
+        for row in self.journal.stuck_files():
+            src = Path(row.inbox) / row.rel_path
+            try:
+                st = src.stat()
+            except OSError:
+                continue  # taken away: left as it was recorded
+            if (st.st_size, st.st_mtime_ns) == (row.size, row.mtime_ns):
+                folders.setdefault(src.parent, []).append(row)
+        self._round += 1
+        self._stuck_probed = {f: n for f, n in self._stuck_probed.items() if f in folders}
+        due = sorted(folders, key=lambda f: (self._stuck_probed.get(f, 0), str(f)))
+        for folder in due[:STUCK_PROBES]:
+            self._stuck_probed[folder] = self._round
+            if self.disk_full is not None or not lets_go(folder):
+                continue
+            self._stuck_said.discard(folder)  # said again should it refuse once more
+            for row in folders[folder]:
+                self.settle(row)
+                if self.disk_full is not None:
+                    break
+            filed = sum(1 for row in folders[folder]
+                        if self.journal.file(row.id).state in ("archived", "quarantined"))
+            log.info("%s: the inbox lets originals go again; %d kept file(s) filed", folder,
+                     filed)
+            if not self.keep:
+                inbox = Path(folders[folder][0].inbox)
+                top = inbox / Path(folders[folder][0].rel_path).parts[0]
+                prune_empty(top, inbox)
 
     def reset_interrupted(self) -> None:
         """At start: harvests a killed service left running are to be done again."""

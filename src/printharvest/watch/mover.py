@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -45,6 +46,27 @@ def os_call(name: str, *args: Path) -> None:
     refuse deterministically (a read-only inbox, a full disk) even when run as root.
     """
     getattr(os, name)(*args)
+
+
+def lets_go(folder: Path) -> bool:
+    """True when ``folder`` lets a file be removed again (a read-only share made writable).
+
+    The probe copies nothing: an empty hidden file (which scans ignore) is made there and
+    removed through :func:`os_call`, the way an original would be.
+    """
+    probe = folder / f".printharvest-probe-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError:
+        return False  # read-only, or not ours: nothing was made
+    os.close(fd)
+    try:
+        os_call("unlink", probe)
+    except OSError:
+        with contextlib.suppress(OSError):  # the probe is ours and empty: never left behind
+            os.unlink(probe)
+        return False
+    return True
 
 
 def _refused(exc: OSError, src: Path, dest: Path) -> MoveError:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from printharvest.app import App
-from printharvest.exceptions import ConfigError
+from printharvest.exceptions import ConfigError, StoreFullError
 from printharvest.store.journal import Journal
 from printharvest.watch import scan
 from printharvest.watch.completeness import missing_end
@@ -47,7 +47,7 @@ BEAT_SECONDS = 5.0
 RECOVER_SECONDS = 30.0
 IGNORED_EVENTS = {"opened", "closed_no_write"}
 PAUSED_NAME = "watch.paused"
-"""A file in the home holding the service's pause line while the disk is full (for status)."""
+"""A file in the home holding the service's pause line while a disk is full (for status)."""
 PROGRESS_EVERY = 1000
 """A progress line in the log every this many files taken (a backlog of 100,000 files)."""
 
@@ -120,6 +120,10 @@ class WatchService:
         self._problem: str | None = None
         self._once = False
         self._paused: Path | None = None
+        self._store_full: Path | None = None
+        """The store, while it cannot write (no room): jobs wait in the inbox meanwhile."""
+        self._uncount: set[int] = set()  # attempts of dropped jobs, taken back on resume
+        self._start_pending = False  # the start's journal writes, when the store was full
         self._ends: dict[tuple[str, str, int, int], str | None] = {}
         self._taken = 0  # files taken this run, for the progress line
         self._due = 0.0  # when the nearest entry seen by the last look may be settled
@@ -198,10 +202,13 @@ class WatchService:
         try:
             self.reload("start")  # workers read a checked copy of the rules from now on
             self.pool.idle()  # start the workers now: they load connectors meanwhile
-            self.journal.beat(starting=True)
-            self.journal.abandon_running_jobs()
-            self.runner.reset_interrupted()
-            self._recover()
+            try:
+                self._start_journal()
+                self._recover()
+            except StoreFullError as exc:  # starts paused; the retry does the rest
+                self._start_pending = True
+                self._store_cannot_write(exc)
+                self._check_paused()
             if not once:
                 observer = self._observe()
             self._rescan()
@@ -218,6 +225,12 @@ class WatchService:
                 observer.join(timeout=5)
             self.pool.close()
             self.runner.close()
+            if self._store_full is not None:
+                # Stopped while paused (``--once``): give the dropped jobs back now if the
+                # store lets us, so their attempts do not count; else the next start closes
+                # them.
+                with contextlib.suppress(Exception):
+                    self.journal.release_jobs(set(self._running), self._uncount)
             with contextlib.suppress(Exception):
                 self.journal.stopped()
             log.info("stopped (%d job(s) this run)", self.stats.jobs)
@@ -230,7 +243,10 @@ class WatchService:
             self._reload_asked = False
             self.reload("SIGHUP")
         self._drain_events()
-        self._look()
+        try:
+            self._look()
+        except StoreFullError as exc:  # journalling a job: it stays in the inbox meanwhile
+            self._store_cannot_write(exc)
         self._dispatch()
         for result in self.pool.poll(self._wait()):
             job: Job = result.task.job
@@ -242,6 +258,8 @@ class WatchService:
                 task.due = now + task.interval
                 try:
                     task.run(time.time())
+                except StoreFullError as exc:  # said once, by the pause
+                    self._store_cannot_write(exc)
                 except Exception as exc:  # a periodic task must never stop the service
                     log.error("periodic task %s failed: %s: %s", task.name,
                               type(exc).__name__, exc)
@@ -253,16 +271,19 @@ class WatchService:
                 self.reporter.problem(self._problem)
 
     def _check_paused(self) -> None:
-        """Say once when filing found the disk full (harvesting pauses), and when it resumes.
+        """Say once when filing found the disk full, or the store could not write (harvesting
+        pauses), and when it resumes.
 
-        The retry is the periodic "retry filing" pass: its moves are the probe for space.
+        The retry is the periodic "retry filing" pass: its moves (and, for the store, a write
+        probe) are the probe for space.
         """
-        full = self.runner.disk_full
+        full = self._store_full or self.runner.disk_full
         if full == self._paused:
             return
         marker = self.app.home.root / PAUSED_NAME
         if full is not None:
-            line = f"paused: disk full at {full}"
+            line = (f"paused: the store cannot write (disk full) at {full}"
+                    if full == self._store_full else f"paused: disk full at {full}")
             log.error("%s; harvesting resumes when space returns (retried every %.0f s)",
                       line, RECOVER_SECONDS)
             self.reporter.problem(line)
@@ -478,13 +499,22 @@ class WatchService:
 
     def _dispatch(self) -> None:
         while self.tasks and self.pool.idle():
-            task = self.tasks.popleft()
+            task = self.tasks[0]
             job: Job = task.job
             by_path = {str(job.inbox / row.rel_path): row.id for row in job.harvest}
-            self.journal.count_attempt([by_path[str(p)] for p in task.files if str(p) in by_path])
+            ids = [by_path[str(p)] for p in task.files if str(p) in by_path]
+            try:
+                self.journal.count_attempt(ids)
+            except StoreFullError as exc:
+                self._drop(job, exc)  # its tasks leave the queue
+                continue
+            self.tasks.popleft()
+            job.attempted.update(ids)
             self.pool.submit(task)
 
     def _complete(self, job: Job, result: Any) -> None:
+        if job.id not in self._running:
+            return  # dropped when the store could not write: its files are taken again
         job.pending -= 1
         task: Task = result.task
         if result.fatal is not None and len(task.files) > 1:
@@ -495,12 +525,20 @@ class WatchService:
                 job.pending += 1
                 self.tasks.appendleft(self.pool.new_task(job, task.root, [path], task.known))
         else:
-            self.runner.absorb(job, result)
+            try:
+                self.runner.absorb(job, result)
+            except StoreFullError as exc:
+                self._drop(job, exc)
+                return
         if job.pending == 0:
             self._finish(job)
 
     def _finish(self, job: Job) -> None:
-        summary = self.runner.finish(job)
+        try:
+            summary = self.runner.finish(job)
+        except StoreFullError as exc:
+            self._drop(job, exc)  # what it filed stays filed; the retry settles the rest
+            return
         self._running.pop(job.id, None)
         self.stats.jobs += 1
         self.stats.records += summary.records
@@ -519,8 +557,54 @@ class WatchService:
             entry.snap, entry.since, entry.closed = None, time.monotonic(), None
 
     def _recover(self) -> None:
+        if self._store_full is not None and not self._store_writes():
+            return  # filing writes the journal too: it waits for the store
         busy = {row_id for job in self._running.values() for row_id in job.rows}
         self.runner.recover(busy)
+
+    # -- a store that cannot write --------------------------------------------------------
+
+    def _start_journal(self) -> None:
+        """The start's journal writes: the heartbeat, and what a killed run left open."""
+        self.journal.beat(starting=True)
+        self.journal.abandon_running_jobs()
+        self.runner.reset_interrupted()
+
+    def _store_cannot_write(self, exc: StoreFullError) -> None:
+        """Pause: nothing new is taken until the store can write again (said once, by
+        :meth:`_check_paused`)."""
+        if self._store_full is None:
+            log.debug("store write refused: %s", exc)
+            self._store_full = Path(exc.path)
+
+    def _drop(self, job: Job, exc: StoreFullError) -> None:
+        """Let go of a job the store could not take: its files stay in the inbox, are taken
+        again as a new job once the store can write, and its attempts do not count (the
+        journal rows are given back by :meth:`_store_writes`)."""
+        self._running.pop(job.id, None)
+        self.tasks = deque(task for task in self.tasks if task.job is not job)
+        self._uncount.update(job.attempted)
+        log.warning("job %s: the store cannot write; left in the inbox for later", job.name)
+        entry = self.entries.get((job.inbox, job.name))
+        if entry is not None:
+            entry.busy = False
+            entry.snap, entry.since, entry.closed = None, time.monotonic(), None
+        self._store_cannot_write(exc)
+
+    def _store_writes(self) -> bool:
+        """The periodic retry while the store cannot write: True once it can again (a probe
+        that needs room went through, and the dropped jobs were given back)."""
+        try:
+            self.app.store.probe_room()
+            if self._start_pending:
+                self._start_journal()
+                self._start_pending = False
+            self.journal.release_jobs(set(self._running), self._uncount)
+        except StoreFullError:
+            return False
+        self._uncount.clear()
+        self._store_full = None
+        return True
 
     # -- one service per home -----------------------------------------------------------
 

@@ -238,6 +238,9 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE records ADD COLUMN retired_at TEXT;
         ALTER TABLE records ADD COLUMN retired_reason TEXT;
     """),
+    Migration(200, "records found by the path they were read from", """
+        CREATE INDEX records_by_path ON records (path, idx, kind);
+    """),
 ]
 
 

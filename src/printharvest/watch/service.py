@@ -391,6 +391,7 @@ class WatchService:
         # the jobs after it, whose hashes start meanwhile. The service does not: a small job
         # dropped while a 5 GB file is hashed is filed at once.
         hold = False
+        ahead = 0  # jobs whose hashes are started but not done: prepared ahead, like tasks
         self._due = now + self.tick
         for key, entry in list(self.entries.items()):
             if entry.busy:
@@ -410,19 +411,22 @@ class WatchService:
                 self._due = min(self._due, entry.since + self.settle)
                 continue
             if self._paused is not None:
-                continue  # disk full: nothing new is taken until filing goes through again
+                break  # a disk is full: nothing new is taken until writing goes through again
             if not self._incomplete(entry, snap, now):
-                if self._queue_full():
+                if self._queue_full(ahead):
                     # A backlog streams: the rest is looked at once the workers catch up, so
                     # a pass costs the same with 100 or 100,000 files waiting. An entry left
                     # unlooked stays settled if it is unchanged when its turn comes.
                     break
-                hold = self._take(entry, snap, hold) and self._once
+                waiting = self._take(entry, snap, hold)
+                ahead += 1 if waiting else 0
+                hold = waiting and self._once
 
-    def _queue_full(self) -> bool:
-        """True while enough tasks wait for a worker: a backlog is prepared a few jobs at a
-        time, each dispatched as soon as it is ready, not all of it before the first."""
-        return len(self.tasks) >= 2 * self.pool.size
+    def _queue_full(self, ahead: int) -> bool:
+        """True while enough jobs wait for a worker (queued, or ``ahead``: being hashed): a
+        backlog is prepared a few jobs at a time, each dispatched as soon as it is ready, not
+        all of it hashed and journalled before the first."""
+        return len(self.tasks) + ahead >= 2 * self.pool.size
 
     def _incomplete(self, entry: Entry, snap: Snapshot, now: float) -> bool:
         """True while a settled file lacks its format's end marker and the bounded wait for

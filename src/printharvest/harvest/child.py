@@ -8,6 +8,7 @@ child process; all use these, so a limit, a cap or an ending behaves the same in
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import queue
 import signal
@@ -118,9 +119,19 @@ class Forked:
 
     def __init__(self, work: Callable[[Callable[[bytes], None]], None], memory_mb: int) -> None:
         read_fd, write_fd = os.pipe()
-        pid = os.fork()
+        # Objects that exist now stay out of the copy's garbage collection: a collection
+        # would write to every one of them and so copy every page of the heap.
+        gc.freeze()
+        try:
+            pid = os.fork()
+        except OSError:
+            gc.unfreeze()
+            os.close(read_fd)
+            os.close(write_fd)
+            raise
         if pid == 0:  # pragma: no cover - the copy's side, measured through its frames
             _run_copy(read_fd, write_fd, work, memory_mb)
+        gc.unfreeze()
         os.close(write_fd)
         self.pid = pid
         self.code: int | None = None

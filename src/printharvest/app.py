@@ -12,6 +12,7 @@ from pathlib import Path
 from printharvest.cases.service import CaseService
 from printharvest.config import Home
 from printharvest.dictionary.elements import Dictionary
+from printharvest.harvest.bounded import BoundedHarvester
 from printharvest.harvest.harvester import Harvester
 from printharvest.harvest.plugins import PluginHost
 from printharvest.harvest.sandbox import Limits
@@ -76,6 +77,13 @@ class App:
         """Harvester over the loaded connectors and rules."""
         return Harvester(self.host, self.rules, self.home.inboxes)
 
+    @cached_property
+    def bounded_harvester(self) -> BoundedHarvester:
+        """The harvester under the watch workers' limits (``inspect``, ``ingest``)."""
+        config = self.home.config
+        return BoundedHarvester(self.harvester, config.harvest_timeout_seconds,
+                                config.watch.worker_memory_mb)
+
     @property
     def store(self) -> Store:
         """The store, opened (and migrated) on first use."""
@@ -93,7 +101,8 @@ class App:
         """Switch to a freshly loaded home (configuration and rules changed on disk): what
         was loaded from the old one is loaded again on next use; the store stays open."""
         self.home = home
-        for name in ("host", "rules", "anatomy", "dictionary", "harvester", "cases"):
+        for name in ("host", "rules", "anatomy", "dictionary", "harvester", "bounded_harvester",
+                     "cases"):
             self.__dict__.pop(name, None)
 
     def close(self) -> None:

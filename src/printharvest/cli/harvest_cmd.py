@@ -24,7 +24,7 @@ def inspect(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> int:
     app = get_app(ctx)
     app.read_only = True
     warn_load_problems(app.host)
-    outcome = app.harvester.harvest_paths(paths, grouping="root")
+    outcome = app.bounded_harvester.harvest_paths(paths, grouping="root")
     if as_json:
         echo_json([r.to_json_dict() for r in outcome.records])
     else:
@@ -45,7 +45,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...]) -> int:
     """
     app = get_app(ctx)
     warn_load_problems(app.host)
-    outcome = app.harvester.harvest_paths([p.absolute() for p in paths], grouping="case")
+    outcome = app.bounded_harvester.harvest_paths([p.absolute() for p in paths],
+                                                  grouping="case")
     report = app.cases.ingest(outcome)
     click.echo(
         f"{report.new_records} new record(s), {report.duplicates} already known; "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -30,6 +30,8 @@ IGNORED_NAMES = {"thumbs.db", "desktop.ini", "dicomdir", ".ds_store"}
 MAX_ZIP_DEPTH = 2
 Grouping = Literal["root", "case"]
 _Probed = tuple[FileProbe, LoadedConnector | None]
+Listed = tuple[Path, tuple[str, ...]]
+"""A file of an input and its path parts for case keys (:meth:`Harvester.listing`)."""
 
 
 @dataclass
@@ -90,8 +92,20 @@ class Harvester:
 
     def harvest_root(self, root: Path, *, grouping: Grouping = "case") -> HarvestOutcome:
         """Harvest one input: a file, a zip, or a folder of jobs."""
-        return self._harvest(
-            lambda scratch, outcome: self._probes(root, scratch, outcome, depth=0), grouping)
+        files, errors = self.listing(root)
+        outcome = HarvestOutcome(errors=errors)
+        outcome.extend(self.harvest_listed(files, grouping=grouping))
+        return outcome
+
+    def harvest_listed(
+        self, files: Sequence[Listed], *, grouping: Grouping = "case"
+    ) -> HarvestOutcome:
+        """Harvest files :meth:`listing` found below one input, as that one input."""
+        def probes(scratch: Path, outcome: HarvestOutcome) -> Iterator[_Probed]:
+            for path, parts in files:
+                yield from self._probe_one(path, str(path), parts, scratch, outcome, 0)
+
+        return self._harvest(probes, grouping)
 
     def harvest_files(
         self,
@@ -141,12 +155,16 @@ class Harvester:
 
     # -- walking ------------------------------------------------------------------------
 
-    def _probes(
-        self, root: Path, scratch: Path, outcome: HarvestOutcome, *, depth: int
-    ) -> Iterator[_Probed]:
+    def listing(self, root: Path) -> tuple[list[Listed], list[HarvestError]]:
+        """The files one input stands for, each with its parts for case keys, and the entries
+        that cannot be read (links, pipes, names not UTF-8); nothing is opened.
+
+        A folder with files of its own is one job (its name is the top-level folder for case
+        keys); a folder of folders is an inbox of jobs, like the watched inbox.
+        """
+        errors: list[HarvestError] = []
         if not root.exists():
-            outcome.errors.append(HarvestError(root, "no such file or folder"))
-            return
+            return [], [HarvestError(root, "no such file or folder")]
         if root.is_dir():
             entries = sorted(p for p in root.rglob("*")
                              if (p.is_symlink() or not p.is_dir())
@@ -154,27 +172,22 @@ class Harvester:
             files = []
             for path in entries:
                 if path.is_symlink() and not path.exists():
-                    outcome.errors.append(HarvestError(path, "broken link, nothing to read"))
+                    errors.append(HarvestError(path, "broken link, nothing to read"))
                 elif _linked(path, root):
-                    outcome.errors.append(HarvestError(path, SYMLINK))
+                    errors.append(HarvestError(path, SYMLINK))
                 elif undecodable(str(path.relative_to(root))):
-                    outcome.errors.append(HarvestError(path, NOT_UTF8))
+                    errors.append(HarvestError(path, NOT_UTF8))
                 elif path.is_file():
                     files.append(path)
                 elif path.is_symlink() and not path.exists():
-                    outcome.errors.append(HarvestError(path, "broken link, nothing to read"))
+                    errors.append(HarvestError(path, "broken link, nothing to read"))
                 else:
-                    outcome.errors.append(CorruptFileError(
+                    errors.append(CorruptFileError(
                         path, "not a regular file (a pipe, device or socket)"))
-            # A folder with files of its own is one job (its name is the top-level folder for
-            # case keys); a folder of folders is an inbox of jobs, like the watched inbox.
             job = root.resolve() not in self.inboxes and any(p.parent == root for p in files)
             prefix = (root.name,) if job else ()
-            for path in files:
-                parts = (*prefix, *path.relative_to(root).parts)
-                yield from self._probe_one(path, str(path), parts, scratch, outcome, depth)
-        else:
-            yield from self._probe_one(root, str(root), (root.name,), scratch, outcome, depth)
+            return [(path, (*prefix, *path.relative_to(root).parts)) for path in files], errors
+        return [(root, (root.name,))], errors
 
     def _probe_one(
         self,

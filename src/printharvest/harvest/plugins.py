@@ -24,8 +24,10 @@ Bounded: with :class:`~printharvest.harvest.sandbox.Limits` (what the App passes
 command), third-party modules (entry points and drop-ins) are imported, and their connectors'
 ``detect`` and ``harvest`` run, in one separate process (:mod:`printharvest.harvest.sandbox`)
 under the harvest time limit and the worker memory cap; the host holds proxies for them.
-Built-in connectors run in-process: they are part of printharvest, pass the hostile-input
-contract tests, and read through bounded probes.
+Built-in connectors run in the harvesting process: they are part of printharvest, pass the
+hostile-input contract tests, and read through bounded probes; that process is bounded too
+(a ``watch`` worker, or for ``inspect`` and ``ingest`` the forked copy of
+:mod:`printharvest.harvest.bounded`).
 
 A lab switches a connector or poller off by id (``disabled_connectors`` in
 printharvest.yaml): it is still loaded and listed (as off), but never chosen.

@@ -33,7 +33,6 @@ import json
 import os
 import pickle
 import queue
-import struct
 import subprocess
 import sys
 import threading
@@ -41,7 +40,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pydantic
 
@@ -52,15 +51,18 @@ from printharvest.exceptions import (
     HarvestError,
     UnsupportedFileError,
 )
-from printharvest.harvest.child import STARTUP_TIMEOUT, kill_child, stop_child
+from printharvest.harvest.child import (
+    STARTUP_TIMEOUT,
+    kill_child,
+    read_frame,
+    stop_child,
+    write_frame,
+)
 from printharvest.models import HarvestRecord
 
 if TYPE_CHECKING:
     from printharvest.harvest.plugins import PluginHost, PluginSource
 
-_HEADER = struct.Struct(">I")
-MAX_FRAME = 256 << 20
-"""Largest answer accepted from the child (a log with very many jobs stays well below)."""
 MAX_DETECT_TIMEOUTS = 3
 """A connector whose detect runs out of time this many times in a row is not asked again
 (until the process restarts): a detect that always hangs would cost the limit per file."""
@@ -80,24 +82,6 @@ class Limits:
     """Seconds to import one module (``connector_load_timeout_seconds``)."""
     memory_mb: int
     """Address-space cap of the sandbox process (``watch.worker_memory_mb``; 0: none)."""
-
-
-def write_frame(stream: IO[bytes], payload: bytes) -> None:
-    """Write one length-prefixed frame."""
-    stream.write(_HEADER.pack(len(payload)) + payload)
-    stream.flush()
-
-
-def read_frame(stream: IO[bytes]) -> bytes | None:
-    """Read one length-prefixed frame; None at end of stream or on a bad frame."""
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None
-    (size,) = _HEADER.unpack(header)
-    if size > MAX_FRAME:
-        return None
-    payload = stream.read(size)
-    return payload if len(payload) == size else None
 
 
 class _Child:
@@ -178,6 +162,7 @@ class Sandbox:
         self._rules_dir: Path | None = None
         self._salt: Callable[[], bytes] | None = None
         self._salt_bytes: bytes | None = None
+        self._waiting: Callable[[bool], None] | None = None
         weakref.finalize(self, _stop_child, self._holder)
 
     # -- loading ------------------------------------------------------------------------
@@ -242,6 +227,21 @@ class Sandbox:
             child.kill()
         self._holder.clear()
 
+    def in_copy(self, waiting: Callable[[bool], None]) -> None:
+        """In a forked copy of this process (:mod:`printharvest.harvest.bounded`): leave the
+        running child to the process that started it (its answers go to that process's
+        reader thread; a fresh child starts here on the next call), and say through
+        ``waiting`` when a call starts (True) and ends (False): a call is bounded by these
+        limits already, and is not the copy's own time."""
+        self._holder.clear()
+        self._waiting = waiting
+
+    def longest_call(self) -> float:
+        """The most one call may take: starting a child and importing every module in it,
+        then the call itself."""
+        return (STARTUP_TIMEOUT + len(self.sources) * self.limits.load_timeout
+                + self.limits.timeout)
+
     def close(self) -> None:
         """Stop the child process."""
         with self._lock:
@@ -261,6 +261,16 @@ class Sandbox:
         return (None if self._rules_dir is None else str(self._rules_dir), self._salt_bytes)
 
     def _call(self, op: str, connector_id: str, payload: Any) -> dict[str, Any] | str:
+        with self._lock:
+            if self._waiting is None:
+                return self._call_now(op, connector_id, payload)
+            self._waiting(True)
+            try:
+                return self._call_now(op, connector_id, payload)
+            finally:
+                self._waiting(False)
+
+    def _call_now(self, op: str, connector_id: str, payload: Any) -> dict[str, Any] | str:
         with self._lock:
             child = self._child()
             if child is None:

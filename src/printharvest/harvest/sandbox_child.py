@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from printharvest.connectors.probe import FileProbe
 from printharvest.exceptions import CorruptFileError, HarvestError
-from printharvest.harvest.child import exit_with_parent, limit_memory
+from printharvest.harvest.child import exit_with_parent, limit_memory, read_frame, write_frame
 from printharvest.harvest.plugins import (
     BUILTIN_MODULES,
     PluginHost,
@@ -32,7 +32,6 @@ from printharvest.harvest.plugins import (
     records_of,
     score_of,
 )
-from printharvest.harvest.sandbox import read_frame, write_frame
 from printharvest.models import HarvestRecord
 
 

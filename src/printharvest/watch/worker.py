@@ -30,6 +30,7 @@ from typing import IO, Any
 from printharvest.harvest.child import (
     STARTUP_TIMEOUT,
     exit_with_parent,
+    harvest_limit,
     kill_child,
     limit_memory,
     stop_child,
@@ -156,15 +157,10 @@ class WorkerPool:
 
     def new_task(self, job: Any, root: Path, files: list[Path],
                  known: dict[str, tuple[int, int, str]] | None = None) -> Task:
-        """A task with a fresh id and its time limit.
-
-        The limit is per file: one file gets ``timeout``; a job folder of n files gets
-        ``timeout * (1 + (n - 1) / 10)``, at most ten times ``timeout`` (a DICOM series of
-        hundreds of slices is read in one go, yet a hostile file in it is caught in bounded
-        time, after which the service retries the folder's files one by one).
-        """
-        factor = min(10.0, 1.0 + (len(files) - 1) / 10)
-        return Task(next(self._ids), job, root, files, self.timeout * factor,
+        """A task with a fresh id and its time limit (:func:`harvest_limit`: per file, so a
+        job folder of n files gets more, within ten times one file's; after a fatal answer
+        the service retries the folder's files one by one)."""
+        return Task(next(self._ids), job, root, files, harvest_limit(self.timeout, len(files)),
                     known={f: k for f, k in (known or {}).items() if Path(f) in files})
 
     def _fill(self) -> None:
@@ -299,16 +295,10 @@ def _answer(task_id: Any, root: Path, files: list[Path], harvester: Any,
         return {"task": task_id, "fatal": "harvest ran out of memory"}
     except Exception as exc:  # the worker must answer, whatever a connector did
         return {"task": task_id, "fatal": f"harvest failed ({type(exc).__name__})"}
-    from printharvest.connectors.dicom.series import series_keys
+    from printharvest.harvest.bounded import encode_errors, encode_items
 
-    return {
-        "task": task_id,
-        "items": [{"record": item.record.to_json_dict(), "rule_notes": item.rule_notes,
-                   "series_keys": series_keys(item.record), "contents": item.contents}
-                  for item in outcome.items],
-        "errors": [{"path": e.path, "reason": e.reason, "kind": type(e).__name__}
-                   for e in outcome.errors],
-    }
+    return {"task": task_id, "items": encode_items(outcome.items),
+            "errors": encode_errors(outcome.errors)}
 
 
 def main(argv: list[str]) -> int:

@@ -23,12 +23,7 @@ Third-party connectors keep their own sandbox: the copy starts one of its own on
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import importlib
-import importlib.metadata
 import json
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -61,8 +56,6 @@ class BoundedHarvester:
         """One file's limit in seconds (``harvest_timeout_seconds``)."""
         self.memory_mb = memory_mb
         """The copy's address-space cap (``watch.worker_memory_mb``; 0: none)."""
-        self._warm: list[str] = []
-        """Modules the last copy imported, in the order it did (see :meth:`_fork`)."""
 
     def harvest_paths(
         self, paths: Iterable[Path], *, grouping: Grouping = "case"
@@ -96,13 +89,11 @@ class BoundedHarvester:
         """Every input harvested in one copy: its outcomes, or why the copy gave none."""
         def work(send: Send) -> None:
             self._detach(send)
-            before = set(sys.modules)
             send(_guarded(lambda: {"parts": [
                 encode_outcome(self.harvester.harvest_listed(files, grouping=grouping))
-                for _, files, _ in inputs], "imported": [
-                name for name in sys.modules if name not in before]}))
+                for _, files, _ in inputs]}))
 
-        copy = self._fork(work)
+        copy = Forked(work, self.memory_mb)
         try:
             message = self._receive(copy, limit)
         finally:
@@ -111,8 +102,6 @@ class BoundedHarvester:
             return message
         if "fatal" in message:
             return str(message["fatal"])
-        self._warm.extend(str(name) for name in message.get("imported", [])
-                          if isinstance(name, str))
         try:
             parts = [decode_outcome(part) for part in message["parts"]]
         except (KeyError, TypeError, ValueError):  # a record that does not survive the trip
@@ -137,7 +126,7 @@ class BoundedHarvester:
                 for _, listed in batch:
                     send(_guarded(partial(self._part, listed, grouping)))
 
-            copy = self._fork(work)
+            copy = Forked(work, self.memory_mb)
             try:
                 for index, (path, _) in batch:
                     pending.pop(0)
@@ -155,22 +144,6 @@ class BoundedHarvester:
                             HarvestError(path, "harvest failed (unreadable answer)"))
             finally:
                 copy.kill()
-
-    def _fork(self, work: Callable[[Send], None]) -> Forked:
-        """A copy running ``work``, after importing what the last copy imported.
-
-        Connectors import their heavy libraries (pydicom, scipy, ...) on first use; in a
-        copy that import is lost with it. A one-off command forks once and pays it once,
-        in the copy; a process that harvests again (``ingest`` run by a long-lived caller,
-        the retry pass) imports those modules here before its next copy, once, instead of
-        in every copy.
-        """
-        warm, self._warm = self._warm, []
-        for name in warm:
-            if name not in sys.modules and _importable(name):
-                with contextlib.suppress(Exception):
-                    importlib.import_module(name)
-        return Forked(work, self.memory_mb)
 
     def _receive(self, copy: Forked, limit: float) -> dict[str, Any] | str:
         """The copy's next answer as JSON, or the one-line reason it has none.
@@ -211,25 +184,6 @@ class BoundedHarvester:
         sandbox = self.harvester.host.sandbox
         if sandbox is not None:
             sandbox.in_copy(lambda waiting: send(json.dumps({"waiting": waiting}).encode()))
-
-
-_NOT_WARMED = frozenset({"__main__", "antigravity", "this", "idlelib", "turtle", "turtledemo",
-                         "tkinter", "webbrowser", "tests"})
-"""Never imported on a copy's word: modules that act when imported, or are not ours."""
-
-
-def _importable(name: str) -> bool:
-    """True for a module of the standard library or of an installed distribution (the copy
-    names what it imported; it read hostile files, so only such names are taken)."""
-    top = name.partition(".")[0]
-    if top in _NOT_WARMED or not all(part.isidentifier() for part in name.split(".")):
-        return False
-    return top in sys.stdlib_module_names or top in _distributions()
-
-
-@functools.cache
-def _distributions() -> frozenset[str]:
-    return frozenset(importlib.metadata.packages_distributions())
 
 
 def _guarded(answer: Callable[[], dict[str, Any]]) -> bytes:

@@ -118,3 +118,19 @@ def _address_space_mb() -> int:
         if line.startswith("VmSize:"):
             return int(line.split()[1]) // 1024
     pytest.skip("no /proc/self/status: address-space caps are Linux-tested")
+
+
+@pytest.mark.usefixtures("hostile")
+def test_reharvest_reads_originals_under_the_same_limits(
+        home: Path, tmp_path: Path, sample_gcode: Path, run_cli: Run) -> None:
+    _limits(home)
+    job = tmp_path / "job"
+    job.mkdir()
+    (job / "ok.hostile").write_bytes(b"HOSTILE fine")
+    assert run_cli("--home", str(home), "ingest", str(job)).code == 0
+    (job / "ok.hostile").write_bytes(b"HOSTILE HANG")  # the original turned hostile since
+    started = time.monotonic()
+    result = run_cli("--home", str(home), "reharvest", "--all")
+    assert time.monotonic() - started < hostile_builtin.HANG_SECONDS / 3
+    assert "harvest took longer than 1 s and was stopped" in result.out + result.err
+    assert "Traceback" not in result.out + result.err

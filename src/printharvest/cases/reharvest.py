@@ -80,10 +80,9 @@ def _one(app: App, case_id: int, actor: str) -> CaseReharvest:
         by_original[original].append(stored)
     fresh: list[tuple[StoredRecord, HarvestedRecord]] = []
     for original, olds in sorted(by_original.items()):
-        if original.is_dir():
-            outcome = app.harvester.harvest_root(original, grouping="root")
-        else:
-            outcome = app.harvester.harvest_files(original.parent, [original])
+        # Under the same limits as inspect and ingest: an original is as untrusted as then.
+        outcome = app.bounded_harvester.harvest_paths(
+            [original], grouping="root" if original.is_dir() else "case")
         result.errors.extend(str(e) for e in outcome.errors)
         for old in olds:
             match = _match(old, outcome.items)

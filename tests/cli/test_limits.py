@@ -134,3 +134,31 @@ def test_reharvest_reads_originals_under_the_same_limits(
     assert time.monotonic() - started < hostile_builtin.HANG_SECONDS / 3
     assert "harvest took longer than 1 s and was stopped" in result.out + result.err
     assert "Traceback" not in result.out + result.err
+
+
+def _address_space_mb() -> int:
+    for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError("no VmSize")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="Linux /proc")
+def test_a_memory_cap_below_the_commands_own_size_fails_each_file_at_once(
+        home: Path, tmp_path: Path, sample_gcode: Path, run_cli: Run) -> None:
+    # A cap the copy is already over: starting its watch on the parent needed memory, the
+    # thread never ran, and the copy waited for it forever (each file then cost its whole
+    # time limit: hours for a folder). Now every file fails at once, one line each.
+    _limits(home, timeout=5, memory_mb=max(16, _address_space_mb() // 2))
+    job = tmp_path / "job"
+    job.mkdir()
+    for name in ("a.gcode", "b.gcode"):
+        shutil.copy(sample_gcode, job / name)
+    started = time.monotonic()
+    result = run_cli("--home", str(home), "inspect", str(job))
+    assert time.monotonic() - started < 4
+    assert result.code == 1
+    errors = _errors(result)
+    assert [e.split(": ")[1] for e in errors] == [str(job / "a.gcode"), str(job / "b.gcode")]
+    assert all("longer than" not in e for e in errors), errors
+    assert "Traceback" not in result.out + result.err

@@ -136,14 +136,6 @@ def test_reharvest_reads_originals_under_the_same_limits(
     assert "Traceback" not in result.out + result.err
 
 
-def _address_space_mb() -> int:
-    for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
-        if line.startswith("VmSize:"):
-            return int(line.split()[1]) // 1024
-    raise AssertionError("no VmSize")
-
-
-@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="Linux /proc")
 def test_a_memory_cap_below_the_commands_own_size_fails_each_file_at_once(
         home: Path, tmp_path: Path, sample_gcode: Path, run_cli: Run) -> None:
     # A cap the copy is already over: starting its watch on the parent needed memory, the

@@ -134,3 +134,27 @@ def test_reharvest_reads_originals_under_the_same_limits(
     assert time.monotonic() - started < hostile_builtin.HANG_SECONDS / 3
     assert "harvest took longer than 1 s and was stopped" in result.out + result.err
     assert "Traceback" not in result.out + result.err
+
+
+def test_a_memory_cap_below_the_commands_own_size_fails_each_file_at_once(
+        home: Path, tmp_path: Path, sample_gcode: Path, run_cli: Run) -> None:
+    # A cap the copy is already over: starting its watch on the parent needed memory, the
+    # thread never ran, and the copy waited for it forever (each file then cost its whole
+    # time limit: hours for a folder). Now it answers at once.
+    _limits(home, timeout=5, memory_mb=max(16, _address_space_mb() // 2))
+    job = tmp_path / "job"
+    job.mkdir()
+    for name in ("a.gcode", "b.gcode"):
+        shutil.copy(sample_gcode, job / name)
+    started = time.monotonic()
+    result = run_cli("--home", str(home), "inspect", str(job))
+    assert time.monotonic() - started < 4
+    # Whether a file still fits in what the copy already holds depends on the heap it was
+    # forked with: each file is harvested or gets one line, at once, never a time-out.
+    errors = _errors(result)
+    assert all("longer than" not in e for e in errors), errors
+    for name in ("a.gcode", "b.gcode"):
+        said = [e for e in errors if e.startswith(f"error: {job / name}: ")]
+        assert len(said) + result.out.count(f"{job / name}, via prusaslicer") == 1
+    assert result.code == (1 if errors else 0)
+    assert "Traceback" not in result.out + result.err

@@ -262,3 +262,20 @@ def test_the_golden_writer_runs_as_documented(tmp_path: Path) -> None:
     written = json.loads(sample.with_name(PJH.name + ".expected.json").read_text("utf-8"))
     assert written[0]["source"]["path"] == PJH.name
     check_golden(sample, sample.parent)
+
+
+def test_the_golden_writer_says_each_bad_sample_once_in_words(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from printharvest.testing.__main__ import main
+
+    sample = tmp_path / "samples" / PJH.name
+    sample.parent.mkdir()
+    shutil.copy(PJH, sample)
+    unknown = tmp_path / "samples" / "notes.txt"
+    unknown.write_text("nothing a connector reads\n", encoding="utf-8")
+    assert main(["golden", "--root", str(tmp_path / "elsewhere"), str(sample)]) == 1
+    assert main(["golden", str(unknown)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"{sample}: not below --root {tmp_path / 'elsewhere'}"
+    assert lines[1] == f"{unknown}: no connector recognises this file"
+    assert not sample.with_name(PJH.name + ".expected.json").exists()

@@ -270,3 +270,15 @@ def test_invalid_words_and_unknown_effort(home: Path, sample_jobs_copy: Path) ->
         assert "kardiac" not in render_html(report)
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("fmt", ["html", "csv"])
+def test_report_files_are_owner_only(home: Path, run_cli, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    # The home's export files are 0600 (README): the report names the lab's cases too.
+    App.open(home).close()
+    assert run_cli("--home", str(home), "report", "--format", fmt).code == 0
+    assert run_cli("--home", str(home), "report", "--format", fmt,
+                   "--out", str(home / f"chosen.{fmt}")).code == 0
+    written = [*(home / "exports").glob(f"report-*.{fmt}"), home / f"chosen.{fmt}"]
+    assert len(written) == 2
+    assert all(path.stat().st_mode & 0o777 == 0o600 for path in written)

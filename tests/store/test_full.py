@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -78,3 +79,28 @@ def test_a_disk_io_error_is_store_full_only_on_a_full_disk(
         with pytest.raises(expected), store.transaction():
             raise _io_error()
         assert not store.conn.in_transaction
+
+
+def _full_error() -> sqlite3.OperationalError:
+    """What SQLite raises when the disk has no room (SQLITE_FULL)."""
+    exc = sqlite3.OperationalError("database or disk is full")
+    exc.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[misc]
+    return exc
+
+
+@pytest.mark.parametrize("error", [_full_error, _io_error], ids=["full", "io-error"])
+def test_a_store_opened_on_a_full_disk_is_full_not_damaged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        error: Callable[[], sqlite3.OperationalError]) -> None:
+    # A store is created (or its WAL index made) at opening: on a full disk that fails. The
+    # lab must read "disk full", never "damaged: restore it from a backup" (a good store).
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: SimpleNamespace(free=4096))
+
+    def no_room(_path: Path) -> None:
+        raise error()
+
+    monkeypatch.setattr(core, "_create", no_room)
+    with pytest.raises(StoreFullError) as caught:
+        Store.open(tmp_path / "ph.db")
+    assert "damaged" not in str(caught.value)
+    assert not (tmp_path / "ph.db").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from printharvest.cli._common import get_app, parse_where
+from printharvest.privacy.files import open_private
 
 
 def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -44,5 +45,7 @@ def report(ctx: click.Context, period_from: date | None, period_to: date | None,
         app.home.exports.mkdir(parents=True, exist_ok=True)
         out = app.home.exports / f"report-{date.today().isoformat()}.{fmt}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8", newline="")
+    # 0600 like the other export files: the report names the lab's cases and printers.
+    with open_private(out, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
     click.echo(f"wrote {out} ({built.case_count} case(s))")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from printharvest.cli._common import echo_json, get_app, table
+from printharvest.store.core import LOW_SPACE_BYTES
 from printharvest.store.journal import OPEN_STATES, FileRow, Journal, ServiceBeat
 from printharvest.watch.service import BEAT_SECONDS, PAUSED_NAME
 
@@ -81,7 +83,7 @@ def status(ctx: click.Context, limit: int, as_json: bool) -> int:
         click.echo(f"service: {state} (pid {beat.pid}, started {beat.started_at}, "
                    f"last heartbeat {beat.beat_at}"
                    + (f", stopped {beat.stopped_at})" if beat.stopped_at else ")"))
-    for line in watch_problems(app.home.root, journal, running):
+    for line in watch_problems(app.home.root, journal, running, app.home.store_path):
         click.echo(line)
     click.echo(f"\nqueue: {len(queue)} file(s) in progress")
     if queue:
@@ -114,14 +116,21 @@ def status(ctx: click.Context, limit: int, as_json: bool) -> int:
     return 0
 
 
-def watch_problems(root: Path, journal: Journal, running: bool) -> list[str]:
+def watch_problems(root: Path, journal: Journal, running: bool,
+                   store: Path | None = None) -> list[str]:
     """Lines for what holds the inbox up: a pause on a full disk, folders that will not let
     their originals go (each named once)."""
     lines: list[str] = []
-    paused = root / PAUSED_NAME
-    if running and paused.is_file():
+    pause = ""
+    if running and (root / PAUSED_NAME).is_file():
         with contextlib.suppress(OSError):
-            lines.append(paused.read_text(encoding="utf-8").strip())
+            pause = (root / PAUSED_NAME).read_text(encoding="utf-8").strip()
+    if running and not pause and store is not None and _disk_full(store):
+        # The service's pause line could not be written (the file is left empty, or not
+        # made): the home is on the store's disk, and that is the full one.
+        pause = f"paused: the store cannot write (disk full) at {store}"
+    if pause:
+        lines.append(pause)
     folders: dict[Path, int] = {}
     for row in journal.stuck_files():
         folder = (Path(row.inbox) / row.rel_path).parent
@@ -131,3 +140,10 @@ def watch_problems(root: Path, journal: Journal, running: bool) -> list[str]:
                      " harvested and left in place")
     return lines
 
+
+def _disk_full(store: Path) -> bool:
+    """True when the store's disk has too little room for the store to write."""
+    try:
+        return shutil.disk_usage(store.parent).free < LOW_SPACE_BYTES
+    except OSError:
+        return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import click
 from rich.console import Console
@@ -11,11 +12,28 @@ from printharvest.cli._common import get_app
 from printharvest.cli.poll_cmd import poll_line
 from printharvest.cli.status_cmd import service_running
 from printharvest.exceptions import ConfigError
-from printharvest.pollers.service import PollerService
+from printharvest.pollers.service import PollerService, PollReport
 from printharvest.watch.display import Reporter, setup_logging
 from printharvest.watch.service import WatchService, install_signal_handlers
 
 POLL_CHECK_SECONDS = 5.0
+log = logging.getLogger("printharvest.watch")
+
+
+def said_polls(run_due: Callable[[float], list[PollReport]],
+               console: Console) -> Callable[[float], None]:
+    """The service's periodic poll, saying on the console and in the log every printer that
+    failed and every one that gave new jobs (a printer that is off must not go unnoticed:
+    the reports were dropped before); a round with nothing new stays quiet."""
+    def run(now: float) -> None:
+        for report in run_due(now):
+            if report.error is None and not report.new_records:
+                continue
+            line = poll_line(report)
+            log.log(logging.INFO if report.error is None else logging.WARNING, "%s", line)
+            console.print(line)
+    return run
+
 
 
 @click.command()
@@ -37,7 +55,7 @@ def watch(ctx: click.Context, once: bool) -> int:
     pollers = PollerService(app)
     # Each printer keeps its own interval and back-off; this only asks who is due (and picks
     # up printers added to rules/printers.yaml while the service runs).
-    service.add_periodic("pollers", POLL_CHECK_SECONDS, pollers.run_due)
+    service.add_periodic("pollers", POLL_CHECK_SECONDS, said_polls(pollers.run_due, console))
     install_signal_handlers(service)
     inboxes = ", ".join(str(p) for p in service.inboxes)
     console.print(f"watching {inboxes}" + (" (once)" if once else " (Ctrl-C to stop)"))

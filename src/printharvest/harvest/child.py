@@ -181,8 +181,10 @@ def _run_copy(read_fd: int, write_fd: int, work: Callable[[Callable[[bytes], Non
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
-        limit_memory(memory_mb)
+        # The watch on the parent starts before the cap: under a cap the copy is already
+        # over, the new thread cannot even start and Thread.start() waits for it forever.
         threading.Thread(target=exit_with_parent, daemon=True).start()
+        limit_memory(memory_mb)
         out = os.fdopen(write_fd, "wb", buffering=0)
         work(lambda payload: write_frame(out, payload))
     except BaseException:  # whatever happened, the copy must not return into the command

@@ -159,6 +159,10 @@ class Store:
             # file is refused as it was found.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
+            # A full disk fails the creation, or the WAL index opening makes: "damaged,
+            # restore it from a backup" would send the lab to replace a good store.
+            if (full := _full_detail(exc, path)) is not None:
+                raise StoreFullError(path, full) from exc
             raise StoreError(f"{path}: the store is damaged ({exc}); printharvest left it "
                              "untouched: restore it from a backup") from exc
         except OSError as exc:

@@ -37,12 +37,17 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
             continue
         root = args.root or _root_of(sample)
+        if not sample.resolve().is_relative_to(root.resolve()):
+            print(f"{sample}: not below --root {root}", file=sys.stderr)
+            status = 1
+            continue
         try:
             print(f"wrote {write_golden(sample, root)}")
-        except (AssertionError, PrintharvestError, ValueError) as exc:
-            # AssertionError: the sample harvests with errors; ValueError: not below --root.
-            print(f"{sample}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-                  file=sys.stderr)
+        except (AssertionError, PrintharvestError) as exc:
+            # AssertionError: the sample harvests with errors, each already naming its file
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            prefix = "" if reason.startswith(f"{sample}: ") else f"{sample}: "
+            print(prefix + reason, file=sys.stderr)
             status = 1
     return status
 

@@ -35,7 +35,6 @@ def said_polls(run_due: Callable[[float], list[PollReport]],
     return run
 
 
-
 @click.command()
 @click.option("--once", is_flag=True,
               help="Process what is in the inboxes now, then exit (cron, tests, the demo).")

@@ -57,16 +57,9 @@ class TokenStore:
         if self.keyring is not None:
             value = self.keyring.get_password(KEYRING_SERVICE, f"{environment}:refresh_token")
             return value if isinstance(value, str) else None
-        path = self._file(environment)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            raise AuthError(f"the stored sign-in of '{environment}' is unreadable: "
-                            "log in again with `printharvest nrdr login`") from exc
-        token = data.get("refresh_token") if isinstance(data, dict) else None
-        return token if isinstance(token, str) else None
+        return _read_private(self._file(environment), "refresh_token",
+                             f"the stored sign-in of '{environment}' is unreadable: "
+                             "log in again with `printharvest nrdr login`")
 
     def put(self, environment: str, refresh_token: str) -> None:
         """Keep a (new) refresh token."""
@@ -74,15 +67,7 @@ class TokenStore:
             self.keyring.set_password(KEYRING_SERVICE, f"{environment}:refresh_token",
                                       refresh_token)
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.folder, 0o700)
-        path = self._file(environment)
-        temporary = path.with_name(path.name + ".part")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"refresh_token": refresh_token}, handle)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
+        self._write_private(self._file(environment), {"refresh_token": refresh_token})
 
     def delete(self, environment: str) -> None:
         """Forget the sign-in of ``environment``."""
@@ -101,15 +86,9 @@ class TokenStore:
         if self.keyring is not None:
             value = self.keyring.get_password(KEYRING_SERVICE, f"{environment}:client_secret")
             return value if isinstance(value, str) else None
-        try:
-            data = json.loads(self._secret_file(environment).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            raise AuthError(f"the stored client secret of '{environment}' is unreadable: "
-                            "store it again with `printharvest nrdr secret`") from exc
-        value = data.get("client_secret") if isinstance(data, dict) else None
-        return value if isinstance(value, str) else None
+        return _read_private(self._secret_file(environment), "client_secret",
+                             f"the stored client secret of '{environment}' is unreadable: "
+                             "store it again with `printharvest nrdr secret`")
 
     def _secret_file(self, environment: str) -> Path:
         return self.folder / f"{environment}.secret.json"
@@ -139,3 +118,16 @@ class TokenStore:
             json.dump(data, handle)
         os.chmod(temporary, 0o600)
         os.replace(temporary, path)
+
+
+def _read_private(path: Path, key: str, unreadable: str) -> str | None:
+    """The string under ``key`` in a file :meth:`TokenStore._write_private` wrote; None when
+    the file or the key is absent; AuthError(``unreadable``) when the file cannot be read."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise AuthError(unreadable) from exc
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
